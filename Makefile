@@ -1,0 +1,26 @@
+# The two set-up commands are `make demo` and `make test`; everything else is a step of theirs.
+PY ?= python3
+PIP = $(PY) -m pip --disable-pip-version-check --root-user-action=ignore
+
+.PHONY: demo test lint deps deps-python deps-system check
+
+deps-python:
+	$(PIP) install -q -e '.[test]'
+
+deps-system:
+	./scripts/install-system-deps.sh
+
+deps: deps-system deps-python
+
+lint: deps-python
+	$(PY) -m ruff check craft tests
+	$(PY) -m mypy craft
+
+check:
+	$(PY) -m pytest -q
+
+test: deps lint check
+
+demo:
+	$(PIP) install -q -e .
+	./scripts/demo.sh

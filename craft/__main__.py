@@ -1,0 +1,5 @@
+"""Entry point for ``python -m craft``."""
+
+from craft.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""The ``craft`` command line: a click group whose commands load on first use.
+
+Commands live in ``craft.commands.*``; this module owns only the registry and the rule that
+turns every layer's error into a one-line message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from craft import __version__
+
+# name -> (module, attribute); modules load only when their command runs, so --help is quick.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "decode": ("craft.commands.inspect", "decode_command"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        command = getattr(module, target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="craft")
+def cli() -> None:
+    """craft: craft, serve, inspect and verify DNS and HTTP packets.
+
+    A hand-written DNS codec and servers, cross-checked field by field by Scapy.
+    """
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="craft")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,204 @@
+"""Encoding and strict decoding of whole DNS messages (RFC 1035 4.1, RFC 6891, RFC 3597).
+
+Pure functions over bytes and ``craft.message`` values; no I/O. ``decode`` raises only
+``WireError``. Pass a list as ``spans`` to get every field's byte range for the hex view.
+"""
+
+from __future__ import annotations
+
+from craft.constants import RRClass, RRType, class_text, type_text
+from craft.message import Header, Message, Question, Record
+from craft.rdata import Opaque, Rdata, rdata_class
+from craft.wire import HEADER_SIZE, Reader, Span, WireError, Writer
+
+_SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
+_COUNT_FIELDS = ("QDCOUNT", "ANCOUNT", "NSCOUNT", "ARCOUNT")
+TTL_MAX = 0x7FFFFFFF
+
+
+def decode_header(data: bytes) -> tuple[Header, tuple[int, int, int, int]]:
+    """The header and the four counts; ``WireError`` if fewer than 12 octets."""
+    r = Reader(data)
+    r.section = "HEADER"
+    return _read_header(r)
+
+
+def _read_header(r: Reader) -> tuple[Header, tuple[int, int, int, int]]:
+    r.section = "DNS HEADER"
+    ident = r.u16("ID", "id")
+    _retext(r, f"{ident:#06x} ({ident})")
+    flags = r.u16("FLAGS", "flags")
+    header = Header.from_flags(ident, flags)
+    if r.spans is not None:
+        r.spans[-1] = Span(r.pos - 2, r.pos, r.section, "FLAGS", header.describe(), "flags")
+    counts = (
+        r.u16("QDCOUNT", "count"),
+        r.u16("ANCOUNT", "count"),
+        r.u16("NSCOUNT", "count"),
+        r.u16("ARCOUNT", "count"),
+    )
+    return header, counts
+
+
+def _retext(r: Reader, text: str) -> None:
+    """Give the span just recorded a friendlier value (e.g. ``1 (A)``)."""
+    if r.spans is not None:
+        last = r.spans[-1]
+        r.spans[-1] = Span(last.start, last.end, last.section, last.field, text, last.kind)
+
+
+def decode(data: bytes, spans: list[Span] | None = None) -> Message:
+    """Decode one whole message strictly: every count honoured, no octet left over."""
+    r = Reader(data, spans)
+    header, counts = _read_header(r)
+    r.section = "QUERY"
+    questions = []
+    for index in range(counts[0]):
+        _expect_more(r, "question", index, counts[0])
+        r.section = "QUERY" if counts[0] == 1 else f"QUERY {index + 1}"
+        name = r.name("QNAME")
+        rtype = r.u16("QTYPE", "type")
+        _retext(r, type_text(rtype))
+        rclass = r.u16("QCLASS", "class")
+        _retext(r, class_text(rclass))
+        questions.append(Question(name, rtype, rclass))
+    sections: list[tuple[Record, ...]] = []
+    for title, count in zip(_SECTION_TITLES, counts[1:], strict=True):
+        records = []
+        for index in range(count):
+            _expect_more(r, title.lower(), index, count)
+            r.section = f"{title} {index + 1}"
+            records.append(_read_record(r))
+        sections.append(tuple(records))
+    if r.pos != len(data):
+        raise WireError(r.pos, f"{len(data) - r.pos} octets of trailing data after the last record")
+    return Message(header, tuple(questions), sections[0], sections[1], sections[2])
+
+
+def _expect_more(r: Reader, what: str, index: int, count: int) -> None:
+    if r.pos >= r.end:
+        raise WireError(r.pos, f"header counts {count} {what} records but data ends after {index}")
+
+
+def _read_record(r: Reader) -> Record:
+    name = r.name("NAME")
+    rtype = r.u16("TYPE", "type")
+    _retext(r, type_text(rtype))
+    if rtype == RRType.OPT:
+        rclass = r.u16("UDP PAYLOAD", "class")
+        ext = r.u8("EXT-RCODE", "ttl")
+        version = r.u8("VERSION", "ttl")
+        flags = r.u16("EDNS FLAGS", "ttl")
+        _retext(r, f"{flags:#06x}" + (" (DO)" if flags & 0x8000 else ""))
+        ttl = (ext << 24) | (version << 16) | flags
+    else:
+        rclass = r.u16("CLASS", "class")
+        _retext(r, class_text(rclass))
+        ttl = r.u32("TTL", "ttl")
+        if ttl > TTL_MAX:  # RFC 2181 8: a TTL with the top bit set is read as zero
+            ttl = 0
+    rdlength = r.u16("RDLENGTH", "rdlength")
+    start = r.pos
+    end = start + rdlength
+    if end > r.end:
+        raise WireError(start, f"rdata of {rdlength} octets runs past the end of the message")
+    rdata = _read_rdata(r, rtype, rclass, end)
+    if r.pos != end:
+        used = r.pos - start
+        raise WireError(start, f"{type_text(rtype)} rdata uses {used} octets, rdlength says {rdlength}")
+    return Record(name, rtype, rclass, ttl, rdata)
+
+
+def _read_rdata(r: Reader, rtype: int, rclass: int, end: int) -> Rdata:
+    cls = rdata_class(rtype)
+    if cls is Opaque or rclass == RRClass.IN or rtype == RRType.OPT:
+        return cls.decode(r, end)
+    # Outside class IN a known type may mean something else (RFC 3597 5): fall back to opaque.
+    start, mark = r.pos, len(r.spans) if r.spans is not None else 0
+    try:
+        rdata = cls.decode(r, end)
+        if r.pos == end:
+            return rdata
+    except WireError:
+        pass
+    r.pos = start
+    if r.spans is not None:
+        del r.spans[mark:]
+    return Opaque.decode(r, end)
+
+
+def encode(
+    message: Message,
+    *,
+    compress: bool = True,
+    max_size: int | None = None,
+    counts: tuple[int | None, int | None, int | None, int | None] | None = None,
+) -> bytes:
+    """Encode ``message``.
+
+    ``max_size`` drops whole records that do not fit (the OPT record is always kept) and sets
+    TC when an answer or authority record was dropped (RFC 2181 9: missing additional data
+    alone does not set TC). ``counts`` overrides header counts, to craft lying messages.
+    """
+    w = Writer()
+    w.raw(bytes(HEADER_SIZE))
+    for q in message.question:
+        w.name(q.name, compress)
+        w.u16(q.rtype)
+        w.u16(q.rclass)
+    opt = [rec for rec in message.additional if rec.rtype == RRType.OPT]
+    budget = None
+    if max_size is not None:
+        budget = max_size - sum(_record_size(rec) for rec in opt[:1])
+    written = [len(message.question), 0, 0, 0]
+    truncated = False
+    dropped_answers = False
+    for index, records in enumerate((message.answer, message.authority, message.additional)):
+        for rec in records:
+            if rec.rtype == RRType.OPT and budget is not None:
+                continue  # written last, inside the reserved room
+            mark = len(w.buf)
+            _write_record(w, rec, compress)
+            if budget is not None and len(w.buf) > budget:
+                del w.buf[mark:]
+                truncated = True
+                dropped_answers = index < 2
+                break
+            written[index + 1] += 1
+        if truncated:
+            break
+    if budget is not None:
+        for rec in opt[:1]:
+            _write_record(w, rec, compress)
+            written[3] += 1
+    header = message.header
+    flags = header.flags | (0x0200 if dropped_answers else 0)
+    final = [
+        written[i] if counts is None or counts[i] is None else counts[i] for i in range(4)
+    ]
+    w.buf[0:HEADER_SIZE] = (
+        header.id.to_bytes(2, "big")
+        + flags.to_bytes(2, "big")
+        + b"".join(int(c or 0).to_bytes(2, "big") for c in final)
+    )
+    return w.getvalue()
+
+
+def _record_size(rec: Record) -> int:
+    w = Writer()
+    _write_record(w, rec, False)
+    return len(w.buf)
+
+
+def _write_record(w: Writer, rec: Record, compress: bool) -> None:
+    w.name(rec.name, compress)
+    w.u16(rec.rtype)
+    w.u16(rec.rclass)
+    w.u32(rec.ttl)
+    at = len(w.buf)
+    w.u16(0)
+    rec.rdata.encode(w, compress)
+    length = len(w.buf) - at - 2
+    if length > 0xFFFF:
+        raise WireError(at, f"rdata of {length} octets does not fit RDLENGTH")
+    w.buf[at : at + 2] = length.to_bytes(2, "big")

@@ -1,0 +1,250 @@
+"""Bounds-checked reading and compressing writing of DNS wire data, with optional field spans.
+
+This module owns the only exception of the codec layer, ``WireError``: every fault found
+while reading bytes becomes one, with the byte offset and a short reason. ``Reader`` can
+record a ``Span`` (byte range, section, field, decoded value) for each field it reads; the
+annotated hex view is drawn from those spans, so the field layout is described only once,
+in the decoders. Span recording is off unless a list is passed in.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from craft.names import MAX_LABEL, MAX_NAME, Name
+
+POINTER_LIMIT = 0x3FFF
+HEADER_SIZE = 12
+MAX_POINTER_JUMPS = 127  # a 255-octet name cannot need more distinct backward jumps
+
+_U16 = struct.Struct("!H")
+_U32 = struct.Struct("!I")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+class WireError(ValueError):
+    """Bytes that are not a valid DNS message: ``offset`` is where the fault was found."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(f"offset {offset}: {reason}")
+        self.offset = offset
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One decoded field: bytes ``[start, end)`` of the message.
+
+    ``kind`` picks the colour class; ``level`` 0 is a whole field, 1 a part of one (a label or
+    a compression pointer inside a name).
+    """
+
+    start: int
+    end: int
+    section: str
+    field: str
+    value: str
+    kind: str
+    level: int = 0
+
+
+class Reader:
+    """A cursor over message bytes. Every read checks bounds and raises ``WireError``."""
+
+    __slots__ = ("data", "end", "pos", "section", "spans")
+
+    def __init__(self, data: bytes, spans: list[Span] | None = None) -> None:
+        self.data = data
+        self.pos = 0
+        self.end = len(data)
+        self.spans = spans
+        self.section = ""
+
+    def need(self, count: int, what: str) -> None:
+        if self.pos + count > self.end:
+            left = self.end - self.pos
+            raise WireError(
+                self.pos, f"truncated {what}: needs {count} octets, {max(left, 0)} left"
+            )
+
+    def mark(self, start: int, field: str, value: str, kind: str, level: int = 0) -> None:
+        if self.spans is not None:
+            self.spans.append(Span(start, self.pos, self.section, field, value, kind, level))
+
+    def u8(self, field: str, kind: str = "int") -> int:
+        self.need(1, field)
+        value = self.data[self.pos]
+        self.pos += 1
+        if self.spans is not None:
+            self.mark(self.pos - 1, field, str(value), kind)
+        return value
+
+    def u16(self, field: str, kind: str = "int") -> int:
+        self.need(2, field)
+        (value,) = _U16.unpack_from(self.data, self.pos)
+        self.pos += 2
+        if self.spans is not None:
+            self.mark(self.pos - 2, field, str(value), kind)
+        return int(value)
+
+    def u32(self, field: str, kind: str = "int") -> int:
+        self.need(4, field)
+        (value,) = _U32.unpack_from(self.data, self.pos)
+        self.pos += 4
+        if self.spans is not None:
+            self.mark(self.pos - 4, field, str(value), kind)
+        return int(value)
+
+    def take(self, count: int, field: str) -> bytes:
+        self.need(count, field)
+        value = self.data[self.pos : self.pos + count]
+        self.pos += count
+        return bytes(value)
+
+    def name(self, field: str) -> Name:
+        """Read a possibly compressed name (RFC 1035 4.1.4) strictly.
+
+        Each pointer must land inside the message body (not the header) and strictly before
+        both itself and the previous pointer's target, so no loop or forward jump can be
+        followed; the expanded name must stay within 255 octets.
+        """
+        data = self.data
+        start = self.pos
+        pos = start
+        labels: list[bytes] = []
+        length = 1
+        jumped = False
+        limit = start  # a pointer's target must be below this
+        spans = self.spans
+        parts: list[Span] | None = [] if spans is not None else None
+        jumps = 0
+        while True:
+            if pos >= self.end:
+                raise WireError(pos, f"truncated {field}: name runs past the end")
+            octet = data[pos]
+            kind = octet & 0xC0
+            if kind == 0:
+                if octet == 0:
+                    if parts is not None and not jumped:
+                        parts.append(Span(pos, pos + 1, self.section, field, "root", "root", 1))
+                    pos += 1
+                    break
+                if pos + 1 + octet > self.end:
+                    raise WireError(pos, f"truncated {field}: label of {octet} runs past the end")
+                label = bytes(data[pos + 1 : pos + 1 + octet])
+                length += octet + 1
+                if length > MAX_NAME:
+                    raise WireError(pos, f"name longer than {MAX_NAME} octets in {field}")
+                if parts is not None and not jumped:
+                    parts.append(
+                        Span(
+                            pos, pos + 1 + octet, self.section, field,
+                            Name((label,)).to_text()[:-1], "label", 1,
+                        )
+                    )
+                labels.append(label)
+                pos += 1 + octet
+            elif kind == 0xC0:
+                if pos + 2 > self.end:
+                    raise WireError(pos, f"truncated {field}: compression pointer cut short")
+                target = ((octet & 0x3F) << 8) | data[pos + 1]
+                if target < HEADER_SIZE:
+                    raise WireError(pos, f"compression pointer into the header ({target})")
+                if target >= pos or target >= limit:
+                    direction = "self" if target == pos else "forward or looping"
+                    raise WireError(pos, f"{direction} compression pointer to {target}")
+                jumps += 1
+                if jumps > MAX_POINTER_JUMPS:
+                    raise WireError(pos, "too many compression pointers")
+                if parts is not None and not jumped:
+                    parts.append(
+                        Span(pos, pos + 2, self.section, field, f"-> {target}", "pointer", 1)
+                    )
+                if not jumped:
+                    self.pos = pos + 2
+                    jumped = True
+                limit = target
+                pos = target
+            else:
+                label_type = "01" if kind == 0x40 else "10"
+                raise WireError(pos, f"reserved label type {label_type} in {field}")
+        if not jumped:
+            self.pos = pos
+        name = Name(tuple(labels))
+        if spans is not None and parts is not None:
+            text = name.to_text()
+            spans.append(Span(start, self.pos, self.section, field, text, "name", 0))
+            for part in parts:
+                if part.kind == "pointer":
+                    target = int(part.value[3:])
+                    suffix = _suffix_at(data, target)
+                    part = Span(
+                        part.start, part.end, part.section, part.field,
+                        f"pointer to offset {target} ({suffix})", "pointer", 1,
+                    )
+                spans.append(part)
+        return name
+
+
+def _suffix_at(data: bytes, offset: int) -> str:
+    """The name a pointer targets, for the span's label (the caller already validated it)."""
+    reader = Reader(data)
+    reader.pos = offset
+    try:
+        return reader.name("target").to_text()
+    except WireError:
+        return "?"
+
+
+class Writer:
+    """Appends wire data; ``name`` compresses against names already written."""
+
+    __slots__ = ("buf", "suffixes")
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.suffixes: dict[tuple[bytes, ...], int] = {}
+
+    def u8(self, value: int) -> None:
+        self.buf.append(value & 0xFF)
+
+    def u16(self, value: int) -> None:
+        self.buf += _U16.pack(value & 0xFFFF)
+
+    def u32(self, value: int) -> None:
+        self.buf += _U32.pack(value & 0xFFFFFFFF)
+
+    def raw(self, data: bytes) -> None:
+        self.buf += data
+
+    def name(self, name: Name, compress: bool = True) -> None:
+        """Write ``name``, ending in a pointer to the longest suffix already written when
+        ``compress``; new suffixes are remembered only where a pointer can reach them."""
+        labels = name.labels
+        if compress:
+            keys = [label.translate(_LOWER) for label in labels]
+            for i in range(len(labels)):
+                suffix = tuple(keys[i:])
+                target = self.suffixes.get(suffix)
+                if target is not None:
+                    self._labels(labels[:i], keys[:i], keys)
+                    self.u16(0xC000 | target)
+                    return
+            self._labels(labels, keys, keys)
+        else:
+            self._labels(labels, [], [])
+        self.buf.append(0)
+
+    def _labels(self, labels: tuple[bytes, ...], keys: list[bytes], all_keys: list[bytes]) -> None:
+        for i, label in enumerate(labels):
+            offset = len(self.buf)
+            if all_keys and offset <= POINTER_LIMIT:
+                self.suffixes.setdefault(tuple(all_keys[i:]), offset)
+            if len(label) > MAX_LABEL:
+                raise WireError(offset, f"label of {len(label)} octets (max {MAX_LABEL})")
+            self.buf.append(len(label))
+            self.buf += label
+
+    def getvalue(self) -> bytes:
+        return bytes(self.buf)
