@@ -16,6 +16,8 @@ from craft import __version__
 # name -> (module, attribute); modules load only when their command runs, so --help is quick.
 COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("craft.commands.inspect", "decode_command"),
+    "dns-ask": ("craft.commands.dns", "dns_ask_command"),
+    "dns-serve": ("craft.commands.dns", "dns_serve_command"),
 }
 
 

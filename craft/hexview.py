@@ -64,7 +64,8 @@ def annotate(data: bytes, spans: Sequence[Span], color: bool = False) -> str:
 
 
 def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None] | None) -> str:
-    rows: list[tuple[str, str, str, str, int | None]] = []
+    rows: list[tuple[str, str, str, str]] = []
+    row_colors: list[int | None] = []
     section = None
     show_parts = False
     for span in spans:
@@ -82,11 +83,12 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
             raw = raw[:44] + " …"
         field = ("  " + _part_label(span)) if span.level else span.field
         colour = colors[span.start] if colors is not None and span.start < len(colors) else None
-        rows.append((shown_section, field, raw, span.value, colour))
+        rows.append((shown_section, field, raw, span.value))
+        row_colors.append(colour)
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(_HEAD)]
     out = ["  ".join(h.ljust(widths[i]) for i, h in enumerate(_HEAD)).rstrip()]
     out.append("  ".join("-" * w for w in widths))
-    for sec, field, raw, value, colour in rows:
+    for (sec, field, raw, value), colour in zip(rows, row_colors, strict=True):
         cell = raw.ljust(widths[2])
         if colour is not None:
             cell = f"\x1b[{colour}m{cell}{RESET}"

@@ -196,3 +196,33 @@ class Message:
                 lines.append(f";; {title.upper()} SECTION:")
                 lines.extend(r.to_text() for r in shown)
         return "\n".join(lines)
+
+
+def record_dict(record: Record) -> dict[str, object]:
+    if record.rtype == RRType.OPT:
+        e = Edns.from_record(record)
+        return {
+            "type": "OPT", "udp_payload": e.payload, "ext_rcode": e.ext_rcode,
+            "version": e.version, "do": e.do, "flags": e.flags,
+            "options": [{"code": c, "data": d.hex()} for c, d in e.options],
+        }
+    return {
+        "name": record.name.to_text(), "type": type_text(record.rtype),
+        "class": class_text(record.rclass), "ttl": record.ttl, "rdata": record.rdata.to_text(),
+    }
+
+
+def message_dict(message: Message) -> dict[str, object]:
+    """A JSON-ready view of a message (header, sections, full RCODE)."""
+    h = message.header
+    return {
+        "header": {
+            "id": h.id, "opcode": opcode_text(h.opcode), "rcode": rcode_text(message.rcode),
+            "flags": h.flag_names(),
+        },
+        "question": [
+            {"name": q.name.to_text(), "type": type_text(q.rtype), "class": class_text(q.rclass)}
+            for q in message.question
+        ],
+        **{title: [record_dict(r) for r in records] for title, records in message.sections()},
+    }

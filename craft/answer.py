@@ -1,0 +1,350 @@
+"""Authoritative answers (RFC 1034 4.3.2, RFC 2308, RFC 6891) as pure functions over bytes.
+
+``Authority.respond(query_bytes, limit)`` is the whole server logic: it returns the response
+bytes, or ``None`` when the message must be dropped. Nothing here does I/O.
+
+Speed comes from precomputation. An answer depends only on the lower-cased question; its
+response is ``header + question-as-received + body`` where ``body`` (and the counts and
+flags) were encoded once, with names compressed against the question at offset 12. The
+question keeps its length whatever its case, so one body serves every spelling and the
+client sees its own case echoed. Bodies for every name and type in the zones are built at
+load; others (NXDOMAIN, odd types) are built on first use and kept in a bounded cache.
+Anything unusual (EDNS options the fast path does not parse, compression in the question,
+truncation) takes the slow path through the full codec.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from craft.codec import decode, decode_header, encode
+from craft.constants import Opcode, Rcode, RRClass, RRType
+from craft.message import Edns, Header, Message, Question, Record
+from craft.names import Name
+from craft.rdata import CNAME, MX, NS, SOA, SRV, Rdata
+from craft.wire import HEADER_SIZE, WireError
+from craft.zone import Zone
+
+OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
+UDP_MIN = 512
+MAX_CNAME_CHAIN = 8
+CACHE_LIMIT = 65536
+EDNS_VERSION = 0
+
+_HEAD = struct.Struct("!HHHHHH")
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A response less its header and question: flag bits to set, counts, section bytes."""
+
+    flags: int  # QR, AA and RCODE bits; ID, OPCODE, RD and CD come from the query
+    counts: tuple[int, int, int]
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The outcome of looking a question up in the zones, as values."""
+
+    rcode: int
+    aa: bool
+    answer: tuple[Record, ...] = ()
+    authority: tuple[Record, ...] = ()
+    additional: tuple[Record, ...] = ()
+
+
+class Node:
+    """All records at one owner name, by type."""
+
+    __slots__ = ("by_type",)
+
+    def __init__(self) -> None:
+        self.by_type: dict[int, list[Record]] = {}
+
+    def records(self) -> list[Record]:
+        return [r for records in self.by_type.values() for r in records]
+
+
+class ZoneIndex:
+    """One zone's records indexed by lower-cased owner name."""
+
+    def __init__(self, zone: Zone) -> None:
+        self.zone = zone
+        self.origin = zone.origin
+        self.nodes: dict[bytes, Node] = {}
+        self.nonterminals: set[bytes] = set()
+        for record in zone.records:
+            node = self.nodes.setdefault(record.name.key, Node())
+            node.by_type.setdefault(record.rtype, []).append(record)
+            name = record.name
+            while len(name.labels) > len(self.origin.labels):
+                name = name.parent()
+                self.nonterminals.add(name.key)
+        soa = zone.soa
+        assert isinstance(soa.rdata, SOA)
+        # RFC 2308 3: the negative TTL is the smaller of the SOA's TTL and MINIMUM.
+        self.negative_soa = Record(
+            soa.name, soa.rtype, soa.rclass, min(soa.ttl, soa.rdata.minimum), soa.rdata
+        )
+
+    def delegation(self, qname: Name) -> Node | None:
+        """The NS set of a zone cut between the apex and ``qname``, if any (a referral)."""
+        labels = qname.labels
+        for depth in range(len(self.origin.labels) + 1, len(labels) + 1):
+            cut = Name(labels[len(labels) - depth :])
+            node = self.nodes.get(cut.key)
+            if node is not None and RRType.NS in node.by_type:
+                return node
+        return None
+
+
+class Authority:
+    """Answers queries for a set of zones, authoritatively."""
+
+    def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD) -> None:
+        self.payload = payload
+        self.zones = sorted(
+            (ZoneIndex(z) for z in zones), key=lambda z: len(z.origin.labels), reverse=True
+        )
+        # Bodies built at load never expire; those built on demand (unknown names, odd types)
+        # live in a bounded store that is emptied when full, so floods cannot grow memory.
+        self._static: dict[tuple[bytes, int, int], Body] = {}
+        self._dynamic: dict[tuple[bytes, int, int], Body] = {}
+        for index in self.zones:
+            for node in index.nodes.values():
+                name = next(iter(node.by_type.values()))[0].name.lower()
+                for rtype in {*node.by_type, RRType.ANY, RRType.A, RRType.AAAA}:
+                    key = (name.key, rtype, RRClass.IN)
+                    self._static[key] = self._build(name, rtype, RRClass.IN)
+
+    @property
+    def origins(self) -> list[Name]:
+        return [z.origin for z in self.zones]
+
+    # ---- the semantic answer (slow path, and the source of every precomputed body) ----
+
+    def find_zone(self, qname: Name) -> ZoneIndex | None:
+        for index in self.zones:  # longest origin first: the closest enclosing zone
+            if qname.is_subdomain_of(index.origin):
+                return index
+        return None
+
+    def lookup(self, qname: Name, qtype: int, qclass: int) -> Lookup:
+        if qclass not in (RRClass.IN, RRClass.ANY):
+            return Lookup(Rcode.REFUSED, False)
+        index = self.find_zone(qname)
+        if index is None:
+            return Lookup(Rcode.REFUSED, False)
+        if qtype in (RRType.AXFR, RRType.IXFR):
+            return Lookup(Rcode.NOTIMP, False)  # zone transfers are TCP-only (RFC 5936 4.2)
+        answer: list[Record] = []
+        name = qname
+        for _ in range(MAX_CNAME_CHAIN + 1):
+            cut = index.delegation(name)
+            if cut is not None:
+                if answer:
+                    break
+                ns = cut.by_type[RRType.NS]
+                return Lookup(Rcode.NOERROR, False, (), tuple(ns), self._glue(ns))
+            node = index.nodes.get(name.key)
+            if node is None:
+                if answer:
+                    break
+                if name.key in index.nonterminals:  # empty non-terminal: NODATA
+                    return Lookup(Rcode.NOERROR, True, (), (index.negative_soa,))
+                return Lookup(Rcode.NXDOMAIN, True, (), (index.negative_soa,))
+            if qtype == RRType.ANY:
+                answer.extend(node.records())
+                break
+            if qtype in node.by_type:
+                answer.extend(node.by_type[qtype])
+                break
+            cname = node.by_type.get(RRType.CNAME)
+            if cname and qtype != RRType.CNAME:
+                answer.extend(cname)
+                target = _target(cname[0].rdata)
+                if target is None or not target.is_subdomain_of(index.origin):
+                    break  # the chain leaves the zone: the resolver follows it
+                name = target
+                continue
+            if not answer:
+                return Lookup(Rcode.NOERROR, True, (), (index.negative_soa,))
+            break
+        return Lookup(Rcode.NOERROR, True, tuple(answer), (), self._glue(answer))
+
+    def _glue(self, records: Iterable[Record]) -> tuple[Record, ...]:
+        """A/AAAA for name targets of NS, MX and SRV that our zones hold (RFC 1035 3.3)."""
+        glue: list[Record] = []
+        seen: set[bytes] = set()
+        for record in records:
+            rdata = record.rdata
+            target = None
+            if isinstance(rdata, NS | SRV):
+                target = rdata.target
+            elif isinstance(rdata, MX):
+                target = rdata.exchange
+            if target is None or target.key in seen:
+                continue
+            seen.add(target.key)
+            index = self.find_zone(target)
+            node = index.nodes.get(target.key) if index else None
+            if node is not None:
+                glue.extend(node.by_type.get(RRType.A, ()))
+                glue.extend(node.by_type.get(RRType.AAAA, ()))
+        return tuple(glue)
+
+    def answer(self, query: Message) -> Message | None:
+        """The response to a decoded query, as a message (None: drop it)."""
+        h = query.header
+        if h.qr:
+            return None
+        opts = [r for r in query.additional if r.rtype == RRType.OPT]
+        edns = Edns.from_record(opts[0]) if opts else None
+        reply_edns = Edns(payload=self.payload, do=edns.do) if edns is not None else None
+        base = Header(id=h.id, qr=True, opcode=h.opcode, rd=h.rd, cd=h.cd)
+
+        def error(rcode: int) -> Message:
+            e = reply_edns
+            if e is not None and rcode > 0xF:
+                e = replace(e, ext_rcode=rcode >> 4)
+            return Message(replace(base, rcode=rcode & 0xF), query.question).with_edns(e)
+
+        if len(opts) > 1 or (opts and opts[0].name.labels):
+            return error(Rcode.FORMERR)
+        if edns is not None and edns.version > EDNS_VERSION:
+            return error(Rcode.BADVERS)
+        if h.opcode != Opcode.QUERY:
+            return error(Rcode.NOTIMP)
+        if len(query.question) != 1:
+            return error(Rcode.FORMERR)
+        q = query.question[0]
+        found = self.lookup(q.name, q.rtype, q.rclass)
+        header = replace(base, aa=found.aa, rcode=found.rcode)
+        return Message(
+            header, query.question, found.answer, found.authority, found.additional
+        ).with_edns(reply_edns)
+
+    # ---- bytes in, bytes out (the hot path) ----
+
+    def body(self, qname: Name, qtype: int, qclass: int) -> Body:
+        """The precomputed (or now computed and cached) response body for a question."""
+        key = (qname.key, qtype, qclass)
+        body = self._static.get(key) or self._dynamic.get(key)
+        if body is None:
+            if len(self._dynamic) >= CACHE_LIMIT:
+                self._dynamic.clear()
+            body = self._dynamic[key] = self._build(qname, qtype, qclass)
+        return body
+
+    def _build(self, qname: Name, qtype: int, qclass: int) -> Body:
+        found = self.lookup(qname, qtype, qclass)
+        message = Message(
+            Header(qr=True, aa=found.aa, rcode=found.rcode),
+            (Question(qname, qtype, qclass),),
+            found.answer, found.authority, found.additional,
+        )
+        wire = encode(message)
+        qlen = qname.wire_length() + 4
+        _, flags, _, an, ns, ar = _HEAD.unpack_from(wire)
+        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
+
+    def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
+        """Response bytes for query bytes; ``limit`` is the transport's size limit without
+        EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
+        size = len(data)
+        if size < HEADER_SIZE:
+            return None
+        ident, flags, qd, an, ns, ar = _HEAD.unpack_from(data)
+        if flags & 0x8000:
+            return None  # a response: never answer one (RFC 1035 7.3, avoids loops)
+        if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
+            fast = self._fast(data, ident, flags, ar, limit)
+            if fast is not None:
+                return fast
+        return self._slow(data, limit)
+
+    def _fast(self, data: bytes, ident: int, flags: int, ar: int, limit: int) -> bytes | None:
+        pos = HEADER_SIZE
+        size = len(data)
+        while True:  # walk the question name; anything odd goes to the slow path
+            if pos >= size:
+                return None
+            length = data[pos]
+            if length == 0:
+                break
+            if length > 63:
+                return None
+            pos += length + 1
+        qend = pos + 5
+        if qend > size or pos - HEADER_SIZE > 255:
+            return None
+        qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
+        opt = b""
+        do = 0
+        if ar:
+            # Only the plain OPT: root owner, type 41, version 0, no options.
+            if size != qend + 11 or data[qend] != 0 or data[qend + 1 : qend + 3] != b"\x00\x29":
+                return None
+            client_payload, ext, version, eflags, rdlen = struct.unpack_from("!HBBHH", data, qend + 3)
+            if version != 0 or rdlen != 0 or ext != 0:
+                return None
+            do = eflags & 0x8000
+            limit = max(limit, client_payload, UDP_MIN)
+            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
+        elif size != qend:
+            return None
+        key = (data[HEADER_SIZE : pos + 1].translate(_LOWER), qtype, qclass)
+        body = self._static.get(key)
+        if body is None:
+            name = Name(_labels(data[HEADER_SIZE : pos + 1]))
+            body = self.body(name, qtype, qclass)
+        if qend + len(body.data) + len(opt) > limit:
+            return None  # needs truncation: the slow path does it at a record boundary
+        an, ns, adc = body.counts
+        head = _HEAD.pack(
+            ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
+        )
+        return head + data[HEADER_SIZE:qend] + body.data + opt
+
+    def _slow(self, data: bytes, limit: int) -> bytes | None:
+        try:
+            query = decode(data)
+        except WireError:
+            return self._formerr(data)
+        response = self.answer(query)
+        if response is None:
+            return None
+        edns = query.edns
+        if edns is not None:
+            limit = max(limit, edns.payload, UDP_MIN)
+        return encode(response, max_size=limit)
+
+    def _formerr(self, data: bytes) -> bytes | None:
+        """FORMERR with the query's ID and opcode and no sections (the rest is unreadable)."""
+        try:
+            header, _ = decode_header(data)
+        except WireError:
+            return None
+        if header.qr:
+            return None
+        flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | Rcode.FORMERR
+        return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+
+
+def _labels(wire: bytes) -> tuple[bytes, ...]:
+    labels = []
+    pos = 0
+    while wire[pos]:
+        labels.append(wire[pos + 1 : pos + 1 + wire[pos]])
+        pos += wire[pos] + 1
+    return tuple(labels)
+
+
+def _target(rdata: Rdata) -> Name | None:
+    return rdata.target if isinstance(rdata, CNAME) else None
+
+

@@ -1,0 +1,382 @@
+"""``craft dns-serve`` and ``craft dns-ask``: the lab's Task 2 as command-line tools."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+import click
+
+from craft.answer import Authority
+from craft.codec import decode
+from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
+from craft.dns_client import ClientError, Reply, ask, build_query, describe
+from craft.dns_server import DnsServer, Exchange, Observer, ServerError
+from craft.exchange_view import annotated, exchange_text, summary, verdict_line
+from craft.hexview import want_color
+from craft.message import Edns, message_dict
+from craft.names import BadNameError, Name
+from craft.wire import WireError
+from craft.zone import Zone, ZoneError, default_zones
+
+# dns-ask exit codes, also listed in its --help.
+EXIT_NXDOMAIN = 3
+EXIT_NODATA = 4
+EXIT_REFUSED = 5
+EXIT_OTHER_RCODE = 6
+EXIT_TIMEOUT = 7
+EXIT_NETWORK = 8
+
+
+def load_zones(paths: Sequence[str]) -> list[Zone]:
+    if not paths:
+        return default_zones()
+    from craft.zonefile import load_zone
+
+    zones = []
+    for path in paths:
+        try:
+            zones.append(load_zone(path))
+        except OSError as exc:
+            raise click.ClickException(f"{path}: {exc.strerror or exc}") from None
+        except ZoneError as exc:
+            raise click.ClickException(str(exc)) from None
+    origins = [z.origin.key for z in zones]
+    if len(set(origins)) != len(origins):
+        raise click.ClickException("two zone files have the same origin")
+    return zones
+
+
+class Printer:
+    """Prints each exchange in the lab's layout; safe to call from several threads."""
+
+    def __init__(self, color: bool, oracle: bool) -> None:
+        self.color = color
+        self.oracle = oracle
+        self.lock = threading.Lock()
+        self.checked = 0
+        self.disagreeing = 0
+
+    def __call__(self, exchange: Exchange) -> None:
+        try:
+            note = summary(decode(exchange.response or exchange.query))
+        except WireError as exc:
+            note = f"undecodable query ({exc})"
+        note = f"{exchange.transport} {exchange.client[0]}:{exchange.client[1]}: {note}"
+        text = exchange_text(
+            exchange.query, exchange.response, color=self.color, oracle=False, note=note
+        )
+        verdicts = []
+        if self.oracle:
+            from craft.oracle import check
+
+            for label, data in (("request", exchange.query), ("response", exchange.response)):
+                if data is None:
+                    continue
+                verdict = check(data)
+                self.checked += 1
+                self.disagreeing += 0 if verdict.agrees else 1
+                verdicts.append(f"  scapy on {label}: {verdict.describe()}")
+        with self.lock:
+            click.echo(text + ("\n" + "\n".join(verdicts) if verdicts else "") + "\n")
+
+    def closing(self) -> str:
+        return (
+            f"oracle: {self.checked} messages checked by Scapy, "
+            f"{self.disagreeing} disagreeing"
+        )
+
+
+def _stop_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+@click.command("dns-serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=10053, show_default=True, type=click.IntRange(0, 65535),
+              help="UDP and TCP port (0: any free port; the start-up line says which).")
+@click.option("--zone", "zones", multiple=True, metavar="FILE",
+              help="RFC 1035 master file to serve (repeatable). Default: the lab's table.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Processes sharing the port with SO_REUSEPORT.")
+@click.option("--quiet", is_flag=True, help="No per-message output.")
+@click.option("--oracle/--no-oracle", default=None,
+              help="Check every message with Scapy (default: on, off with --quiet).")
+@click.option("--pcap", "pcap_path", metavar="FILE", help="Capture every exchange to FILE.")
+@click.option("--append", is_flag=True, help="Append to an existing --pcap file.")
+@click.option("--color/--no-color", default=None, help="Colour the hex by field.")
+def dns_serve_command(
+    host: str, port: int, zones: tuple[str, ...], workers: int, quiet: bool,
+    oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
+) -> None:
+    """Serve zones authoritatively over UDP and TCP on one port.
+
+    Prints each request and response as hex in the lab's layout, with Scapy's verdict
+    under each, unless --quiet. Ctrl-C or SIGTERM stops it (exit 0).
+    """
+    loaded = load_zones(zones)
+    try:
+        authority = Authority(loaded)
+    except ZoneError as exc:
+        raise click.ClickException(str(exc)) from None
+    use_oracle = (not quiet) if oracle is None else oracle
+    observers: list[Observer] = []
+    printer = None
+    if not quiet or use_oracle:
+        printer = Printer(want_color(sys.stdout) if color is None else color, use_oracle)
+        if quiet:
+            printer.color = False
+        observers.append(printer if not quiet else _silent(printer))
+    capture = None
+    if pcap_path:
+        from craft.pcap import CaptureError, CaptureWriter
+
+        try:
+            capture = CaptureWriter(pcap_path, append=append)
+        except CaptureError as exc:
+            raise click.ClickException(str(exc)) from None
+        observers.append(capture.observe)
+    server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
+    try:
+        address = server.bind()
+    except ServerError as exc:
+        raise click.ClickException(f"cannot listen on {exc}") from None
+    names = ", ".join(z.origin.to_text() for z in loaded)
+    source = "embedded lab table" if not zones else ", ".join(zones)
+    click.echo(
+        f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
+        f"{len(loaded)} zone(s) from {source}: {names}"
+        + (f"; {workers} workers" if workers > 1 else ""),
+        err=True,
+    )
+    children = _fork_workers(workers - 1, authority, address, observers)
+    _stop_on_sigterm()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for pid in children:
+            _terminate(pid)
+        if capture is not None:
+            capture.close()
+        if printer is not None and use_oracle:
+            click.echo(printer.closing(), err=True)
+        click.echo("craft dns-serve: stopped", err=True)
+
+
+def _silent(printer: Printer) -> Observer:
+    """With --quiet --oracle: check every message but print only disagreements."""
+
+    def observe(exchange: Exchange) -> None:
+        from craft.oracle import check
+
+        for data in (exchange.query, exchange.response):
+            if data is None:
+                continue
+            verdict = check(data)
+            printer.checked += 1
+            if not verdict.agrees:
+                printer.disagreeing += 1
+                click.echo(f"scapy disagrees: {verdict.describe()}", err=True)
+
+    return observe
+
+
+def _fork_workers(
+    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer]
+) -> list[int]:
+    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
+    pids = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+                _stop_on_sigterm()
+                child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
+                child.bind()
+                child.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            except Exception as exc:  # a worker must never leave a traceback behind
+                click.echo(f"craft dns-serve worker: {exc}", err=True)
+                code = 1
+            finally:
+                os._exit(code)
+        pids.append(pid)
+    return pids
+
+
+def _terminate(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass
+
+
+def _parse_type(text: str) -> int:
+    try:
+        return type_number(text)
+    except ValueError:
+        raise click.BadParameter(f"unknown type {text!r}", param_hint="-t/--type") from None
+
+
+def _outcome(reply: Reply, qtype: int) -> tuple[list[str], int]:
+    """The lines to print for a reply and the exit code."""
+    message = reply.message
+    q = message.question[0] if message.question else None
+    name = q.name.to_text().rstrip(".") if q else "?"
+    rcode = message.rcode
+    server = f"{reply.server[0]}:{reply.server[1]}"
+    if rcode == Rcode.NOERROR:
+        lines = [describe(r) for r in message.answer]
+        if lines:
+            return lines, 0
+        if not message.header.aa and message.authority:
+            ns = ", ".join(r.rdata.to_text() for r in message.authority)
+            return [f"{name}: referral to {ns}"], EXIT_NODATA
+        return [f"{name}: no {type_text(qtype)} records (NODATA)"], EXIT_NODATA
+    if rcode == Rcode.NXDOMAIN:
+        return [f"{name}: no such name (NXDOMAIN)"], EXIT_NXDOMAIN
+    if rcode == Rcode.REFUSED:
+        return [f"{name}: refused by {server} (REFUSED: not authoritative for it)"], EXIT_REFUSED
+    return [f"{name}: server {server} answered {rcode_text(rcode)}"], EXIT_OTHER_RCODE
+
+
+class AskOptions:
+    def __init__(
+        self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
+        hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool, pcap: str | None,
+    ) -> None:
+        self.server, self.qtype, self.tcp = server, qtype, tcp
+        self.timeout, self.retries = timeout, retries
+        self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
+        self.color, self.pcap = color, pcap
+
+
+def ask_once(text: str, opts: AskOptions) -> int:
+    try:
+        name = Name.from_text(text if text.endswith(".") else text + ".")
+    except BadNameError as exc:
+        click.echo(f"{text}: {exc.reason}")
+        return 2
+    query = build_query(name, opts.qtype, rd=opts.rd, edns=Edns() if opts.edns else None)
+    try:
+        reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
+    except ClientError as exc:
+        click.echo(f"{text}: {exc.reason}")
+        return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
+    if opts.pcap:
+        _capture(opts.pcap, reply)
+    lines, code = _outcome(reply, opts.qtype)
+    if opts.as_json:
+        click.echo(json.dumps({
+            "server": f"{reply.server[0]}:{reply.server[1]}", "transport": reply.transport,
+            "elapsed_ms": round(reply.elapsed * 1000, 3), "query": reply.query.hex(),
+            "response": reply.response.hex(), **message_dict(reply.message),
+        }, indent=2))
+        return code
+    if opts.hexview:
+        click.echo(f";; query ({len(reply.query)} octets over {reply.transport})")
+        click.echo(annotated(reply.query, opts.color))
+        click.echo(verdict_line(reply.query))
+        click.echo(f"\n;; response ({len(reply.response)} octets, {reply.elapsed * 1000:.1f} ms)")
+        click.echo(annotated(reply.response, opts.color))
+        click.echo(verdict_line(reply.response))
+        click.echo()
+    for line in lines:
+        click.echo(line)
+    return code
+
+
+def _capture(path: str, reply: Reply) -> None:
+    from craft.pcap import CaptureError, CaptureWriter
+
+    try:
+        writer = CaptureWriter(path, append=True)
+    except CaptureError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        if reply.transport == "udp":
+            writer.udp(reply.client, reply.server, reply.query)
+            writer.udp(reply.server, reply.client, reply.response)
+        else:
+            writer.tcp_open(reply.client, reply.server)
+            writer.tcp_data(reply.client, reply.server, reply.query)
+            writer.tcp_data(reply.server, reply.client, reply.response)
+            writer.tcp_close(reply.client, reply.server)
+    finally:
+        writer.close()
+
+
+@click.command("dns-ask")
+@click.argument("name", required=False)
+@click.option("--server", default="127.0.0.1", show_default=True, help="Server address.")
+@click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
+@click.option("-t", "--type", "qtype", default="A", show_default=True,
+              help="Record type (A, AAAA, MX, NS, SOA, TXT, ANY, TYPE65280, ...).")
+@click.option("--tcp", is_flag=True, help="Ask over TCP (UDP replies with TC set retry over TCP anyway).")
+@click.option("--timeout", default=2.0, show_default=True, type=click.FloatRange(0.01, 60),
+              help="Seconds to wait for each reply.")
+@click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
+              help="UDP retries after a timeout.")
+@click.option("--hex", "hexview", is_flag=True,
+              help="Show the annotated hex and field table of query and response, with Scapy's verdict.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: header, sections, timing.")
+@click.option("--rd", is_flag=True, help="Set RD (recursion desired) in the query.")
+@click.option("--edns", is_flag=True, help="Add an EDNS0 OPT record (payload 1232).")
+@click.option("--pcap", metavar="FILE", help="Append the exchange to a capture FILE.")
+@click.option("--color/--no-color", default=None, help="Colour the hex by field.")
+def dns_ask_command(
+    name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
+    retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, pcap: str | None,
+    color: bool | None,
+) -> None:
+    """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
+
+    Without NAME it is the lab's interactive client: it prompts "Enter Domain Name:"
+    until you type "end" (or end the input), then prints "Session ended".
+
+    \b
+    Exit codes:
+      0  answers printed
+      2  bad usage or bad name
+      3  NXDOMAIN (no such name)
+      4  NODATA (the name exists, not with that type) or a referral
+      5  REFUSED (the server is not authoritative for the name)
+      6  another error RCODE (SERVFAIL, FORMERR, NOTIMP, BADVERS...)
+      7  timeout (no reply after the retries)
+      8  network error or an undecodable reply
+    """
+    opts = AskOptions(
+        (server, port), _parse_type(qtype), tcp, timeout, retries, hexview, as_json, rd, edns,
+        want_color(sys.stdout) if color is None else color, pcap,
+    )
+    if opts.qtype == RRType.AXFR:
+        raise click.ClickException("AXFR is not supported by dns-ask yet")
+    if name is not None:
+        sys.exit(ask_once(name, opts))
+    while True:
+        click.echo("Enter Domain Name: ", nl=False)
+        line = sys.stdin.readline()
+        if not line:
+            click.echo()
+            break
+        text = line.strip()
+        if text == "end":
+            break
+        if text:
+            ask_once(text, opts)
+    click.echo("Session ended")
+

@@ -1,0 +1,186 @@
+"""The DNS client: build a query, exchange it over UDP or TCP, and describe the answer.
+
+Queries get a random ID and a fresh socket (a random source port); a reply counts only if
+it comes from the server asked, with the same ID and question (RFC 5452). A truncated UDP
+reply is retried over TCP. The lab's answer line is ``describe``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import struct
+import time
+from dataclasses import dataclass
+
+from craft.codec import decode, encode
+from craft.constants import RRType, class_text, type_text
+from craft.message import Edns, Header, Message, Question, Record
+from craft.names import Name
+from craft.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
+from craft.wire import WireError
+
+
+class ClientError(Exception):
+    """The exchange failed: ``kind`` is ``timeout``, ``network`` or ``reply``."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    query: bytes
+    response: bytes
+    message: Message
+    transport: str
+    elapsed: float
+    server: tuple[str, int]
+    client: tuple[str, int]
+
+
+def build_query(
+    name: Name, rtype: int = RRType.A, *, rd: bool = False, edns: Edns | None = None,
+    ident: int | None = None,
+) -> Message:
+    header = Header(id=secrets.randbits(16) if ident is None else ident, rd=rd)
+    return Message(header, (Question(name, rtype),)).with_edns(edns)
+
+
+def _matches(query: Message, data: bytes) -> Message | None:
+    """The decoded reply if it answers ``query`` (ID, QR and question), else None."""
+    if len(data) < 12 or data[:2] != query.header.id.to_bytes(2, "big"):
+        return None
+    try:
+        message = decode(data)
+    except WireError as exc:
+        raise ClientError("reply", f"undecodable reply: {exc}") from None
+    if not message.header.qr:
+        return None
+    same_question = len(message.question) == len(query.question) and all(
+        a.rtype == b.rtype and a.rclass == b.rclass and a.name.equals(b.name)
+        for a, b in zip(message.question, query.question, strict=True)
+    )
+    # A FORMERR or NOTIMP reply may legitimately carry no question at all.
+    if not same_question and (message.question or message.header.rcode == 0):
+        return None
+    return message
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def udp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
+    wire = encode(query)
+    start = time.perf_counter()
+    with socket.socket(_family(server[0]), socket.SOCK_DGRAM) as sock:
+        sock.connect(server)  # the kernel then drops datagrams from any other address
+        sock.send(wire)
+        deadline = start + timeout
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
+            sock.settimeout(left)
+            try:
+                data = sock.recv(65535)
+            except TimeoutError:
+                continue
+            except OSError as exc:
+                raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+            message = _matches(query, data)
+            if message is not None:
+                client = sock.getsockname()[:2]
+                return Reply(wire, data, message, "udp", time.perf_counter() - start,
+                             server, client)
+
+
+def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
+    wire = encode(query)
+    start = time.perf_counter()
+    try:
+        with socket.create_connection(server, timeout=timeout) as sock:
+            client = sock.getsockname()[:2]
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            while True:
+                prefix = _recv_exact(sock, 2)
+                data = _recv_exact(sock, struct.unpack("!H", prefix)[0])
+                message = _matches(query, data)
+                if message is not None:
+                    return Reply(wire, data, message, "tcp", time.perf_counter() - start,
+                                 server, client)
+    except TimeoutError:
+        raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s") from None
+    except OSError as exc:
+        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+
+
+def _recv_exact(sock: socket.socket, count: int) -> bytes:
+    data = bytearray()
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise ClientError("reply", "connection closed before a whole reply arrived")
+        data += chunk
+    return bytes(data)
+
+
+def ask(
+    query: Message, server: tuple[str, int], *, tcp: bool = False, timeout: float = 2.0,
+    retries: int = 2,
+) -> Reply:
+    """Exchange ``query``; UDP timeouts are retried, a TC reply is asked again over TCP."""
+    if tcp:
+        return tcp_exchange(query, server, timeout)
+    for attempt in range(retries + 1):
+        try:
+            reply = udp_exchange(query, server, timeout)
+        except ClientError as exc:
+            if exc.kind != "timeout" or attempt == retries:
+                raise
+            continue
+        if reply.message.header.tc:
+            return tcp_exchange(query, server, timeout)
+        return reply
+    raise AssertionError("unreachable")
+
+
+def _short(name: Name) -> str:
+    text = name.to_text()
+    return text[:-1] if len(text) > 1 else text
+
+
+def describe(record: Record) -> str:
+    """The lab's line: ``google.com: type A, class IN, TTL 260, addr (4) 192.165.1.1``."""
+    rdata = record.rdata
+    head = (
+        f"{_short(record.name)}: type {type_text(record.rtype)}, "
+        f"class {class_text(record.rclass)}, TTL {record.ttl}"
+    )
+    if isinstance(rdata, A | AAAA):
+        size = 4 if isinstance(rdata, A) else 16
+        return f"{head}, addr ({size}) {rdata.address}"
+    if isinstance(rdata, MX):
+        return f"{head}, preference {rdata.preference}, exchange {_short(rdata.exchange)}"
+    if isinstance(rdata, SOA):
+        return (
+            f"{head}, mname {_short(rdata.mname)}, rname {_short(rdata.rname)}, "
+            f"serial {rdata.serial}, refresh {rdata.refresh}, retry {rdata.retry}, "
+            f"expire {rdata.expire}, minimum {rdata.minimum}"
+        )
+    if isinstance(rdata, SRV):
+        return (
+            f"{head}, priority {rdata.priority}, weight {rdata.weight}, port {rdata.port}, "
+            f"target {_short(rdata.target)}"
+        )
+    if isinstance(rdata, TXT):
+        return f"{head}, text {' '.join(quote(s) for s in rdata.strings)}"
+    if isinstance(rdata, Opaque):
+        return f"{head}, data ({len(rdata.data)}) {rdata.data.hex()}"
+    target = getattr(rdata, "target", None)
+    if isinstance(target, Name):
+        return f"{head}, {type_text(record.rtype).lower()} {_short(target)}"
+    return f"{head}, {rdata.to_text()}"

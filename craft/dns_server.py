@@ -1,0 +1,204 @@
+"""The DNS server's sockets: UDP and TCP on one port around ``craft.answer.Authority``.
+
+A thin loop: receive bytes, ask the authority for response bytes, send them. UDP runs in
+the calling thread; TCP (RFC 7766: 2-byte length prefix, several queries per connection,
+idle timeout) runs one thread per connection, bounded. Observers (printing, capture, the
+oracle) see each exchange after it was sent; with none the loop does nothing else.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from craft.answer import UDP_MIN, Authority
+
+TCP_LIMIT = 65535
+TCP_IDLE = 10.0
+MAX_TCP_CONNECTIONS = 256
+RECV_SIZE = 65535
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One query the server handled and what it sent back (``None``: dropped)."""
+
+    transport: str
+    client: tuple[str, int]
+    server: tuple[str, int]
+    query: bytes
+    response: bytes | None
+
+
+Observer = Callable[[Exchange], None]
+
+
+class ServerError(OSError):
+    """The server could not start: ``where`` says which address or socket."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where = where
+        self.reason = reason
+
+
+class DnsServer:
+    def __init__(
+        self,
+        authority: Authority,
+        host: str = "127.0.0.1",
+        port: int = 10053,
+        observers: Sequence[Observer] = (),
+        tcp_idle: float = TCP_IDLE,
+        reuse_port: bool = False,
+    ) -> None:
+        self.authority = authority
+        self.host = host
+        self.port = port
+        self.observers = list(observers)
+        self.tcp_idle = tcp_idle
+        self.reuse_port = reuse_port
+        self.udp: socket.socket | None = None
+        self.tcp: socket.socket | None = None
+        self._running = False
+        self._slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
+        self._tcp_thread: threading.Thread | None = None
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.udp is not None, "bind() first"
+        host, port = self.udp.getsockname()[:2]
+        return str(host), int(port)
+
+    def bind(self) -> tuple[str, int]:
+        """Open UDP and TCP on the same port (with port 0, the first free pair)."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        for _ in range(20):
+            udp = socket.socket(family, socket.SOCK_DGRAM)
+            tcp = socket.socket(family, socket.SOCK_STREAM)
+            for sock in (udp, tcp):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if self.reuse_port:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                udp.bind((self.host, self.port))
+                port = udp.getsockname()[1]
+                tcp.bind((self.host, port))
+                tcp.listen(128)
+            except OSError as exc:
+                udp.close()
+                tcp.close()
+                if self.port == 0 and exc.errno == 98:
+                    continue  # the TCP twin of a random UDP port was taken: draw again
+                raise ServerError(f"{self.host}:{self.port}", exc.strerror or str(exc)) from None
+            self.udp, self.tcp = udp, tcp
+            return self.address
+        raise ServerError(f"{self.host}:0", "no free port for both UDP and TCP")
+
+    def serve_forever(self) -> None:
+        """Serve until ``stop()`` (or an exception such as KeyboardInterrupt) ends it."""
+        if self.udp is None:
+            self.bind()
+        assert self.udp is not None
+        self._running = True
+        self._tcp_thread = threading.Thread(target=self._accept_loop, daemon=True, name="tcp")
+        self._tcp_thread.start()
+        try:
+            self._udp_loop(self.udp)
+        finally:
+            self._running = False
+            self.close()
+
+    def _udp_loop(self, sock: socket.socket) -> None:
+        respond = self.authority.respond
+        recvfrom = sock.recvfrom
+        sendto = sock.sendto
+        observers = self.observers
+        server = self.address
+        while self._running:
+            try:
+                data, client = recvfrom(RECV_SIZE)
+            except OSError:
+                if not self._running:
+                    return
+                continue  # e.g. ICMP port unreachable from an earlier reply
+            if not self._running:
+                return
+            response = respond(data, UDP_MIN)
+            if response is not None:
+                try:
+                    sendto(response, client)
+                except OSError:
+                    pass  # the client went away; nothing to tell it
+            if observers:
+                exchange = Exchange("udp", client[:2], server, data, response)
+                for observe in observers:
+                    observe(exchange)
+
+    def _accept_loop(self) -> None:
+        assert self.tcp is not None
+        listener = self.tcp
+        while self._running:
+            try:
+                conn, client = listener.accept()
+            except OSError:
+                return
+            if not self._slots.acquire(blocking=False):
+                conn.close()  # over the connection bound: shed load rather than queue it
+                continue
+            threading.Thread(
+                target=self._serve_tcp, args=(conn, client[:2]), daemon=True
+            ).start()
+
+    def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
+        server = self.address
+        try:
+            conn.settimeout(self.tcp_idle)
+            while self._running:
+                prefix = _recv_exact(conn, 2)
+                if prefix is None:
+                    return
+                (length,) = struct.unpack("!H", prefix)
+                data = _recv_exact(conn, length)
+                if data is None:
+                    return
+                response = self.authority.respond(data, TCP_LIMIT)
+                if response is not None:
+                    conn.sendall(struct.pack("!H", len(response)) + response)
+                for observe in self.observers:
+                    observe(Exchange("tcp", client, server, data, response))
+        except OSError:
+            return  # idle timeout or reset: close the connection
+        finally:
+            conn.close()
+            self._slots.release()
+
+    def stop(self) -> None:
+        """Stop from another thread: clear the flag, then wake the blocked UDP receive."""
+        if not self._running:
+            return
+        self._running = False
+        if self.udp is not None:
+            host, port = self.address
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            with socket.socket(family, socket.SOCK_DGRAM) as poke:
+                poke.sendto(b"", (host, port))
+
+    def close(self) -> None:
+        for sock in (self.udp, self.tcp):
+            if sock is not None:
+                sock.close()
+
+
+def _recv_exact(conn: socket.socket, count: int) -> bytes | None:
+    """Exactly ``count`` bytes, or None when the peer closes first."""
+    chunks = bytearray()
+    while len(chunks) < count:
+        chunk = conn.recv(count - len(chunks))
+        if not chunk:
+            return None
+        chunks += chunk
+    return bytes(chunks)
