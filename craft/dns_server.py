@@ -33,7 +33,16 @@ class Exchange:
     response: bytes | None
 
 
-Observer = Callable[[Exchange], None]
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A TCP connection opening (``opened``) or closing: captures need both ends."""
+
+    opened: bool
+    client: tuple[str, int]
+    server: tuple[str, int]
+
+
+Observer = Callable[[Exchange | Connection], None]
 
 
 class ServerError(OSError):
@@ -155,6 +164,8 @@ class DnsServer:
 
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
+        for observe in self.observers:
+            observe(Connection(True, client, server))
         try:
             conn.settimeout(self.tcp_idle)
             while self._running:
@@ -175,6 +186,8 @@ class DnsServer:
         finally:
             conn.close()
             self._slots.release()
+            for observe in self.observers:
+                observe(Connection(False, client, server))
 
     def stop(self) -> None:
         """Stop from another thread: clear the flag, then wake the blocked UDP receive."""

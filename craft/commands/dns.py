@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,13 +17,16 @@ from craft.answer import Authority
 from craft.codec import decode
 from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns_client import ClientError, Reply, ask, build_query, describe
-from craft.dns_server import DnsServer, Exchange, Observer, ServerError
+from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError
 from craft.exchange_view import annotated, exchange_text, summary, verdict_line
 from craft.hexview import want_color
 from craft.message import Edns, message_dict
 from craft.names import BadNameError, Name
 from craft.wire import WireError
 from craft.zone import Zone, ZoneError, default_zones
+
+if TYPE_CHECKING:
+    from craft.pcap import CaptureWriter
 
 # dns-ask exit codes, also listed in its --help.
 EXIT_NXDOMAIN = 3
@@ -62,7 +66,9 @@ class Printer:
         self.checked = 0
         self.disagreeing = 0
 
-    def __call__(self, exchange: Exchange) -> None:
+    def __call__(self, exchange: Exchange | Connection) -> None:
+        if isinstance(exchange, Connection):
+            return
         try:
             note = summary(decode(exchange.response or exchange.query))
         except WireError as exc:
@@ -122,6 +128,10 @@ def dns_serve_command(
     Prints each request and response as hex in the lab's layout, with Scapy's verdict
     under each, unless --quiet. Ctrl-C or SIGTERM stops it (exit 0).
     """
+    if pcap_path and workers > 1:
+        raise click.ClickException(
+            "--pcap needs --workers 1: one capture file cannot take records from several processes"
+        )
     loaded = load_zones(zones)
     try:
         authority = Authority(loaded)
@@ -143,7 +153,7 @@ def dns_serve_command(
             capture = CaptureWriter(pcap_path, append=append)
         except CaptureError as exc:
             raise click.ClickException(str(exc)) from None
-        observers.append(capture.observe)
+        observers.append(_capture_observer(capture))
     server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
     try:
         address = server.bind()
@@ -176,9 +186,11 @@ def dns_serve_command(
 def _silent(printer: Printer) -> Observer:
     """With --quiet --oracle: check every message but print only disagreements."""
 
-    def observe(exchange: Exchange) -> None:
+    def observe(exchange: Exchange | Connection) -> None:
         from craft.oracle import check
 
+        if isinstance(exchange, Connection):
+            return
         for data in (exchange.query, exchange.response):
             if data is None:
                 continue
@@ -187,6 +199,27 @@ def _silent(printer: Printer) -> Observer:
             if not verdict.agrees:
                 printer.disagreeing += 1
                 click.echo(f"scapy disagrees: {verdict.describe()}", err=True)
+
+    return observe
+
+
+def _capture_observer(writer: CaptureWriter) -> Observer:
+    """Feed the server's exchanges and TCP connection events to a capture."""
+
+    def observe(event: Exchange | Connection) -> None:
+        if isinstance(event, Connection):
+            if event.opened:
+                writer.tcp_open(event.client, event.server)
+            else:
+                writer.tcp_close(event.client, event.server)
+        elif event.transport == "udp":
+            writer.udp(event.client, event.server, event.query)
+            if event.response is not None:
+                writer.udp(event.server, event.client, event.response)
+        else:
+            writer.tcp_data(event.client, event.server, event.query)
+            if event.response is not None:
+                writer.tcp_data(event.server, event.client, event.response)
 
     return observe
 

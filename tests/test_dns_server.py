@@ -1,0 +1,304 @@
+"""craft's authoritative server through real sockets on 127.0.0.1: every answer path."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import subprocess
+import time
+
+import pytest
+from conftest import craft_process, running_server
+
+from craft.codec import decode, encode
+from craft.constants import Opcode, Rcode, RRType
+from craft.dns_client import ask, build_query, tcp_exchange, udp_exchange
+from craft.message import Edns, Header, Message, Question, Record
+from craft.names import Name
+from craft.rdata import CNAME, MX, NS, SOA, TXT, A
+from craft.zone import LAB_TABLE, Zone
+
+LAB_REQUEST = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")
+LAB_RESPONSE = bytes.fromhex(
+    "1a2b84000001000200000000" "06676f6f676c6503636f6d0000010001"
+    "c00c00010001000001040004c0a50101" "c00c00010001000001040004c0a5010a"
+)
+
+
+def raw_udp(address: tuple[str, int], data: bytes, timeout: float = 1.0) -> bytes | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(data, address)
+        try:
+            return sock.recv(65535)
+        except TimeoutError:
+            return None
+
+
+def q(name: str, rtype: int = RRType.A, **header: object) -> Message:
+    return Message(Header(id=0x4242, **header), (Question(Name.from_text(name), rtype),))  # type: ignore[arg-type]
+
+
+def test_lab_request_gets_the_manuals_response_bytes(dns_server: tuple[str, int]) -> None:
+    assert raw_udp(dns_server, LAB_REQUEST) == LAB_RESPONSE
+
+
+@pytest.mark.parametrize(("domain", "ttl", "addresses"), LAB_TABLE)
+def test_every_lab_name_answers(dns_server: tuple[str, int], domain: str, ttl: int,
+                                addresses: tuple[str, ...]) -> None:
+    reply = udp_exchange(build_query(Name.from_text(domain + ".")), dns_server, 2)
+    m = reply.message
+    assert m.header.qr and m.header.aa and m.rcode == Rcode.NOERROR
+    assert [(r.ttl, r.rdata) for r in m.answer] == [(ttl, A(a)) for a in addresses]
+    assert m.header.id == decode(reply.query).header.id
+
+
+def test_case_of_the_question_is_echoed(dns_server: tuple[str, int]) -> None:
+    response = raw_udp(dns_server, encode(q("GoOgLe.CoM.")))
+    assert response is not None
+    m = decode(response)
+    assert m.question[0].name.labels == (b"GoOgLe", b"CoM")
+    assert len(m.answer) == 2
+
+
+def test_nxdomain_carries_soa_with_negative_ttl(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("nope.google.com."))) or b"")
+    assert m.rcode == Rcode.NXDOMAIN and m.header.aa and not m.answer
+    (soa,) = m.authority
+    assert isinstance(soa.rdata, SOA) and soa.name == Name.from_text("google.com.")
+    assert soa.ttl == min(3600, soa.rdata.minimum) == 300
+
+
+def test_nodata_is_noerror_with_soa(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("google.com.", RRType.MX))) or b"")
+    assert m.rcode == Rcode.NOERROR and m.header.aa and not m.answer
+    assert [r.rtype for r in m.authority] == [RRType.SOA]
+
+
+def test_out_of_zone_is_refused_without_aa(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("example.org."))) or b"")
+    assert m.rcode == Rcode.REFUSED and not m.header.aa and not m.answer
+
+
+def test_ns_query_gets_glue(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("youtube.com.", RRType.NS))) or b"")
+    assert [r.rdata for r in m.answer] == [NS(Name.from_text("ns1.youtube.com."))]
+    assert [r.rdata for r in m.additional] == [A("127.0.0.1")]
+
+
+def test_any_returns_everything_the_name_has(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("google.com.", RRType.ANY))) or b"")
+    assert sorted(r.rtype for r in m.answer) == [RRType.A, RRType.A, RRType.NS, RRType.SOA]
+
+
+def test_rd_and_cd_copied_z_and_ad_cleared(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(q("google.com.", rd=True, cd=True, z=True, ad=True))) or b"")
+    assert m.header.rd and m.header.cd
+    assert not m.header.z and not m.header.ad and not m.header.ra
+
+
+def test_other_opcodes_are_notimp(dns_server: tuple[str, int]) -> None:
+    for opcode in (Opcode.IQUERY, Opcode.STATUS, 3, Opcode.UPDATE, 15):
+        m = decode(raw_udp(dns_server, encode(q("google.com.", opcode=opcode))) or b"")
+        assert m.rcode == Rcode.NOTIMP and m.header.opcode == opcode
+
+
+def test_responses_are_never_answered(dns_server: tuple[str, int]) -> None:
+    assert raw_udp(dns_server, LAB_RESPONSE, timeout=0.3) is None
+
+
+def test_too_short_for_a_header_is_dropped(dns_server: tuple[str, int]) -> None:
+    assert raw_udp(dns_server, b"\x12\x34\x00", timeout=0.3) is None
+
+
+def test_undecodable_query_with_readable_header_is_formerr(dns_server: tuple[str, int]) -> None:
+    broken = LAB_REQUEST[:-3]  # question cut short
+    m = decode(raw_udp(dns_server, broken) or b"")
+    assert m.header.id == 0x1A2B and m.rcode == Rcode.FORMERR and m.header.qr
+    pointer_loop = bytes.fromhex("beef00000001000000000000c00c00010001")
+    m = decode(raw_udp(dns_server, pointer_loop) or b"")
+    assert m.header.id == 0xBEEF and m.rcode == Rcode.FORMERR
+
+
+def test_no_question_is_formerr(dns_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(dns_server, encode(Message(Header(id=9)))) or b"")
+    assert m.rcode == Rcode.FORMERR
+
+
+def test_edns_is_echoed_with_our_payload_and_do(dns_server: tuple[str, int]) -> None:
+    query = q("google.com.").with_edns(Edns(payload=4096, do=True))
+    m = decode(raw_udp(dns_server, encode(query)) or b"")
+    assert m.edns == Edns(payload=1232, do=True)
+    no_edns = decode(raw_udp(dns_server, encode(q("google.com."))) or b"")
+    assert no_edns.edns is None
+
+
+def test_edns_version_1_is_badvers(dns_server: tuple[str, int]) -> None:
+    query = q("google.com.").with_edns(Edns(version=1))
+    m = decode(raw_udp(dns_server, encode(query)) or b"")
+    assert m.rcode == Rcode.BADVERS and m.header.rcode == 0
+    assert m.edns is not None and m.edns.version == 0 and m.edns.ext_rcode == 1
+    assert not m.answer
+
+
+def test_unknown_edns_options_and_flags_ignored_not_echoed(dns_server: tuple[str, int]) -> None:
+    query = q("google.com.").with_edns(Edns(flags=0x4000, options=((65001, b"\x01\x02"),)))
+    m = decode(raw_udp(dns_server, encode(query)) or b"")
+    assert m.rcode == Rcode.NOERROR and len(m.answer) == 2
+    assert m.edns == Edns(payload=1232)
+
+
+def test_two_opt_records_are_formerr(dns_server: tuple[str, int]) -> None:
+    opt = Edns().to_record()
+    query = Message(q("google.com.").header, q("google.com.").question, additional=(opt, opt))
+    m = decode(raw_udp(dns_server, encode(query)) or b"")
+    assert m.rcode == Rcode.FORMERR
+
+
+def big_zone() -> Zone:
+    origin = Name.from_text("big.test.")
+    ns = Name.from_text("ns1.big.test.")
+    records = [
+        Record.make(origin, 3600, SOA(ns, Name.from_text("hostmaster.big.test."), 1, 3600, 600, 86400, 300)),
+        Record.make(origin, 3600, NS(ns)),
+        Record.make(ns, 3600, A("127.0.0.1")),
+        *(Record.make(Name.from_text("many.big.test."), 60, A(f"10.0.{i // 250}.{i % 250}"))
+          for i in range(100)),
+        Record.make(Name.from_text("www.big.test."), 60, CNAME(Name.from_text("alias.big.test."))),
+        Record.make(Name.from_text("alias.big.test."), 60, CNAME(Name.from_text("host.big.test."))),
+        Record.make(Name.from_text("host.big.test."), 60, A("10.9.9.9")),
+        Record.make(Name.from_text("out.big.test."), 60, CNAME(Name.from_text("elsewhere.example."))),
+        Record.make(origin, 60, MX(10, Name.from_text("host.big.test."))),
+        Record.make(Name.from_text("a.b.c.big.test."), 60, TXT((b"deep",))),
+    ]
+    return Zone(origin, tuple(records))
+
+
+@pytest.fixture
+def big_server() -> tuple[str, int]:
+    with running_server([big_zone()]) as server:
+        yield server.address
+
+
+def test_large_answer_is_truncated_over_udp_and_whole_over_tcp(big_server: tuple[str, int]) -> None:
+    data = raw_udp(big_server, encode(q("many.big.test.")))
+    assert data is not None and len(data) <= 512
+    m = decode(data)
+    assert m.header.tc and 0 < len(m.answer) < 100
+    edns_data = raw_udp(big_server, encode(q("many.big.test.").with_edns(Edns(payload=4096))))
+    assert edns_data is not None and 512 < len(edns_data) <= 4096
+    assert not decode(edns_data).header.tc
+    whole = tcp_exchange(q("many.big.test."), big_server, 2)
+    assert not whole.message.header.tc and len(whole.message.answer) == 100
+    retried = ask(build_query(Name.from_text("many.big.test.")), big_server, timeout=2)
+    assert retried.transport == "tcp" and len(retried.message.answer) == 100
+
+
+def test_edns_512_keeps_replies_within_512(big_server: tuple[str, int]) -> None:
+    data = raw_udp(big_server, encode(q("many.big.test.").with_edns(Edns(payload=512))))
+    assert data is not None and len(data) <= 512 and decode(data).header.tc
+    assert decode(data).edns is not None
+
+
+def test_cname_chain_is_followed_inside_the_zone(big_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(big_server, encode(q("www.big.test."))) or b"")
+    assert [r.rtype for r in m.answer] == [RRType.CNAME, RRType.CNAME, RRType.A]
+    assert m.answer[-1].rdata == A("10.9.9.9")
+    out = decode(raw_udp(big_server, encode(q("out.big.test."))) or b"")
+    assert [r.rtype for r in out.answer] == [RRType.CNAME] and out.rcode == Rcode.NOERROR
+    asked_cname = decode(raw_udp(big_server, encode(q("www.big.test.", RRType.CNAME))) or b"")
+    assert [r.rtype for r in asked_cname.answer] == [RRType.CNAME]
+
+
+def test_empty_non_terminal_is_nodata_and_mx_gets_glue(big_server: tuple[str, int]) -> None:
+    m = decode(raw_udp(big_server, encode(q("b.c.big.test."))) or b"")
+    assert m.rcode == Rcode.NOERROR and not m.answer and m.authority[0].rtype == RRType.SOA
+    mx = decode(raw_udp(big_server, encode(q("big.test.", RRType.MX))) or b"")
+    assert [r.rdata for r in mx.additional] == [A("10.9.9.9")]
+
+
+def test_tcp_several_queries_pipelined_on_one_connection(dns_server: tuple[str, int]) -> None:
+    names = ["google.com.", "youtube.com.", "nope.amazon.ca."]
+    wires = [encode(q(n)) for n in names]
+    with socket.create_connection(dns_server, timeout=2) as sock:
+        sock.sendall(b"".join(struct.pack("!H", len(w)) + w for w in wires))
+        answers = []
+        stream = sock.makefile("rb")
+        for _ in names:
+            (length,) = struct.unpack("!H", stream.read(2))
+            answers.append(decode(stream.read(length)))
+    assert [str(a.question[0].name) for a in answers] == names
+    assert [a.rcode for a in answers] == [Rcode.NOERROR, Rcode.NOERROR, Rcode.NXDOMAIN]
+
+
+def test_tcp_idle_connection_is_closed() -> None:
+    from craft.answer import Authority
+    from craft.dns_server import DnsServer
+    from craft.zone import default_zones
+
+    server = DnsServer(Authority(default_zones()), "127.0.0.1", 0, tcp_idle=0.3)
+    address = server.bind()
+    import threading
+
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with socket.create_connection(address, timeout=5) as sock:
+            start = time.monotonic()
+            assert sock.recv(10) == b""  # the server hung up on us
+            assert time.monotonic() - start < 4.5
+    finally:
+        server.stop()
+        thread.join(5)
+
+
+def test_cli_server_prints_lab_layout_and_stops_on_sigterm() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--no-oracle"]) as (proc, port):
+        assert raw_udp(("127.0.0.1", port), LAB_REQUEST) == LAB_RESPONSE
+        time.sleep(0.2)
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert "Request:\n1a 2b 04 00 00 01 00 00 00 00 00 00 06 67 6f 6f\n67 6c 65 03 63 6f 6d 00 00 01 00 01\n" in out
+    assert "Response:\n1a 2b 84 00 00 01 00 02 00 00 00 00 06 67 6f 6f\n" in out
+    assert "Traceback" not in err
+
+
+def test_two_workers_share_the_port_and_stop_together() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, port):
+        children = subprocess.run(
+            ["ps", "--ppid", str(proc.pid), "-o", "pid="], capture_output=True, text=True,
+            check=False,
+        ).stdout.split()
+        assert len(children) == 1
+        for i in range(40):
+            reply = udp_exchange(build_query(Name.from_text("google.com."), ident=i),
+                                 ("127.0.0.1", port), 2)
+            assert len(reply.message.answer) == 2
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+    alive = subprocess.run(["ps", "-p", children[0]], capture_output=True, check=False)
+    assert alive.returncode != 0, "worker outlived its parent"
+
+
+def test_bad_zone_file_is_a_clear_error(tmp_path: object) -> None:
+    import pathlib
+
+    path = pathlib.Path(str(tmp_path)) / "bad.zone"
+    path.write_text("$ORIGIN bad.test.\n@ 3600 IN SOA ns1 hostmaster 1 2 3 4 5\n@ IN A 999.1.1.1\n")
+    result = subprocess.run(
+        ["python3", "-m", "craft", "dns-serve", "--port", "0", "--zone", str(path)],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode != 0
+    assert "bad.zone:3" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_port_in_use_is_a_clear_error(dns_server: tuple[str, int]) -> None:
+    result = subprocess.run(
+        ["python3", "-m", "craft", "dns-serve", "--port", str(dns_server[1])],
+        capture_output=True, text=True, timeout=30, check=False,
+    )
+    assert result.returncode == 1
+    assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
