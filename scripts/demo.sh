@@ -1,6 +1,57 @@
 #!/usr/bin/env bash
-# The main job end to end on the embedded default table.
+# make demo: the main job end to end on the embedded default table.
+# Serve, ask (the lab's lines and more), capture to pcaps/session.pcap, stop, verify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "== The lab's google.ca query, decoded field by field"
-craft decode --lab
+export NO_COLOR="${NO_COLOR-}"
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+mkdir -p pcaps
+say "craft dns-serve: the lab table, capturing to pcaps/session.pcap"
+craft dns-serve --port 0 --pcap pcaps/session.pcap >"$work/server.out" 2>"$work/server.err" &
+pid=$!
+port=""
+for _ in $(seq 100); do
+  port=$(grep -oP '127\.0\.0\.1:\K[0-9]+' "$work/server.err" | head -n 1 || true)
+  [ -n "$port" ] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/server.err"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "the server did not start"; cat "$work/server.err"; exit 1; }
+cat "$work/server.err"
+ask() { echo "\$ craft dns-ask $*"; craft dns-ask --port "$port" "$@" || echo "(exit $?)"; }
+
+say "The lab's client, interactive: google.com, google.ca, end"
+echo "\$ printf 'google.com\\ngoogle.ca\\nend\\n' | craft dns-ask"
+printf 'google.com\ngoogle.ca\nend\n' | craft dns-ask --port "$port"
+
+say "The lab report's figure: google.ca query and response, field by field"
+ask google.ca --hex
+
+say "The other paths: unknown name, other types, out of zone, EDNS, TCP"
+ask nope.google.com
+ask google.com -t NS
+ask amazon.ca -t SOA
+ask youtube.com -t MX
+ask example.org
+ask wikipedia.org --edns
+ask uwaterloo.ca --tcp
+
+say "What the server printed (the lab's Request:/Response: hex, with Scapy's verdicts)"
+sleep 0.3
+head -n 40 "$work/server.out"
+echo "... ($(grep -c '^Request:' "$work/server.out") exchanges in all)"
+
+say "Stopping the server (SIGTERM to PID $pid)"
+kill "$pid"; wait "$pid" || true; pid=""
+tail -n 2 "$work/server.err"
+
+say "craft verify pcaps/session.pcap: craft and Scapy must agree on every message"
+craft verify pcaps/session.pcap

@@ -290,12 +290,13 @@ def _outcome(reply: Reply, qtype: int) -> tuple[list[str], int]:
 class AskOptions:
     def __init__(
         self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
-        hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool, pcap: str | None,
+        hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
+        capture: CaptureWriter | None,
     ) -> None:
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
         self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
-        self.color, self.pcap = color, pcap
+        self.color, self.capture = color, capture
 
 
 def ask_once(text: str, opts: AskOptions) -> int:
@@ -310,8 +311,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
         return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
-    if opts.pcap:
-        _capture(opts.pcap, reply)
+    if opts.capture is not None:
+        _capture(opts.capture, reply)
     lines, code = _outcome(reply, opts.qtype)
     if opts.as_json:
         click.echo(json.dumps({
@@ -333,24 +334,26 @@ def ask_once(text: str, opts: AskOptions) -> int:
     return code
 
 
-def _capture(path: str, reply: Reply) -> None:
+def _capture(writer: CaptureWriter, reply: Reply) -> None:
+    if reply.transport == "udp":
+        writer.udp(reply.client, reply.server, reply.query)
+        writer.udp(reply.server, reply.client, reply.response)
+    else:
+        writer.tcp_open(reply.client, reply.server)
+        writer.tcp_data(reply.client, reply.server, reply.query)
+        writer.tcp_data(reply.server, reply.client, reply.response)
+        writer.tcp_close(reply.client, reply.server)
+
+
+def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
+    if path is None:
+        return None
     from craft.pcap import CaptureError, CaptureWriter
 
     try:
-        writer = CaptureWriter(path, append=True)
+        return CaptureWriter(path, append=append)
     except CaptureError as exc:
         raise click.ClickException(str(exc)) from None
-    try:
-        if reply.transport == "udp":
-            writer.udp(reply.client, reply.server, reply.query)
-            writer.udp(reply.server, reply.client, reply.response)
-        else:
-            writer.tcp_open(reply.client, reply.server)
-            writer.tcp_data(reply.client, reply.server, reply.query)
-            writer.tcp_data(reply.server, reply.client, reply.response)
-            writer.tcp_close(reply.client, reply.server)
-    finally:
-        writer.close()
 
 
 @click.command("dns-ask")
@@ -369,12 +372,13 @@ def _capture(path: str, reply: Reply) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: header, sections, timing.")
 @click.option("--rd", is_flag=True, help="Set RD (recursion desired) in the query.")
 @click.option("--edns", is_flag=True, help="Add an EDNS0 OPT record (payload 1232).")
-@click.option("--pcap", metavar="FILE", help="Append the exchange to a capture FILE.")
+@click.option("--pcap", metavar="FILE", help="Capture the exchanges to FILE.")
+@click.option("--append", is_flag=True, help="Append to an existing --pcap FILE.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, pcap: str | None,
-    color: bool | None,
+    append: bool, color: bool | None,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
@@ -392,14 +396,23 @@ def dns_ask_command(
       7  timeout (no reply after the retries)
       8  network error or an undecodable reply
     """
-    opts = AskOptions(
-        (server, port), _parse_type(qtype), tcp, timeout, retries, hexview, as_json, rd, edns,
-        want_color(sys.stdout) if color is None else color, pcap,
-    )
-    if opts.qtype == RRType.AXFR:
+    rtype = _parse_type(qtype)
+    if rtype == RRType.AXFR:
         raise click.ClickException("AXFR is not supported by dns-ask yet")
-    if name is not None:
-        sys.exit(ask_once(name, opts))
+    capture = _open_capture(pcap, append)
+    opts = AskOptions(
+        (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
+        want_color(sys.stdout) if color is None else color, capture,
+    )
+    try:
+        code = ask_once(name, opts) if name is not None else _interactive(opts)
+    finally:
+        if capture is not None:
+            capture.close()
+    sys.exit(code)
+
+
+def _interactive(opts: AskOptions) -> int:
     while True:
         click.echo("Enter Domain Name: ", nl=False)
         line = sys.stdin.readline()
@@ -412,4 +425,5 @@ def dns_ask_command(
         if text:
             ask_once(text, opts)
     click.echo("Session ended")
+    return 0
 
