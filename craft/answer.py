@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from craft.codec import decode, decode_header, encode
 from craft.constants import Opcode, Rcode, RRClass, RRType
 from craft.message import Edns, Header, Message, Question, Record
-from craft.names import Name
+from craft.names import LOWER, Name
 from craft.rdata import CNAME, MX, NS, SOA, SRV, Rdata
 from craft.wire import HEADER_SIZE, WireError
 from craft.zone import Zone
@@ -34,7 +34,6 @@ CACHE_LIMIT = 65536
 EDNS_VERSION = 0
 
 _HEAD = struct.Struct("!HHHHHH")
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,7 +296,7 @@ class Authority:
             opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
         elif size != qend:
             return None
-        key = (data[HEADER_SIZE : pos + 1].translate(_LOWER), qtype, qclass)
+        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
         body = self._static.get(key)
         if body is None:
             name = Name(_labels(data[HEADER_SIZE : pos + 1]))

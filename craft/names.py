@@ -16,7 +16,8 @@ MAX_NAME = 255
 _PLAIN = frozenset(
     b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_*/+=!#$%&'^`{|}~,:<>?[]"
 )
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+# ASCII-only case folding (RFC 4343): bytes.translate with this table lower-cases a label.
+LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
 class BadNameError(ValueError):
@@ -113,10 +114,10 @@ class Name:
     @property
     def key(self) -> bytes:
         """Case-insensitive identity: the lower-cased uncompressed wire form."""
-        return self.to_wire().translate(_LOWER)
+        return self.to_wire().translate(LOWER)
 
     def lower(self) -> Name:
-        return Name(tuple(label.translate(_LOWER) for label in self.labels))
+        return Name(tuple(label.translate(LOWER) for label in self.labels))
 
     def is_subdomain_of(self, other: Name) -> bool:
         n = len(other.labels)
@@ -125,7 +126,7 @@ class Name:
         if len(self.labels) < n:
             return False
         return all(
-            a.translate(_LOWER) == b.translate(_LOWER)
+            a.translate(LOWER) == b.translate(LOWER)
             for a, b in zip(self.labels[-n:], other.labels, strict=True)
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from craft.names import MAX_LABEL, MAX_NAME, Name
+from craft.names import LOWER, MAX_LABEL, MAX_NAME, Name
 
 POINTER_LIMIT = 0x3FFF
 HEADER_SIZE = 12
@@ -20,7 +20,6 @@ MAX_POINTER_JUMPS = 127  # a 255-octet name cannot need more distinct backward j
 
 _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
-_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
 class WireError(ValueError):
@@ -223,7 +222,7 @@ class Writer:
         ``compress``; new suffixes are remembered only where a pointer can reach them."""
         labels = name.labels
         if compress:
-            keys = [label.translate(_LOWER) for label in labels]
+            keys = [label.translate(LOWER) for label in labels]
             for i in range(len(labels)):
                 suffix = tuple(keys[i:])
                 target = self.suffixes.get(suffix)
