@@ -6,6 +6,8 @@ Pure functions over bytes and ``craft.message`` values; no I/O. ``decode`` raise
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from craft.constants import RRClass, RRType, class_text, type_text
 from craft.message import Header, Message, Question, Record
 from craft.rdata import Opaque, Rdata, rdata_class
@@ -26,7 +28,7 @@ def decode_header(data: bytes) -> tuple[Header, tuple[int, int, int, int]]:
 def _read_header(r: Reader) -> tuple[Header, tuple[int, int, int, int]]:
     r.section = "DNS HEADER"
     ident = r.u16("ID", "id")
-    _retext(r, f"{ident:#06x} ({ident})")
+    _retext(r, lambda v: f"{v:#06x} ({v})", ident)
     flags = r.u16("FLAGS", "flags")
     header = Header.from_flags(ident, flags)
     if r.spans is not None:
@@ -40,11 +42,12 @@ def _read_header(r: Reader) -> tuple[Header, tuple[int, int, int, int]]:
     return header, counts
 
 
-def _retext(r: Reader, text: str) -> None:
-    """Give the span just recorded a friendlier value (e.g. ``1 (A)``)."""
+def _retext(r: Reader, show: Callable[[int], str], value: int) -> None:
+    """Give the span just recorded a friendlier value (e.g. ``A`` for type 1); the text is
+    only made when spans are being recorded, so plain decoding pays nothing for it."""
     if r.spans is not None:
         last = r.spans[-1]
-        r.spans[-1] = Span(last.start, last.end, last.section, last.field, text, last.kind)
+        r.spans[-1] = Span(last.start, last.end, last.section, last.field, show(value), last.kind)
 
 
 def decode(data: bytes, spans: list[Span] | None = None) -> Message:
@@ -58,9 +61,9 @@ def decode(data: bytes, spans: list[Span] | None = None) -> Message:
         r.section = "QUERY" if counts[0] == 1 else f"QUERY {index + 1}"
         name = r.name("QNAME")
         rtype = r.u16("QTYPE", "type")
-        _retext(r, type_text(rtype))
+        _retext(r, type_text, rtype)
         rclass = r.u16("QCLASS", "class")
-        _retext(r, class_text(rclass))
+        _retext(r, class_text, rclass)
         questions.append(Question(name, rtype, rclass))
     sections: list[tuple[Record, ...]] = []
     for title, count in zip(_SECTION_TITLES, counts[1:], strict=True):
@@ -83,17 +86,17 @@ def _expect_more(r: Reader, what: str, index: int, count: int) -> None:
 def _read_record(r: Reader) -> Record:
     name = r.name("NAME")
     rtype = r.u16("TYPE", "type")
-    _retext(r, type_text(rtype))
+    _retext(r, type_text, rtype)
     if rtype == RRType.OPT:
         rclass = r.u16("UDP PAYLOAD", "class")
         ext = r.u8("EXT-RCODE", "ttl")
         version = r.u8("VERSION", "ttl")
         flags = r.u16("EDNS FLAGS", "ttl")
-        _retext(r, f"{flags:#06x}" + (" (DO)" if flags & 0x8000 else ""))
+        _retext(r, lambda v: f"{v:#06x}" + (" (DO)" if v & 0x8000 else ""), flags)
         ttl = (ext << 24) | (version << 16) | flags
     else:
         rclass = r.u16("CLASS", "class")
-        _retext(r, class_text(rclass))
+        _retext(r, class_text, rclass)
         ttl = r.u32("TTL", "ttl")
         if ttl > TTL_MAX:  # RFC 2181 8: a TTL with the top bit set is read as zero
             ttl = 0

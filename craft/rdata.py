@@ -9,6 +9,7 @@ cannot drift apart. Types craft does not know are kept opaque (RFC 3597: ``\\# l
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
@@ -69,13 +70,13 @@ class Address(FieldKind):
     def __init__(self, version: int) -> None:
         self.version = version
         self.size = 4 if version == 4 else 16
+        self.family = socket.AF_INET if version == 4 else socket.AF_INET6
 
     def decode(self, r: Reader, end: int, field: str) -> str:
         if r.pos + self.size > end:
             raise WireError(r.pos, f"rdata too short for {field}")
         start = r.pos
-        raw = r.take(self.size, field)
-        text = str(ipaddress.IPv4Address(raw) if self.version == 4 else ipaddress.IPv6Address(raw))
+        text = socket.inet_ntop(self.family, r.take(self.size, field))
         r.mark(start, field, text, "rdata")
         return text
 
