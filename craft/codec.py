@@ -163,7 +163,7 @@ def encode(
             mark = len(w.buf)
             _write_record(w, rec, compress)
             if budget is not None and len(w.buf) > budget:
-                del w.buf[mark:]
+                w.truncate(mark)
                 truncated = True
                 dropped_answers = index < 2
                 break

@@ -245,5 +245,13 @@ class Writer:
             self.buf.append(len(label))
             self.buf += label
 
+    def truncate(self, mark: int) -> None:
+        """Drop everything from ``mark`` on, and forget the suffixes written there: a later
+        name must not point at octets that are gone (or at itself, written in their place)."""
+        del self.buf[mark:]
+        stale = [key for key, offset in self.suffixes.items() if offset >= mark]
+        for key in stale:
+            del self.suffixes[key]
+
     def getvalue(self) -> bytes:
         return bytes(self.buf)
