@@ -1,0 +1,213 @@
+"""Hypothesis strategies for DNS values (names, rdata, records, whole messages), shared by tests.
+
+Messages draw their names from a small pool so that compression has suffixes to find, and
+labels include odd octets (dots, zero, high bytes, upper case) because those are where
+codecs go wrong. Record types are ones craft models plus opaque types that neither craft
+nor Scapy decodes, so that every generated message has one correct reading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import socket
+
+from hypothesis import strategies as st
+
+from craft.constants import RRClass, RRType
+from craft.message import Edns, Header, Message, Question, Record
+from craft.names import MAX_NAME, Name
+from craft.rdata import AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, A, Opaque, Rdata
+
+# Types craft models, types Scapy decodes in its generic record (MD, MF, DNAME) and types
+# with a dedicated Scapy class: an opaque record of any of these has two readings.
+_DECODED_SOMEWHERE = frozenset(
+    {int(t) for t in (RRType.A, RRType.NS, RRType.CNAME, RRType.SOA, RRType.PTR, RRType.MX,
+                      RRType.TXT, RRType.AAAA, RRType.SRV, RRType.OPT)}
+    | {3, 4, 39, 13, 35, 43, 46, 47, 48, 50, 51, 64, 65, 250, 32769}
+)
+# EDNS option codes whose content Scapy models (Owner, Client Subnet, Cookie, Extended
+# Error); other codes are opaque to both sides.
+_MODELLED_OPTIONS = frozenset({4, 8, 10, 15})
+
+u8 = st.integers(0, 0xFF)
+u16 = st.integers(0, 0xFFFF)
+u32 = st.integers(0, 0xFFFFFFFF)
+ttls = st.integers(0, 0x7FFFFFFF)
+
+plain_labels = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True).map(str.encode)
+odd_labels = st.one_of(
+    st.binary(min_size=1, max_size=63),
+    st.sampled_from([b".", b"a.b", b"\x00", b"\xc0", b"\\", b" ", b"\xff" * 63, b"A" * 63]),
+)
+labels = st.one_of(plain_labels, plain_labels, odd_labels)
+
+
+def _fit(parts: list[bytes]) -> Name:
+    """Drop leading labels until the name fits 255 octets."""
+    while sum(len(p) + 1 for p in parts) + 1 > MAX_NAME:
+        parts = parts[1:]
+    return Name(tuple(parts))
+
+
+# Labels Scapy can hold as text: no dot inside, last octet below 0xC0 (Scapy takes text
+# ending in such an octet for already-encoded wire data; see docs/oracle-gaps.md).
+scapy_text_labels = labels.filter(lambda label: b"." not in label and label[-1] < 0xC0)
+
+
+def names(label: st.SearchStrategy[bytes] = labels) -> st.SearchStrategy[Name]:
+    return st.lists(label, max_size=5).map(_fit)
+
+
+@st.composite
+def name_pools(draw: st.DrawFn, label: st.SearchStrategy[bytes] = labels) -> list[Name]:
+    """A few base names plus children of them, so suffixes repeat across a message."""
+    bases = draw(st.lists(names(label), min_size=1, max_size=3))
+    children = [
+        _fit([draw(label), *draw(st.sampled_from(bases)).labels])
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    return bases + children
+
+
+ipv4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
+# Addresses whose RFC 5952 text (ipaddress) and inet_ntop text agree: the two differ for
+# IPv4-compatible and IPv4-mapped addresses (test_codec_props has the case by name).
+ipv6 = (
+    st.integers(0, 2**128 - 1)
+    .map(lambda n: ipaddress.IPv6Address(n))
+    .filter(lambda a: str(a) == socket.inet_ntop(socket.AF_INET6, a.packed))
+    .map(str)
+)
+opaque_types = st.integers(0, 0xFFFF).filter(lambda t: t not in _DECODED_SOMEWHERE)
+char_strings = st.lists(st.binary(max_size=255), min_size=1, max_size=4).map(tuple)
+
+
+def rdatas(pool: st.SearchStrategy[Name]) -> st.SearchStrategy[tuple[int, Rdata]]:
+    """(type, rdata) pairs for every type craft models and for opaque types."""
+    typed: list[st.SearchStrategy[Rdata]] = [
+        st.builds(A, ipv4),
+        st.builds(AAAA, ipv6),
+        st.builds(NS, pool),
+        st.builds(CNAME, pool),
+        st.builds(PTR, pool),
+        st.builds(MX, u16, pool),
+        st.builds(TXT, char_strings),
+        st.builds(SOA, pool, pool, u32, u32, u32, u32, u32),
+        st.builds(SRV, u16, u16, u16, pool),
+    ]
+    known = st.one_of(*typed).map(lambda r: (int(r.rtype), r))
+    opaque = st.tuples(opaque_types, st.binary(max_size=40).map(Opaque))
+    return st.one_of(known, known, opaque)
+
+
+classes = st.one_of(st.just(int(RRClass.IN)), st.just(int(RRClass.IN)), u16)
+
+
+@st.composite
+def records(draw: st.DrawFn, pool: st.SearchStrategy[Name] | None = None) -> Record:
+    pool = pool if pool is not None else names()
+    rtype, rdata = draw(rdatas(pool))
+    return Record(draw(pool), rtype, draw(classes), draw(ttls), rdata)
+
+
+edns_options = st.lists(
+    st.one_of(
+        st.tuples(u16.filter(lambda c: c not in _MODELLED_OPTIONS), st.binary(max_size=24)),
+        st.tuples(st.just(10), st.binary(min_size=8, max_size=40)),
+        st.tuples(st.just(15), st.binary(min_size=2, max_size=20)),
+    ),
+    max_size=3,
+).map(tuple)
+
+ednses = st.builds(
+    Edns,
+    payload=u16,
+    ext_rcode=u8,
+    version=u8,
+    do=st.booleans(),
+    flags=st.integers(0, 0x7FFF),
+    options=edns_options,
+)
+
+headers = st.builds(
+    Header,
+    id=u16,
+    qr=st.booleans(),
+    opcode=st.integers(0, 15),
+    aa=st.booleans(),
+    tc=st.booleans(),
+    rd=st.booleans(),
+    ra=st.booleans(),
+    z=st.booleans(),
+    ad=st.booleans(),
+    cd=st.booleans(),
+    rcode=st.integers(0, 15),
+)
+
+
+@st.composite
+def messages(
+    draw: st.DrawFn, max_records: int = 3, label: st.SearchStrategy[bytes] = labels
+) -> Message:
+    """A whole message: any header, 0-2 questions, up to ``max_records`` records in each
+    section and, half the time, one OPT record somewhere in the additional section."""
+    pool = st.sampled_from(draw(name_pools(label)))
+    questions = draw(st.lists(st.builds(Question, pool, u16, u16), max_size=2))
+    sections = [draw(st.lists(records(pool), max_size=max_records)) for _ in range(3)]
+    if draw(st.booleans()):
+        opt = draw(ednses).to_record()
+        sections[2].insert(draw(st.integers(0, len(sections[2]))), opt)
+    return Message(draw(headers), tuple(questions), *map(tuple, sections))
+
+
+# ---- helpers for comparing messages ----
+
+
+def fold_case(message: Message) -> Message:
+    """``message`` with every name (owners, questions, names inside rdata) lower-cased."""
+
+    def rdata(value: Rdata) -> Rdata:
+        changes = {
+            f.name: getattr(value, f.name).lower()
+            for f in dataclasses.fields(value)
+            if isinstance(getattr(value, f.name), Name)
+        }
+        return dataclasses.replace(value, **changes) if changes else value
+
+    def record(rec: Record) -> Record:
+        return dataclasses.replace(rec, name=rec.name.lower(), rdata=rdata(rec.rdata))
+
+    return dataclasses.replace(
+        message,
+        question=tuple(dataclasses.replace(q, name=q.name.lower()) for q in message.question),
+        answer=tuple(map(record, message.answer)),
+        authority=tuple(map(record, message.authority)),
+        additional=tuple(map(record, message.additional)),
+    )
+
+
+def all_names(message: Message) -> list[Name]:
+    out = [q.name for q in message.question]
+    for _, recs in message.sections():
+        for rec in recs:
+            out.append(rec.name)
+            out.extend(
+                getattr(rec.rdata, f.name)
+                for f in dataclasses.fields(rec.rdata)
+                if isinstance(getattr(rec.rdata, f.name), Name)
+            )
+    return out
+
+
+def has_case_variants(message: Message) -> bool:
+    """True when two names (or two suffixes) match only case-insensitively: compression,
+    which matches case-insensitively, may then write one in the other's case."""
+    seen: dict[bytes, tuple[bytes, ...]] = {}
+    for name in all_names(message):
+        for i in range(len(name.labels)):
+            suffix = name.labels[i:]
+            key = Name(suffix).key
+            if seen.setdefault(key, suffix) != suffix:
+                return True
+    return False

@@ -1,0 +1,206 @@
+"""Where Scapy 2.8 is wrong, lenient or limited, by name: each test shows Scapy's behaviour
+and checks craft against the RFC octets instead. docs/oracle-gaps.md lists the same gaps."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRRSRV
+
+from craft.codec import decode, encode
+from craft.message import Header, Message, Question, Record
+from craft.names import BadNameError, Name
+from craft.oracle import check, scapy_dns
+from craft.rdata import SRV, A
+from craft.wire import WireError
+
+
+def head(qd: int = 0, an: int = 0, ns: int = 0, ar: int = 0, flags: int = 0) -> bytes:
+    return struct.pack("!6H", 0x1234, flags, qd, an, ns, ar)
+
+
+def query(name: Name) -> Message:
+    return Message(Header(id=0x1234), (Question(name),))
+
+
+def test_scapy_gap_dot_inside_label() -> None:
+    """Scapy keeps names as dotted text, so a label holding a dot reads like two labels."""
+    one, two = Name((b"a.b", b"com")), Name((b"a", b"b", b"com"))
+    w1, w2 = encode(query(one)), encode(query(two))
+    assert scapy_dns(w1).qd[0].qname == scapy_dns(w2).qd[0].qname == b"a.b.com."
+    # RFC 1035 3.1: a label is a length octet and that many octets, dots included.
+    assert w1[12:] == b"\x03a.b\x03com\x00" + b"\x00\x01\x00\x01"
+    assert w2[12:] == b"\x01a\x01b\x03com\x00" + b"\x00\x01\x00\x01"
+    assert decode(w1).question[0].name == one
+    assert decode(w2).question[0].name == two
+    assert one.to_text() == "a\\.b.com."
+
+
+def test_scapy_gap_long_label_cut_to_63_when_building() -> None:
+    """Scapy silently cuts a 64-octet label to 63 and writes names over 255 octets."""
+    built = bytes(DNSQR(qname="a" * 64 + ".com"))
+    assert built[:1] == b"\x3f" and built[1:64] == b"a" * 63 and built[64:65] == b"\x03"
+    long_text = ".".join(["a" * 63] * 4)
+    assert len(bytes(DNSQR(qname=long_text))) - 4 == 257  # a 257-octet name on the wire
+    # RFC 1035 2.3.4: labels 63 octets or less, names 255 octets or less.
+    with pytest.raises(BadNameError, match="label of 64 octets"):
+        Name.from_text("a" * 64 + ".com.")
+    with pytest.raises(BadNameError, match="257 octets"):
+        Name.from_text(long_text + ".")
+    with pytest.raises(WireError, match="label of 64 octets"):
+        encode(query(Name((b"a" * 64,))))
+
+
+def test_scapy_gap_name_ending_in_high_octet_taken_as_wire_data() -> None:
+    """Scapy treats text whose second-last octet has both top bits set as already encoded
+    (its pointer heuristic) and writes it raw: no length octets, no root."""
+    assert bytes(DNSQR(qname=b"ab\xc1."))[:4] == b"ab\xc1."
+    assert encode(query(Name((b"ab\xc1",))))[12:17] == b"\x03ab\xc1\x00"
+
+
+def test_scapy_gap_ttl_top_bit_not_read_as_zero() -> None:
+    """RFC 2181 8: a TTL with the top bit set is to be treated as zero. Scapy reports the
+    raw 32-bit value; craft reads zero; the oracle applies the RFC rule before comparing."""
+    wire = head(an=1, flags=0x8000) + b"\x00" + struct.pack("!HHIH", 1, 1, 0x80000001, 4) + b"\1\2\3\4"
+    assert scapy_dns(wire).an[0].ttl == 0x80000001
+    assert decode(wire).answer[0].ttl == 0
+    verdict = check(wire)
+    assert verdict.agrees, verdict.describe()
+
+
+def test_scapy_gap_empty_txt_accepted() -> None:
+    """RFC 1035 3.3.14: TXT-DATA is one or more character-strings. Scapy reads an empty
+    rdata as an empty list; craft rejects it."""
+    wire = head(an=1, flags=0x8000) + b"\x00" + struct.pack("!HHIH", 16, 1, 0, 0)
+    assert scapy_dns(wire).an[0].rdata == []
+    with pytest.raises(WireError, match="needs at least one string") as info:
+        decode(wire)
+    assert info.value.offset == 23
+    assert check(wire).scapy_error is None  # Scapy has no complaint to report
+
+
+def test_scapy_gap_txt_string_overrun_accepted() -> None:
+    """A character-string longer than what is left of the rdata: Scapy keeps the short
+    piece (logging it); craft rejects at the length octet."""
+    wire = head(an=1, flags=0x8000) + b"\x00" + struct.pack("!HHIH", 16, 1, 0, 4) + b"\x05abc"
+    assert scapy_dns(wire).an[0].rdata == [b"abc"]
+    verdict = check(wire)
+    assert verdict.craft_error is not None and verdict.craft_error.offset == 23
+    assert verdict.scapy_error is not None and "prematured end" in verdict.scapy_error
+
+
+def test_scapy_gap_more_than_20_pointer_jumps() -> None:
+    """Scapy gives up after 20 compression jumps in one name and returns the part read so
+    far. RFC 1035 sets no such limit; craft follows strictly backward chains (up to 127)."""
+    body = bytearray(b"\x01a\x00\x00\x01\x00\x01")
+    starts = [12]
+    for _ in range(25):
+        starts.append(12 + len(body))
+        body += b"\x01x" + struct.pack("!H", 0xC000 | starts[-2]) + b"\x00\x01\x00\x01"
+    wire = head(qd=26) + bytes(body)
+    names = [q.name for q in decode(wire).question]
+    assert names == [Name((b"x",) * k + (b"a",)) for k in range(26)]
+    assert scapy_dns(wire).qd[25].qname == b"x." * 21  # cut after 20 jumps, 'a' lost
+    verdict = check(wire)
+    assert verdict.scapy_error is not None and "More than 20 jumps" in verdict.scapy_error
+    assert [d.field for d in verdict.differences] == [f"question[{k}].qname" for k in range(21, 26)]
+
+
+def test_scapy_gap_compresses_srv_target() -> None:
+    """RFC 2782: the SRV target is not compressed. Scapy's compress() compresses it; craft
+    writes it in full (and, like any reader should, decodes either form)."""
+    packet = DNS(id=1, qr=1, rd=0, qd=[DNSQR(qname="example.com", qtype="SRV")],
+                 an=[DNSRRSRV(rrname="_x._tcp.example.com", ttl=5, target="example.com")])
+    wire = bytes(packet.compress())
+    assert wire.endswith(b"\x00\x00\x00\x00\x00\x00\xc0\x0c")  # priority, weight, port, pointer
+    target = Name.from_text("example.com.")
+    message = Message(Header(id=1, qr=True), (Question(target, 33),),
+                      (Record.make(Name.from_text("_x._tcp.example.com."), 5, SRV(0, 0, 0, target)),))
+    assert encode(message).endswith(b"\x00\x00\x00\x00\x00\x00" + target.to_wire())
+    assert decode(wire) == message
+
+
+def test_scapy_gap_compress_points_into_the_header() -> None:
+    """Scapy's compress() finds a suffix by searching the built octets, header included:
+    the name ``\\000.`` (octets 01 00 00) first occurs in the header's counts."""
+    packet = DNS(id=0, rd=0, qd=[DNSQR(qname=b"\x00.")],
+                 ar=[DNSRR(rrname=b"\x00.", type="A", rdata="1.2.3.4")])
+    wire = bytes(packet.compress())
+    assert wire[19:21] == b"\xc0\x05"  # pointer to offset 5, inside the header
+    with pytest.raises(WireError, match=r"compression pointer into the header \(5\)"):
+        decode(wire)
+    # craft points at the question, offset 12.
+    name = Name((b"\x00",))
+    ours = encode(Message(question=(Question(name),),
+                          additional=(Record.make(name, 0, A("1.2.3.4")),)))
+    assert ours[19:21] == b"\xc0\x0c"
+
+
+def test_scapy_gap_compress_breaks_labels_ending_in_high_octet() -> None:
+    """The same pointer heuristic inside compress(): the kept label ``y\\xc0`` is written
+    without its length octet, so the result no longer parses."""
+    packet = DNS(id=0, rd=0, qd=[DNSQR(qname="x.example")],
+                 an=[DNSRR(rrname=b"y\xc0.example.", type="A", rdata="1.2.3.4")])
+    wire = bytes(packet.compress())
+    assert b"y\xc0\xc0\x0e" in wire
+    with pytest.raises(WireError, match="reserved label type 01"):
+        decode(wire)
+
+
+def test_scapy_gap_short_header_raises_struct_error() -> None:
+    """Fewer than 12 octets: Scapy raises struct.error (not a Scapy exception) for most
+    lengths, and reads an empty input as its default packet (www.example.com)."""
+    with pytest.raises(struct.error):
+        scapy_dns(head()[:5])
+    assert scapy_dns(b"").qd[0].qname == b"www.example.com."
+    verdict = check(head()[:5])
+    assert verdict.craft_error is not None and verdict.craft_error.offset == 4
+    assert verdict.scapy_error is not None and "struct.error" in verdict.scapy_error
+    assert check(b"").scapy_error == "no octets to dissect"
+
+
+def test_scapy_gap_list_cap_of_100_entries() -> None:
+    """Scapy refuses more than conf.max_list_count (100) entries in a section; a message
+    may hold 65535. The oracle lifts the cap while it dissects, then restores it."""
+    from scapy.config import conf
+    from scapy.fields import MaximumItemsCount
+
+    record = b"\x00" + struct.pack("!HHIH", 1, 1, 0, 4) + b"\1\2\3\4"
+    wire = head(an=150, flags=0x8000) + record * 150
+    with pytest.raises(MaximumItemsCount):
+        DNS(wire)
+    assert len(decode(wire).answer) == 150
+    assert check(wire).agrees
+    assert conf.max_list_count == 100
+
+
+@pytest.mark.parametrize(
+    "body,offset,reason,scapy_name",
+    [
+        (b"\xc0\x02", 12, "compression pointer into the header (2)", b"\x00."),
+        (b"\x41\x0c", 12, "reserved label type 01", b"."),
+        (b"\x81\x0c", 12, "reserved label type 10", b"."),
+        (b"\xc0\x12\x00\x01\x00\x01\x01a\x00", 12, "forward or looping compression pointer", b"a."),
+    ],
+    ids=["pointer into header", "label type 01", "label type 10", "forward pointer"],
+)
+def test_scapy_gap_lenient_name_reading(body: bytes, offset: int, reason: str,
+                                        scapy_name: bytes) -> None:
+    """RFC 1035 4.1.4: pointers refer to a prior occurrence of a name; label types 01 and
+    10 are reserved. Scapy follows any pointer and treats both reserved types as pointers."""
+    wire = head(qd=1, flags=0x0100) + body + (b"" if len(body) > 2 else b"\x00\x01\x00\x01")
+    assert scapy_dns(wire).qd[0].qname == scapy_name
+    verdict = check(wire)
+    assert verdict.craft_error is not None
+    assert verdict.craft_error.offset == offset and reason in verdict.craft_error.reason
+
+
+def test_scapy_gap_name_over_255_accepted() -> None:
+    """Scapy reads a 257-octet name; craft rejects it where it crosses 255 octets."""
+    name = b"".join(b"\x3f" + b"a" * 63 for _ in range(4)) + b"\x00"
+    wire = head(qd=1) + name + b"\x00\x01\x00\x01"
+    assert len(scapy_dns(wire).qd[0].qname) == 256  # 4 x 64 in dotted text
+    verdict = check(wire)
+    assert verdict.craft_error is not None and verdict.craft_error.offset == 204
+    assert verdict.scapy_error is None
