@@ -70,18 +70,23 @@ class Address(FieldKind):
     def __init__(self, version: int) -> None:
         self.version = version
         self.size = 4 if version == 4 else 16
-        self.family = socket.AF_INET if version == 4 else socket.AF_INET6
 
     def decode(self, r: Reader, end: int, field: str) -> str:
         if r.pos + self.size > end:
             raise WireError(r.pos, f"rdata too short for {field}")
         start = r.pos
-        text = socket.inet_ntop(self.family, r.take(self.size, field))
+        text = self.show(r.take(self.size, field))
         r.mark(start, field, text, "rdata")
         return text
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:
         w.raw(self.pack(str(value)))
+
+    def show(self, packed: bytes) -> str:
+        """Text form: dotted quad, or RFC 5952 for IPv6 (glibc's inet_ntop is not)."""
+        if self.version == 4:
+            return socket.inet_ntop(socket.AF_INET, packed)
+        return str(ipaddress.IPv6Address(packed))
 
     def pack(self, text: str) -> bytes:
         if self.version == 4:
@@ -91,10 +96,10 @@ class Address(FieldKind):
     def parse(self, tokens: list[str], origin: Name | None) -> str:
         token = _pop(tokens, "address")
         try:
-            self.pack(token)
+            packed = self.pack(token)
         except ValueError:
             raise ValueError(f"bad IPv{self.version} address {token!r}") from None
-        return str(ipaddress.ip_address(token))
+        return self.show(packed)  # the decoder's form, so parsed and decoded values compare
 
 
 class DomainName(FieldKind):

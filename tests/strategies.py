@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import socket
 
 from hypothesis import strategies as st
 
@@ -71,14 +70,7 @@ def name_pools(draw: st.DrawFn, label: st.SearchStrategy[bytes] = labels) -> lis
 
 
 ipv4 = st.integers(0, 2**32 - 1).map(lambda n: str(ipaddress.IPv4Address(n)))
-# Addresses whose RFC 5952 text (ipaddress) and inet_ntop text agree: the two differ for
-# IPv4-compatible and IPv4-mapped addresses (test_codec_props has the case by name).
-ipv6 = (
-    st.integers(0, 2**128 - 1)
-    .map(lambda n: ipaddress.IPv6Address(n))
-    .filter(lambda a: str(a) == socket.inet_ntop(socket.AF_INET6, a.packed))
-    .map(str)
-)
+ipv6 = st.integers(0, 2**128 - 1).map(lambda n: str(ipaddress.IPv6Address(n)))
 opaque_types = st.integers(0, 0xFFFF).filter(lambda t: t not in _DECODED_SOMEWHERE)
 char_strings = st.lists(st.binary(max_size=255), min_size=1, max_size=4).map(tuple)
 

@@ -78,8 +78,6 @@ def test_scapy_compressed_output_decodes(message: Message) -> None:
     assert decode(wire) == message
 
 
-@pytest.mark.xfail(strict=True, reason="AAAA text: zone parse gives RFC 5952 (ipaddress), "
-                   "wire decode gives inet_ntop's ::a.b.c.d for IPv4-compatible addresses")
 def test_aaaa_text_is_the_same_from_zone_text_and_from_wire() -> None:
     for text in ("::1:0", "::ffff:1.2.3.4", "::102:304"):
         parsed = AAAA.from_text([text])
