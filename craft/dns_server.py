@@ -8,6 +8,7 @@ oracle) see each exchange after it was sent; with none the loop does nothing els
 
 from __future__ import annotations
 
+import signal
 import socket
 import struct
 import threading
@@ -148,6 +149,9 @@ class DnsServer:
                     observe(exchange)
 
     def _accept_loop(self) -> None:
+        # Stop signals must reach the main thread, which is blocked in recvfrom: block them
+        # here (connection threads inherit this mask) so the kernel never picks this thread.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         assert self.tcp is not None
         listener = self.tcp
         while self._running:
