@@ -1,6 +1,6 @@
 # The two set-up commands are `make demo` and `make test`; everything else is a step of theirs.
 PY ?= python3
-PIP = $(PY) -m pip --disable-pip-version-check --root-user-action=ignore
+PIP = PIP_ROOT_USER_ACTION=ignore $(PY) -m pip --disable-pip-version-check
 
 .PHONY: demo test lint deps deps-python deps-system check
 
