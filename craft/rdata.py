@@ -9,6 +9,7 @@ cannot drift apart. Types craft does not know are kept opaque (RFC 3597: ``\\# l
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,6 +65,37 @@ class UInt(FieldKind):
         if not token.isdigit() or int(token) > self.limit:
             raise ValueError(f"bad {8 * self.size}-bit number {token!r}")
         return int(token)
+
+
+_SECONDS_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SECONDS_RE = re.compile(r"^(?:\d+[smhdw]?)+$", re.IGNORECASE)
+
+
+def is_seconds(token: str) -> bool:
+    return bool(_SECONDS_RE.match(token))
+
+
+def parse_seconds(token: str, limit: int = 0xFFFFFFFF) -> int:
+    """``3600`` or BIND units such as ``1h30m`` to seconds; ValueError when malformed."""
+    if not _SECONDS_RE.match(token):
+        raise ValueError(f"bad time value {token!r}")
+    value = sum(
+        int(number) * _SECONDS_UNITS[unit.lower() or "s"]
+        for number, unit in re.findall(r"(\d+)([smhdwSMHDW]?)", token)
+    )
+    if value > limit:
+        raise ValueError(f"time value {token} over {limit}")
+    return value
+
+
+class Seconds(UInt):
+    """A 32-bit count of seconds (SOA timers): zone text may use units (``1h``)."""
+
+    def __init__(self) -> None:
+        super().__init__(4)
+
+    def parse(self, tokens: list[str], origin: Name | None) -> int:
+        return parse_seconds(_pop(tokens, "time value"))
 
 
 class Address(FieldKind):
@@ -260,6 +292,7 @@ class Rest(FieldKind):
 
 
 U8, U16, U32 = UInt(1), UInt(2), UInt(4)
+SECONDS = Seconds()
 NAME = DomainName(compress=True)
 NAME_PLAIN = DomainName(compress=False)
 
@@ -359,10 +392,10 @@ class SOA(Rdata):
         ("mname", NAME),
         ("rname", NAME),
         ("serial", U32),
-        ("refresh", U32),
-        ("retry", U32),
-        ("expire", U32),
-        ("minimum", U32),
+        ("refresh", SECONDS),
+        ("retry", SECONDS),
+        ("expire", SECONDS),
+        ("minimum", SECONDS),
     )
 
 
