@@ -46,6 +46,12 @@ class Connection:
 Observer = Callable[[Exchange | Connection], None]
 
 
+class Stopped(Exception):
+    """Raised from a signal handler to end ``serve_forever`` (interrupting a blocked
+    receive, which a wake-up datagram cannot do when SO_REUSEPORT may route it to a
+    sibling process)."""
+
+
 class ServerError(OSError):
     """The server could not start: ``where`` says which address or socket."""
 
@@ -118,6 +124,8 @@ class DnsServer:
         self._tcp_thread.start()
         try:
             self._udp_loop(self.udp)
+        except Stopped:
+            pass
         finally:
             self._running = False
             self.close()
@@ -194,11 +202,12 @@ class DnsServer:
                 observe(Connection(False, client, server))
 
     def stop(self) -> None:
-        """Stop from another thread: clear the flag, then wake the blocked UDP receive."""
+        """Stop from another thread or a signal handler: clear the flag, then wake the
+        blocked UDP receive with an empty datagram to ourselves."""
         if not self._running:
             return
         self._running = False
-        if self.udp is not None:
+        if self.udp is not None and self.udp.fileno() >= 0:
             host, port = self.address
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             with socket.socket(family, socket.SOCK_DGRAM) as poke:

@@ -17,7 +17,7 @@ from craft.answer import Authority
 from craft.codec import decode
 from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns_client import ClientError, Reply, ask, build_query, describe
-from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError
+from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
 from craft.exchange_view import annotated, exchange_text, summary, verdict_line
 from craft.hexview import want_color
 from craft.message import Edns, message_dict
@@ -98,11 +98,16 @@ class Printer:
         )
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals(server: DnsServer) -> None:
+    """SIGTERM and SIGINT end the serving loop cleanly (the capture writer defers them
+    while it writes a record, so no record is cut)."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
+        server.stop()
+        raise Stopped
 
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 @click.command("dns-serve")
@@ -155,6 +160,7 @@ def dns_serve_command(
             raise click.ClickException(str(exc)) from None
         observers.append(_capture_observer(capture))
     server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
+    _stop_on_signals(server)
     try:
         address = server.bind()
     except ServerError as exc:
@@ -168,11 +174,8 @@ def dns_serve_command(
         err=True,
     )
     children = _fork_workers(workers - 1, authority, address, observers)
-    _stop_on_sigterm()
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         for pid in children:
             _terminate(pid)
@@ -234,13 +237,11 @@ def _fork_workers(
         if pid == 0:
             code = 0
             try:
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-                _stop_on_sigterm()
                 child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
+                _stop_on_signals(child)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 child.bind()
                 child.serve_forever()
-            except KeyboardInterrupt:
-                pass
             except Exception as exc:  # a worker must never leave a traceback behind
                 click.echo(f"craft dns-serve worker: {exc}", err=True)
                 code = 1
