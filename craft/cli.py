@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("craft.commands.inspect", "decode_command"),
     "dns-ask": ("craft.commands.dns", "dns_ask_command"),
     "dns-serve": ("craft.commands.dns", "dns_serve_command"),
+    "verify": ("craft.commands.verify", "verify_command"),
 }
 
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ class Exchange:
     server: tuple[str, int]
     query: bytes
     response: bytes | None
+    time: float = 0.0  # when the query arrived (epoch seconds), for captures
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,7 @@ class Connection:
     opened: bool
     client: tuple[str, int]
     server: tuple[str, int]
+    time: float = 0.0
 
 
 Observer = Callable[[Exchange | Connection], None]
@@ -152,7 +155,7 @@ class DnsServer:
                 except OSError:
                     pass  # the client went away; nothing to tell it
             if observers:
-                exchange = Exchange("udp", client[:2], server, data, response)
+                exchange = Exchange("udp", client[:2], server, data, response, time.time())
                 for observe in observers:
                     observe(exchange)
 
@@ -177,7 +180,7 @@ class DnsServer:
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
         for observe in self.observers:
-            observe(Connection(True, client, server))
+            observe(Connection(True, client, server, time.time()))
         try:
             conn.settimeout(self.tcp_idle)
             while self._running:
@@ -192,14 +195,14 @@ class DnsServer:
                 if response is not None:
                     conn.sendall(struct.pack("!H", len(response)) + response)
                 for observe in self.observers:
-                    observe(Exchange("tcp", client, server, data, response))
+                    observe(Exchange("tcp", client, server, data, response, time.time()))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:
             conn.close()
             self._slots.release()
             for observe in self.observers:
-                observe(Connection(False, client, server))
+                observe(Connection(False, client, server, time.time()))
 
     def stop(self) -> None:
         """Stop from another thread or a signal handler: clear the flag, then wake the

@@ -59,8 +59,8 @@ class CaptureWriter:
         self._tcp: dict[tuple[Address, Address], list[int]] = {}
         self.failed: str | None = None
 
-    def _write(self, packet: Any) -> None:
-        packet.time = time.time()
+    def _write(self, packet: Any, when: float | None) -> None:
+        packet.time = when or time.time()
         with self._lock:
             if self.failed is not None:
                 return
@@ -86,13 +86,16 @@ class CaptureWriter:
             return ether / IPv6(src=src[0], dst=dst[0])
         return ether / IP(src=src[0], dst=dst[0])
 
-    def udp(self, src: Address, dst: Address, payload: bytes) -> None:
+    def udp(self, src: Address, dst: Address, payload: bytes, when: float | None = None) -> None:
         from scapy.layers.inet import UDP
         from scapy.packet import Raw
 
-        self._write(self._ip(src, dst) / UDP(sport=src[1], dport=dst[1]) / Raw(payload))
+        frame = self._ip(src, dst) / UDP(sport=src[1], dport=dst[1]) / Raw(payload)
+        self._write(frame, when)
 
-    def _segment(self, src: Address, dst: Address, flags: str, payload: bytes = b"") -> None:
+    def _segment(
+        self, src: Address, dst: Address, flags: str, when: float | None, payload: bytes = b""
+    ) -> None:
         from scapy.layers.inet import TCP
         from scapy.packet import Raw
 
@@ -105,26 +108,27 @@ class CaptureWriter:
         if payload:
             frame = frame / Raw(payload)
         seqs[index] = (seq + len(payload) + (1 if ("S" in flags or "F" in flags) else 0)) % 2**32
-        self._write(frame)
+        self._write(frame, when)
 
-    def tcp_open(self, client: Address, server: Address) -> None:
+    def tcp_open(self, client: Address, server: Address, when: float | None = None) -> None:
         with self._lock:
             self._tcp[(client, server)] = [secrets.randbits(32), secrets.randbits(32)]
-        self._segment(client, server, "S")
-        self._segment(server, client, "SA")
-        self._segment(client, server, "A")
+        self._segment(client, server, "S", when)
+        self._segment(server, client, "SA", when)
+        self._segment(client, server, "A", when)
 
-    def tcp_data(self, src: Address, dst: Address, message: bytes) -> None:
+    def tcp_data(self, src: Address, dst: Address, message: bytes,
+                 when: float | None = None) -> None:
         if (src, dst) not in self._tcp and (dst, src) not in self._tcp:
-            self.tcp_open(src, dst)
-        self._segment(src, dst, "PA", struct.pack("!H", len(message)) + message)
+            self.tcp_open(src, dst, when)
+        self._segment(src, dst, "PA", when, struct.pack("!H", len(message)) + message)
 
-    def tcp_close(self, client: Address, server: Address) -> None:
+    def tcp_close(self, client: Address, server: Address, when: float | None = None) -> None:
         if (client, server) not in self._tcp:
             return
-        self._segment(client, server, "FA")
-        self._segment(server, client, "FA")
-        self._segment(client, server, "A")
+        self._segment(client, server, "FA", when)
+        self._segment(server, client, "FA", when)
+        self._segment(client, server, "A", when)
         with self._lock:
             del self._tcp[(client, server)]
 

@@ -158,7 +158,7 @@ def dns_serve_command(
             capture = CaptureWriter(pcap_path, append=append)
         except CaptureError as exc:
             raise click.ClickException(str(exc)) from None
-        observers.append(_capture_observer(capture))
+        observers.insert(0, _capture_observer(capture))  # first: records in arrival order
     server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
     _stop_on_signals(server)
     try:
@@ -210,19 +210,20 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
     """Feed the server's exchanges and TCP connection events to a capture."""
 
     def observe(event: Exchange | Connection) -> None:
+        when = event.time
         if isinstance(event, Connection):
             if event.opened:
-                writer.tcp_open(event.client, event.server)
+                writer.tcp_open(event.client, event.server, when)
             else:
-                writer.tcp_close(event.client, event.server)
+                writer.tcp_close(event.client, event.server, when)
         elif event.transport == "udp":
-            writer.udp(event.client, event.server, event.query)
+            writer.udp(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.udp(event.server, event.client, event.response)
+                writer.udp(event.server, event.client, event.response, when)
         else:
-            writer.tcp_data(event.client, event.server, event.query)
+            writer.tcp_data(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.tcp_data(event.server, event.client, event.response)
+                writer.tcp_data(event.server, event.client, event.response, when)
 
     return observe
 
