@@ -110,7 +110,9 @@ def _pcapng(f: BinaryIO, path: str, first: bytes) -> Iterator[tuple[int, float, 
             bom = f.read(4)
             endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
             length = struct.unpack(endian + "I", head)[0]
-            body = bom + f.read(length - 12)
+            if length < 28:
+                raise CaptureError(path, count, f"pcapng section header of {length} octets")
+            body = bom + f.read(length - 16)
             interfaces = []
         else:
             length = struct.unpack(endian + "I", head)[0]
