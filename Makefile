@@ -2,7 +2,7 @@
 PY ?= python3
 PIP = PIP_ROOT_USER_ACTION=ignore $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo test lint deps deps-python deps-system check
+.PHONY: demo demo-web test lint deps deps-python deps-system check
 
 deps-python:
 	$(PIP) install -q -e '.[test]'
@@ -24,3 +24,7 @@ test: deps lint check
 demo:
 	$(PIP) install -q -e .
 	./scripts/demo.sh
+
+demo-web:
+	$(PIP) install -q -e .
+	./scripts/demo-web.sh

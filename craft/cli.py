@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dns-ask": ("craft.commands.dns", "dns_ask_command"),
     "dns-serve": ("craft.commands.dns", "dns_serve_command"),
     "verify": ("craft.commands.verify", "verify_command"),
+    "web-serve": ("craft.commands.web", "web_serve_command"),
 }
 
 

@@ -1,0 +1,340 @@
+"""HTTP/1.1 as pure functions (RFC 9110, 9112): parse requests from bytes, decide responses.
+
+No sockets here. ``parse_request`` takes the bytes received so far and returns a request
+(or an ``HttpError`` carrying the status to answer) and how many bytes it used, or None
+while the head is incomplete. ``plan`` maps a request onto the served folder and returns
+the response to send: status, headers and a body that is bytes or a slice of a file.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import html
+import mimetypes
+import os
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from craft import __version__
+
+SERVER = f"craft/{__version__}"
+MAX_REQUEST_LINE = 8192
+MAX_HEAD = 16384
+MAX_HEADERS = 100
+MAX_DISCARDED_BODY = 1 << 20
+ALLOWED = "GET, HEAD"
+KNOWN_METHODS = frozenset({"POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"})
+REASONS = {
+    200: "OK", 206: "Partial Content", 301: "Moved Permanently", 304: "Not Modified",
+    400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
+    431: "Request Header Fields Too Large", 500: "Internal Server Error",
+    501: "Not Implemented", 505: "HTTP Version Not Supported",
+}
+TEXT_TYPES = ("text/", "application/javascript", "application/json", "application/xml",
+              "image/svg+xml")
+
+_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class HttpError(Exception):
+    """A request that gets an error status; ``close`` when the connection cannot go on."""
+
+    def __init__(self, status: int, detail: str, close: bool = False) -> None:
+        super().__init__(f"{status} {REASONS.get(status, '')}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.close = close
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    target: str
+    version: tuple[int, int]
+    headers: tuple[tuple[str, str], ...]
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def keep_alive(self) -> bool:
+        tokens = {t.strip().lower() for t in (self.header("connection") or "").split(",")}
+        if self.version >= (1, 1):
+            return "close" not in tokens
+        return "keep-alive" in tokens
+
+    @property
+    def line(self) -> str:
+        return f"{self.method} {self.target} HTTP/{self.version[0]}.{self.version[1]}"
+
+
+def parse_request(data: bytes | bytearray) -> tuple[Request | HttpError, int] | None:
+    """The next request in ``data`` and the octets it used; None until its head is whole."""
+    start = 0
+    while data.startswith(b"\r\n", start):  # RFC 9112 2.2: ignore empty lines before a request
+        start += 2
+    end = data.find(b"\r\n\r\n", start)
+    if end < 0:
+        line_end = data.find(b"\r\n", start)
+        if (line_end < 0 and len(data) - start > MAX_REQUEST_LINE) or line_end - start > MAX_REQUEST_LINE:
+            return HttpError(414, "request line too long", close=True), len(data)
+        if len(data) - start > MAX_HEAD:
+            return HttpError(431, "request head too large", close=True), len(data)
+        return None
+    used = end + 4
+    head = bytes(data[start:end])
+    lines = head.split(b"\r\n")
+    if len(lines[0]) > MAX_REQUEST_LINE:
+        return HttpError(414, "request line too long", close=True), used
+    if len(head) > MAX_HEAD or len(lines) - 1 > MAX_HEADERS:
+        return HttpError(431, "request head too large", close=True), used
+    try:
+        request = _parse_head(lines)
+    except HttpError as exc:
+        return exc, used
+    length = request.header("content-length")
+    if request.header("transfer-encoding") is not None:
+        return HttpError(501, "request bodies with Transfer-Encoding", close=True), used
+    if length is not None:
+        if not length.isdigit():
+            return HttpError(400, "bad Content-Length", close=True), used
+        if int(length) > MAX_DISCARDED_BODY:
+            return HttpError(413, "request body too large", close=True), used
+        if len(data) < used + int(length):
+            return None  # wait for the body: it is read and discarded
+        used += int(length)
+    return request, used
+
+
+def _parse_head(lines: list[bytes]) -> Request:
+    parts = lines[0].split(b" ")
+    if len(parts) != 3 or not all(parts):
+        raise HttpError(400, "malformed request line", close=True)
+    method, target, version = parts
+    match = _VERSION.match(version)
+    if not match:
+        raise HttpError(400, "malformed HTTP version", close=True)
+    numbers = (int(match.group(1)), int(match.group(2)))
+    if numbers[0] != 1:
+        raise HttpError(505, f"HTTP/{numbers[0]}.{numbers[1]}", close=True)
+    if not _TOKEN.match(method):
+        raise HttpError(400, "malformed method", close=True)
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.partition(b":")
+        if not colon or not _TOKEN.match(name):  # also rejects obsolete line folding
+            raise HttpError(400, "malformed header line", close=True)
+        try:
+            text = value.strip(b" \t").decode("latin-1")
+        except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes every octet
+            raise HttpError(400, "undecodable header", close=True) from None
+        if any(c in text for c in "\r\n\x00"):
+            raise HttpError(400, "control character in a header", close=True)
+        headers.append((name.decode("ascii").lower(), text))
+    try:
+        target_text = target.decode("ascii")
+    except UnicodeDecodeError:
+        raise HttpError(400, "non-ASCII request target", close=True) from None
+    request = Request(method.decode("ascii"), target_text, numbers, tuple(headers))
+    if numbers >= (1, 1) and request.header("host") is None:
+        raise HttpError(400, "HTTP/1.1 request without Host")
+    return request
+
+
+@dataclass(frozen=True, slots=True)
+class FileBody:
+    path: str
+    offset: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes | FileBody = b""
+    close: bool = False
+    send_body: bool = True  # False for HEAD and 304: headers say what GET would send
+    length: int = field(default=0)
+
+    def head_bytes(self, date: str) -> bytes:
+        lines = [f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Unknown')}",
+                 f"Date: {date}", f"Server: {SERVER}",
+                 f"Connection: {'close' if self.close else 'keep-alive'}"]
+        lines.extend(f"{k}: {v}" for k, v in self.headers)
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def http_date(when: float | None = None) -> str:
+    return email.utils.formatdate(when, usegmt=True)
+
+
+def content_type(path: str) -> str:
+    kind, _ = mimetypes.guess_type(path)
+    kind = kind or "application/octet-stream"
+    if kind.startswith(TEXT_TYPES):
+        kind += "; charset=utf-8"
+    return kind
+
+
+def error_response(status: int, detail: str, *, head: bool = False, close: bool = False,
+                   extra: tuple[tuple[str, str], ...] = ()) -> Response:
+    reason = REASONS.get(status, "Error")
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{status} {reason}"
+            f"</title></head>\n<body><h1>{status} {reason}</h1>\n<p>{html.escape(detail)}</p>"
+            f"\n<hr><p>{SERVER}</p></body></html>\n").encode()
+    headers = (("Content-Type", "text/html; charset=utf-8"),
+               ("Content-Length", str(len(page))), *extra)
+    return Response(status, headers, page, close, not head, len(page))
+
+
+def resolve(root: Path, target: str) -> Path:
+    """The file or folder under ``root`` that ``target`` names; HttpError 400/403/404.
+
+    Every segment is percent-decoded before the checks, so ``%2e%2e`` and ``%2f`` are seen
+    for what they are; the resolved path (symlinks followed) must stay inside the root."""
+    if target.startswith(("http://", "https://")):
+        target = urlsplit(target).path or "/"
+    if not target.startswith("/"):
+        raise HttpError(400, "request target must start with /")
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    try:
+        raw = unquote_to_bytes(path)
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise HttpError(400, "request path is not UTF-8") from None
+    if "\x00" in decoded:
+        raise HttpError(400, "NUL in request path")
+    if "\\" in decoded:
+        raise HttpError(403, "backslash in request path")
+    segments = [s for s in decoded.split("/") if s not in ("", ".")]
+    if ".." in segments:
+        raise HttpError(403, "path escapes the served folder")
+    candidate = root.joinpath(*segments) if segments else root
+    try:
+        real = candidate.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        raise HttpError(404, f"{decoded} not found") from None
+    except (OSError, RuntimeError):
+        raise HttpError(403, "path cannot be resolved") from None
+    if real != root and root not in real.parents:
+        raise HttpError(403, "path leads outside the served folder")
+    return real
+
+
+def plan(request: Request, root: Path) -> Response:
+    """The response to a parsed request; ``root`` must be resolved (absolute, no links)."""
+    head = request.method == "HEAD"
+    close = not request.keep_alive
+    if request.method not in ("GET", "HEAD"):
+        if request.method in KNOWN_METHODS:
+            return error_response(405, f"{request.method} is not allowed here", close=close,
+                                  extra=(("Allow", ALLOWED),))
+        return error_response(501, f"{request.method} is not implemented", close=close)
+    try:
+        path = resolve(root, request.target)
+        info = path.stat()
+    except HttpError as exc:
+        return error_response(exc.status, exc.detail, head=head, close=close)
+    except OSError:
+        return error_response(403, "not readable", head=head, close=close)
+    if stat.S_ISDIR(info.st_mode):
+        bare = request.target.split("?", 1)[0]
+        if not bare.endswith("/"):
+            location = bare + "/"
+            return error_response(301, f"see {location}", head=head, close=close,
+                                  extra=(("Location", location),))
+        index = path / "index.html"
+        if index.is_file() and (index.resolve() == root or root in index.resolve().parents):
+            path, info = index, index.stat()
+        else:
+            return _listing(path, root, request, head, close)
+    if not stat.S_ISREG(info.st_mode):
+        return error_response(403, "not a regular file", head=head, close=close)
+    if not os.access(path, os.R_OK):
+        return error_response(403, "not readable", head=head, close=close)
+    return _file(request, str(path), info, head, close)
+
+
+def _file(request: Request, path: str, info: os.stat_result, head: bool, close: bool) -> Response:
+    size = info.st_size
+    etag = f'"{info.st_mtime_ns:x}-{size:x}"'
+    modified = http_date(info.st_mtime)
+    base = (("Content-Type", content_type(path)), ("Last-Modified", modified),
+            ("ETag", etag), ("Accept-Ranges", "bytes"))
+    if _not_modified(request, etag, int(info.st_mtime)):
+        return Response(304, base, b"", close, False, 0)
+    offset, length, status = 0, size, 200
+    extra: tuple[tuple[str, str], ...] = ()
+    wanted = request.header("range")
+    if wanted is not None and (request.header("if-range") in (None, etag, modified)):
+        span = _range(wanted, size)
+        if span == "unsatisfiable":
+            return error_response(416, f"range {wanted} is outside {size} octets", head=head,
+                                  close=close, extra=(("Content-Range", f"bytes */{size}"),))
+        if isinstance(span, tuple):
+            offset, length, status = span[0], span[1] - span[0] + 1, 206
+            extra = (("Content-Range", f"bytes {span[0]}-{span[1]}/{size}"),)
+    headers = (*base, ("Content-Length", str(length)), *extra)
+    return Response(status, headers, FileBody(path, offset, length), close, not head, length)
+
+
+def _not_modified(request: Request, etag: str, mtime: int) -> bool:
+    match = request.header("if-none-match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        return "*" in tags or etag in tags
+    since = request.header("if-modified-since")
+    if since is not None:
+        try:
+            parsed = email.utils.parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        return parsed is not None and mtime <= parsed.timestamp()
+    return False
+
+
+def _range(value: str, size: int) -> tuple[int, int] | str | None:
+    """(first, last) for one satisfiable byte range, "unsatisfiable", or None to ignore."""
+    match = _RANGE.match(value.strip())
+    if not match:
+        return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if last and int(last) < start:
+        return None
+    if start >= size:
+        return "unsatisfiable"
+    return start, end
+
+
+def _listing(folder: Path, root: Path, request: Request, head: bool, close: bool) -> Response:
+    shown = "/" + "/".join(folder.relative_to(root).parts)
+    rows = []
+    for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
+        name = entry.name + ("/" if entry.is_dir() else "")
+        href = "".join(c if c.isalnum() or c in "-._~/" else f"%{ord(c):02X}" for c in name)
+        rows.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(name)}</a></li>')
+    title = html.escape(f"Index of {shown}")
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"</head>\n<body><h1>{title}</h1>\n<ul>\n" + "\n".join(rows)
+            + f"\n</ul>\n<hr><p>{SERVER}</p></body></html>\n").encode()
+    headers = (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page))))
+    return Response(200, headers, page, close, not head, len(page))

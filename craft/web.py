@@ -1,0 +1,282 @@
+"""The web server's sockets: one non-blocking ``selectors`` loop around ``craft.http``.
+
+Every connection has an input buffer and a queue of outgoing pieces (header bytes, body
+bytes, or a file slice sent with ``os.sendfile``), so a slow download never blocks other
+clients and files of any size stream without being read into memory. Pipelined requests
+are answered in order. Connections idle too long, or too slow to send a request head, are
+closed.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from craft.http import (
+    FileBody,
+    HttpError,
+    Request,
+    Response,
+    error_response,
+    http_date,
+    parse_request,
+    plan,
+)
+
+IDLE_TIMEOUT = 15.0
+HEAD_TIMEOUT = 10.0
+MAX_CONNECTIONS = 1024
+RECV_SIZE = 65536
+SENDFILE_CHUNK = 1 << 20
+
+AccessLog = Callable[[str, Request | None, int, int], None]
+
+
+class _Connection:
+    __slots__ = ("address", "closing", "files", "inbuf", "last", "outq", "sock", "started")
+
+    def __init__(self, sock: socket.socket, address: str) -> None:
+        self.sock = sock
+        self.address = address
+        self.inbuf = bytearray()
+        self.outq: deque[bytes | list[int]] = deque()  # bytes, or [fd, offset, remaining]
+        self.files: list[int] = []
+        self.closing = False
+        self.last = time.monotonic()
+        self.started: float | None = None  # when the current, unfinished head began
+
+
+class WebServer:
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 10080,
+                 log: AccessLog | None = None, idle_timeout: float = IDLE_TIMEOUT,
+                 head_timeout: float = HEAD_TIMEOUT) -> None:
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise OSError(f"{root}: not a folder")
+        self.host, self.port = host, port
+        self.log = log
+        self.idle_timeout, self.head_timeout = idle_timeout, head_timeout
+        self.sock: socket.socket | None = None
+        self._running = False
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._date = ("", 0)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        assert self.sock is not None
+        host, port = self.sock.getsockname()[:2]
+        return str(host), int(port)
+
+    def bind(self) -> tuple[str, int]:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            raise
+        sock.listen(512)
+        sock.setblocking(False)
+        self.sock = sock
+        return self.address
+
+    def stop(self) -> None:
+        self._running = False
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def serve_forever(self) -> None:
+        if self.sock is None:
+            self.bind()
+        assert self.sock is not None
+        sel = self._selector
+        sel.register(self.sock, selectors.EVENT_READ, None)
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._running = True
+        conns: dict[int, _Connection] = {}
+        try:
+            while self._running:
+                for key, events in sel.select(timeout=1.0):
+                    if key.data == "wake":
+                        self._wake_r.recv(64)
+                    elif key.data is None:
+                        self._accept(conns)
+                    else:
+                        conn = key.data
+                        if events & selectors.EVENT_READ:
+                            self._read(conn)
+                        if events & selectors.EVENT_WRITE and conn.sock.fileno() >= 0:
+                            self._write(conn)
+                        if conn.sock.fileno() >= 0:
+                            self._rearm(conn)
+                        else:
+                            conns.pop(id(conn), None)
+                self._expire(conns)
+        finally:
+            for conn in list(conns.values()):
+                self._close(conn)
+            sel.close()
+            self.sock.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _accept(self, conns: dict[int, _Connection]) -> None:
+        assert self.sock is not None
+        for _ in range(64):
+            try:
+                sock, address = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # e.g. out of file descriptors: the client retries later
+            if len(conns) >= MAX_CONNECTIONS:
+                sock.close()
+                continue
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = _Connection(sock, str(address[0]))
+            conns[id(conn)] = conn
+            self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _read(self, conn: _Connection) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self._close(conn)
+            return
+        if not data:
+            if not conn.outq:
+                self._close(conn)
+            else:
+                conn.closing = True
+            return
+        conn.last = time.monotonic()
+        if conn.closing:
+            return  # after a Connection: close response, further requests are ignored
+        conn.inbuf += data
+        if conn.started is None:
+            conn.started = conn.last
+        while conn.inbuf and not conn.closing:
+            parsed = parse_request(conn.inbuf)
+            if parsed is None:
+                return
+            request, used = parsed
+            del conn.inbuf[:used]
+            conn.started = conn.last if conn.inbuf else None
+            if isinstance(request, HttpError):
+                response = error_response(request.status, request.detail, close=True)
+                self._queue(conn, response, None)
+            else:
+                self._queue(conn, self._plan(request), request)
+
+    def _plan(self, request: Request) -> Response:
+        try:
+            return plan(request, self.root)
+        except OSError:
+            return error_response(500, "the file could not be read", close=True)
+
+    def _now(self) -> str:
+        second = int(time.time())
+        if self._date[1] != second:
+            self._date = (http_date(second), second)
+        return self._date[0]
+
+    def _queue(self, conn: _Connection, response: Response, request: Request | None) -> None:
+        conn.outq.append(response.head_bytes(self._now()))
+        sent = 0
+        if response.send_body:
+            body = response.body
+            if isinstance(body, FileBody):
+                try:
+                    fd = os.open(body.path, os.O_RDONLY)
+                except OSError:
+                    conn.outq.pop()
+                    self._queue(conn, error_response(500, "file vanished", close=True), request)
+                    return
+                conn.files.append(fd)
+                conn.outq.append([fd, body.offset, body.length])
+            elif body:
+                conn.outq.append(body)
+            sent = response.length
+        if response.close:
+            conn.closing = True
+        if self.log is not None:
+            self.log(conn.address, request, response.status, sent)
+        self._write(conn)
+
+    def _write(self, conn: _Connection) -> None:
+        sock = conn.sock
+        while conn.outq:
+            piece = conn.outq[0]
+            try:
+                if isinstance(piece, bytes):
+                    sent = sock.send(piece)
+                    if sent < len(piece):
+                        conn.outq[0] = piece[sent:]
+                        return
+                    conn.outq.popleft()
+                else:
+                    fd, offset, remaining = piece
+                    if remaining > 0:
+                        sent = os.sendfile(sock.fileno(), fd, offset, min(remaining, SENDFILE_CHUNK))
+                        if sent == 0:  # the file shrank under us: stop this connection
+                            self._close(conn)
+                            return
+                        piece[1], piece[2] = offset + sent, remaining - sent
+                    if piece[2] > 0:
+                        continue
+                    conn.outq.popleft()
+                    os.close(fd)
+                    conn.files.remove(fd)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                self._close(conn)
+                return
+            conn.last = time.monotonic()
+        if conn.closing:
+            self._close(conn)
+
+    def _rearm(self, conn: _Connection) -> None:
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outq else 0)
+        try:
+            if self._selector.get_key(conn.sock).events != events:
+                self._selector.modify(conn.sock, events, conn)
+        except (KeyError, ValueError):
+            pass
+
+    def _expire(self, conns: dict[int, _Connection]) -> None:
+        now = time.monotonic()
+        for conn in list(conns.values()):
+            if conn.sock.fileno() < 0:
+                conns.pop(id(conn), None)
+            elif conn.started is not None and now - conn.started > self.head_timeout:
+                # a head still unfinished: answer 408-style by closing (slowloris guard)
+                self._close(conn)
+                conns.pop(id(conn), None)
+            elif not conn.outq and now - conn.last > self.idle_timeout:
+                self._close(conn)
+                conns.pop(id(conn), None)
+
+    def _close(self, conn: _Connection) -> None:
+        if conn.sock.fileno() >= 0:
+            try:
+                self._selector.unregister(conn.sock)
+            except (KeyError, ValueError):
+                pass
+            conn.sock.close()
+        for fd in conn.files:
+            os.close(fd)
+        conn.files.clear()
+        conn.outq.clear()
