@@ -24,6 +24,7 @@ from craft.constants import Opcode, Rcode, RRClass, RRType
 from craft.message import Edns, Header, Message, Question, Record
 from craft.names import LOWER, Name
 from craft.rdata import CNAME, MX, NS, SOA, SRV, Rdata
+from craft.transfer import LOOPBACK, Network, is_transfer, transfer_response
 from craft.wire import HEADER_SIZE, WireError
 from craft.zone import Zone
 
@@ -104,8 +105,11 @@ class ZoneIndex:
 class Authority:
     """Answers queries for a set of zones, authoritatively."""
 
-    def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD) -> None:
+    def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
+                 allow_transfer: Sequence[Network] = LOOPBACK) -> None:
         self.payload = payload
+        self.zone_list = list(zones)
+        self.allow_transfer = list(allow_transfer)
         self.zones = sorted(
             (ZoneIndex(z) for z in zones), key=lambda z: len(z.origin.labels), reverse=True
         )
@@ -138,8 +142,13 @@ class Authority:
         index = self.find_zone(qname)
         if index is None:
             return Lookup(Rcode.REFUSED, False)
-        if qtype in (RRType.AXFR, RRType.IXFR):
-            return Lookup(Rcode.NOTIMP, False)  # zone transfers are TCP-only (RFC 5936 4.2)
+        if qtype == RRType.AXFR:
+            return Lookup(Rcode.NOTIMP, False)  # AXFR is TCP-only (RFC 5936 4.2)
+        if qtype == RRType.IXFR:
+            if not qname.equals(index.origin):
+                return Lookup(Rcode.NOTAUTH, False)
+            # RFC 1995 2: over UDP, the current SOA alone sends the client to TCP.
+            return Lookup(Rcode.NOERROR, True, (index.zone.soa,))
         answer: list[Record] = []
         name = qname
         for _ in range(MAX_CNAME_CHAIN + 1):
@@ -308,6 +317,18 @@ class Authority:
             ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
         )
         return head + data[HEADER_SIZE:qend] + body.data + opt
+
+    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
+        """Responses for one query over TCP: several messages for a zone transfer."""
+        if len(data) >= HEADER_SIZE and not data[2] & 0x80:
+            try:
+                query = decode(data)
+            except WireError:
+                query = None
+            if query is not None and is_transfer(query):
+                return transfer_response(query, self.zone_list, client, self.allow_transfer)
+        response = self.respond(data, 0xFFFF)
+        return [] if response is None else [response]
 
     def _slow(self, data: bytes, limit: int) -> bytes | None:
         try:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 
 from craft.codec import decode, encode
-from craft.constants import RRType, class_text, type_text
+from craft.constants import RRType, class_text, rcode_text, type_text
 from craft.message import Edns, Header, Message, Question, Record
 from craft.names import Name
 from craft.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
@@ -146,6 +146,46 @@ def ask(
             return tcp_exchange(query, server, timeout)
         return reply
     raise AssertionError("unreachable")
+
+
+def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0) -> list[Record]:
+    """Transfer ``zone`` over TCP (RFC 5936): the records from the first SOA to the last,
+    the closing SOA left out; ClientError when refused or cut short."""
+    query = build_query(zone, RRType.AXFR)
+    wire = encode(query)
+    records: list[Record] = []
+    try:
+        with socket.create_connection(server, timeout=timeout) as sock:
+            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            while True:
+                data = _recv_exact(sock, struct.unpack("!H", _recv_exact(sock, 2))[0])
+                message = decode(data)
+                if message.header.id != query.header.id:
+                    continue
+                if message.rcode != 0:
+                    raise ClientError("reply", f"transfer refused: {rcode_text(message.rcode)}")
+                for record in message.answer:
+                    if records and record.rtype == RRType.SOA:
+                        return records
+                    records.append(record)
+                if not records or records[0].rtype != RRType.SOA:
+                    raise ClientError("reply", "transfer does not start with the SOA")
+    except WireError as exc:
+        raise ClientError("reply", f"undecodable transfer message: {exc}") from None
+    except TimeoutError:
+        raise ClientError("timeout", f"transfer from {server[0]}:{server[1]} timed out") from None
+    except OSError as exc:
+        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+
+
+def send_notify(message: Message, target: tuple[str, int], timeout: float = 1.0,
+                retries: int = 4) -> bool:
+    """Send a NOTIFY and wait for its acknowledgement (RFC 1996 3.6), retrying."""
+    try:
+        reply = ask(message, target, timeout=timeout, retries=retries)
+    except ClientError:
+        return False
+    return reply.message.header.opcode == message.header.opcode and reply.message.rcode == 0
 
 
 def _short(name: Name) -> str:

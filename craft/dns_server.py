@@ -134,7 +134,8 @@ class DnsServer:
             self.close()
 
     def _udp_loop(self, sock: socket.socket) -> None:
-        respond = self.authority.respond
+        authority = self.authority
+        respond = authority.respond
         recvfrom = sock.recvfrom
         sendto = sock.sendto
         observers = self.observers
@@ -148,6 +149,9 @@ class DnsServer:
                 continue  # e.g. ICMP port unreachable from an earlier reply
             if not self._running:
                 return
+            if self.authority is not authority:  # swapped by a zone reload
+                authority = self.authority
+                respond = authority.respond
             response = respond(data, UDP_MIN)
             if response is not None:
                 try:
@@ -191,11 +195,14 @@ class DnsServer:
                 data = _recv_exact(conn, length)
                 if data is None:
                     return
-                response = self.authority.respond(data, TCP_LIMIT)
-                if response is not None:
+                responses = self.authority.respond_stream(data, client[0])
+                for response in responses:
                     conn.sendall(struct.pack("!H", len(response)) + response)
                 for observe in self.observers:
-                    observe(Exchange("tcp", client, server, data, response, time.time()))
+                    observe(Exchange("tcp", client, server, data,
+                                     responses[0] if responses else None, time.time()))
+                    for extra in responses[1:]:  # the rest of a zone transfer
+                        observe(Exchange("tcp", client, server, b"", extra, time.time()))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:

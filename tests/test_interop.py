@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import running_nsd, wait_until
 
 from craft.zone import LAB_TABLE, default_zones
 
@@ -75,63 +73,18 @@ def test_dig_reports_authoritative_nxdomain(dns_server: tuple[str, int]) -> None
     assert "google.com.\t\t300\tIN\tSOA\tns1.google.com. hostmaster.google.com." in out
 
 
-def free_port() -> int:
-    """A port free for both UDP and TCP right now (NSD binds it a moment later)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-    raise AssertionError("no free port")
-
-
 @pytest.fixture
 def nsd_lab(tmp_path: Path) -> Iterator[int]:
     """NSD serving the same lab zones as craft's embedded default, on 127.0.0.1."""
-    nsd = shutil.which("nsd") or "/usr/sbin/nsd"
-    if not os.path.exists(nsd):
-        pytest.skip("nsd missing: `make test` installs it")
-    port = free_port()
     zone_conf = []
     for zone in default_zones():
         name = zone.origin.to_text()
         path = tmp_path / f"{name}zone"
         path.write_text("".join(r.to_text() + "\n" for r in zone.records))
         zone_conf.append(f"zone:\n  name: {name}\n  zonefile: {path}\n")
-    conf = tmp_path / "nsd.conf"
-    conf.write_text(
-        "server:\n"
-        f"  port: {port}\n  ip-address: 127.0.0.1\n  username: \"\"\n"
-        f"  zonesdir: {tmp_path}\n  database: \"\"\n  pidfile: {tmp_path}/nsd.pid\n"
-        f"  xfrdfile: {tmp_path}/xfrd.state\n  zonelistfile: {tmp_path}/zone.list\n"
-        "  verbosity: 0\n  server-count: 1\n  tcp-count: 10\n"
-        "remote-control:\n  control-enable: no\n" + "".join(zone_conf)
-    )
-    proc = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"nsd exited: {proc.stderr.read() if proc.stderr else ''}")
-            if craft_ask(port, "google.com").returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("nsd did not answer")
+    with running_nsd(tmp_path, "".join(zone_conf)) as port:
+        wait_until(lambda: craft_ask(port, "google.com").returncode == 0, "nsd did not answer")
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 def test_craft_ask_gets_the_same_output_from_nsd_and_craft(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -16,12 +19,13 @@ import click
 from craft.answer import Authority
 from craft.codec import decode
 from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns_client import ClientError, Reply, ask, build_query, describe
+from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
 from craft.exchange_view import annotated, exchange_text, summary, verdict_line
 from craft.hexview import want_color
 from craft.message import Edns, message_dict
 from craft.names import BadNameError, Name
+from craft.transfer import LOOPBACK, Network, bump_serial, notify_message
 from craft.wire import WireError
 from craft.zone import Zone, ZoneError, default_zones
 
@@ -67,8 +71,8 @@ class Printer:
         self.disagreeing = 0
 
     def __call__(self, exchange: Exchange | Connection) -> None:
-        if isinstance(exchange, Connection):
-            return
+        if isinstance(exchange, Connection) or not exchange.query:
+            return  # connection events, and the later messages of a zone transfer
         try:
             note = summary(decode(exchange.response or exchange.query))
         except WireError as exc:
@@ -110,6 +114,104 @@ def _stop_on_signals(server: DnsServer) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+class Reloader:
+    """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
+    serials bumped where content changed without a newer serial, NOTIFY sent to each
+    secondary for every changed zone, the signal passed on to worker processes."""
+
+    def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
+                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]]) -> None:
+        self.server, self.paths, self.zones = server, list(paths), zones
+        self.allowed, self.notify = list(allowed), list(notify)
+        self.children: list[int] = []
+        self.lock = threading.Lock()
+        self.mtimes = self._mtimes()
+
+    def _mtimes(self) -> list[float]:
+        return [os.stat(p).st_mtime if os.path.exists(p) else 0.0 for p in self.paths]
+
+    def reload(self) -> None:
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGHUP)
+            except ProcessLookupError:
+                pass
+        if not self.paths:
+            click.echo("craft dns-serve: reload: the embedded table has no files to reread", err=True)
+            return
+        with self.lock:
+            self.mtimes = self._mtimes()
+            try:
+                fresh = load_zones(self.paths)
+            except click.ClickException as exc:
+                click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
+                           f"{exc.message}", err=True)
+                return
+            old = {z.origin.key: z for z in self.zones}
+            changed = []
+            zones = []
+            for zone in fresh:
+                before = old.get(zone.origin.key)
+                if before is not None:
+                    zone = bump_serial(before, zone)
+                if before is None or set(before.records) != set(zone.records):
+                    changed.append(zone)
+                    was = before.serial if before is not None else "new"
+                    click.echo(f"craft dns-serve: reloaded {zone.origin.to_text()} "
+                               f"serial {was} -> {zone.serial}", err=True)
+                zones.append(zone)
+            self.server.authority = Authority(zones, allow_transfer=self.allowed)
+            self.zones = zones
+        for zone in changed:
+            for target in self.notify:
+                threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
+
+    def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
+        message = notify_message(zone, secrets.randbits(16))
+        acknowledged = send_notify(message, target)
+        state = "acknowledged" if acknowledged else "not acknowledged after retries"
+        click.echo(f"craft dns-serve: NOTIFY {zone.origin.to_text()} serial {zone.serial} "
+                   f"to {target[0]}:{target[1]}: {state}", err=True)
+
+    def watch(self, interval: float = 1.0) -> None:
+        def loop() -> None:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+            while True:
+                time.sleep(interval)
+                if self._mtimes() != self.mtimes:
+                    self.reload()
+
+        threading.Thread(target=loop, daemon=True, name="watch").start()
+
+
+def _reload_on_signal(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        reloader.reload()
+
+    return handler
+
+
+def _networks(values: Sequence[str]) -> list[Network]:
+    if not values:
+        return list(LOOPBACK)
+    if [v.lower() for v in values] == ["none"]:
+        return []
+    try:
+        return [ipaddress.ip_network(v, strict=False) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--allow-transfer") from None
+
+
+def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
+    targets = []
+    for value in values:
+        host, sep, port = value.rpartition(":")
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+            raise click.BadParameter(f"{value!r} is not HOST:PORT", param_hint="--notify")
+        targets.append((host.strip("[]"), int(port)))
+    return targets
+
+
 @click.command("dns-serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(0, 65535),
@@ -124,22 +226,33 @@ def _stop_on_signals(server: DnsServer) -> None:
 @click.option("--pcap", "pcap_path", metavar="FILE", help="Capture every exchange to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap file.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
+@click.option("--allow-transfer", "allow", multiple=True, metavar="NET",
+              help="Address or network allowed AXFR/IXFR (repeatable; default: loopback "
+                   "only; 'none' refuses everyone).")
+@click.option("--notify", "notify", multiple=True, metavar="HOST:PORT",
+              help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
+@click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
 def dns_serve_command(
     host: str, port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
+    allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
 ) -> None:
     """Serve zones authoritatively over UDP and TCP on one port.
 
     Prints each request and response as hex in the lab's layout, with Scapy's verdict
-    under each, unless --quiet. Ctrl-C or SIGTERM stops it (exit 0).
+    under each, unless --quiet. Zone transfers (AXFR, and IXFR as a full transfer) go
+    over TCP to --allow-transfer clients. SIGHUP rereads the zone files. Ctrl-C or SIGTERM
+    stops it (exit 0).
     """
+    allowed = _networks(allow)
+    targets = _targets(notify)
     if pcap_path and workers > 1:
         raise click.ClickException(
             "--pcap needs --workers 1: one capture file cannot take records from several processes"
         )
     loaded = load_zones(zones)
     try:
-        authority = Authority(loaded)
+        authority = Authority(loaded, allow_transfer=allowed)
     except ZoneError as exc:
         raise click.ClickException(str(exc)) from None
     use_oracle = (not quiet) if oracle is None else oracle
@@ -173,7 +286,12 @@ def dns_serve_command(
         + (f"; {workers} workers" if workers > 1 else ""),
         err=True,
     )
-    children = _fork_workers(workers - 1, authority, address, observers)
+    reloader = Reloader(server, zones, loaded, allowed, targets)
+    children = _fork_workers(workers - 1, authority, address, observers, reloader)
+    reloader.children = children
+    signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
+    if watch:
+        reloader.watch()
     try:
         server.serve_forever()
     finally:
@@ -195,7 +313,7 @@ def _silent(printer: Printer) -> Observer:
         if isinstance(exchange, Connection):
             return
         for data in (exchange.query, exchange.response):
-            if data is None:
+            if not data:
                 continue
             verdict = check(data)
             printer.checked += 1
@@ -221,7 +339,8 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
             if event.response is not None:
                 writer.udp(event.server, event.client, event.response, when)
         else:
-            writer.tcp_data(event.client, event.server, event.query, when)
+            if event.query:  # empty for the later messages of a zone transfer
+                writer.tcp_data(event.client, event.server, event.query, when)
             if event.response is not None:
                 writer.tcp_data(event.server, event.client, event.response, when)
 
@@ -229,7 +348,8 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
 
 
 def _fork_workers(
-    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer]
+    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer],
+    parent: Reloader,
 ) -> list[int]:
     """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
     pids = []
@@ -240,6 +360,9 @@ def _fork_workers(
             try:
                 child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
                 _stop_on_signals(child)
+                # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
+                signal.signal(signal.SIGHUP, _reload_on_signal(
+                    Reloader(child, parent.paths, parent.zones, parent.allowed, ())))
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 child.bind()
                 child.serve_forever()
@@ -400,7 +523,9 @@ def dns_ask_command(
     """
     rtype = _parse_type(qtype)
     if rtype == RRType.AXFR:
-        raise click.ClickException("AXFR is not supported by dns-ask yet")
+        if name is None:
+            raise click.UsageError("AXFR needs a zone NAME")
+        sys.exit(_transfer(name, (server, port), timeout))
     capture = _open_capture(pcap, append)
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
@@ -412,6 +537,23 @@ def dns_ask_command(
         if capture is not None:
             capture.close()
     sys.exit(code)
+
+
+def _transfer(text: str, server: tuple[str, int], timeout: float) -> int:
+    """Print a zone transferred with AXFR, in master-file form."""
+    try:
+        zone = Name.from_text(text if text.endswith(".") else text + ".")
+    except BadNameError as exc:
+        raise click.BadParameter(exc.reason, param_hint="NAME") from None
+    try:
+        records = axfr(zone, server, max(timeout, 5.0))
+    except ClientError as exc:
+        click.echo(f"{text}: {exc.reason}")
+        return EXIT_REFUSED if "refused" in exc.reason.lower() else EXIT_NETWORK
+    click.echo(f"$ORIGIN {zone.to_text()}")
+    for record in records:
+        click.echo(record.to_text())
+    return 0
 
 
 def _interactive(opts: AskOptions) -> int:

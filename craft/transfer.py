@@ -1,0 +1,93 @@
+"""Zone transfers as pure functions: AXFR (RFC 5936), IXFR as a full transfer (RFC 1995),
+NOTIFY messages (RFC 1996) and SOA serial arithmetic (RFC 1982).
+
+The server's TCP loop asks ``transfer_response`` for the messages to stream back; reloads
+use ``bump_serial`` so secondaries see a change even when a zone file kept its serial.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import replace
+
+from craft.codec import encode
+from craft.constants import Opcode, Rcode, RRClass, RRType
+from craft.message import Header, Message, Question, Record
+from craft.rdata import SOA
+from craft.zone import Zone
+
+MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
+LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def transfer_allowed(client: str, allowed: Sequence[Network]) -> bool:
+    try:
+        address = ipaddress.ip_address(client.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in network for network in allowed)
+
+
+def transfer_response(query: Message, zones: Sequence[Zone], client: str,
+                      allowed: Sequence[Network]) -> list[bytes]:
+    """The messages answering an AXFR or IXFR query over TCP: the zone with its SOA first
+    and last, split over as many messages as needed; REFUSED or NOTAUTH otherwise."""
+    h = query.header
+    base = Header(id=h.id, qr=True, opcode=h.opcode, aa=True)
+    q = query.question[0]
+    zone = next((z for z in zones if z.origin.equals(q.name)), None)
+    if zone is None:
+        return [encode(Message(replace(base, aa=False, rcode=Rcode.NOTAUTH), query.question))]
+    if not transfer_allowed(client, allowed):
+        return [encode(Message(replace(base, aa=False, rcode=Rcode.REFUSED), query.question))]
+    soa = zone.soa
+    body = [soa, *(r for r in zone.records if r is not soa), soa]
+    messages: list[bytes] = []
+    batch: list[Record] = []
+    size = 0
+    for record in body:
+        cost = len(encode(Message(answer=(record,)), compress=False)) - 12
+        if batch and size + cost > MESSAGE_BUDGET:
+            messages.append(_message(base, query, batch, first=not messages))
+            batch, size = [], 0
+        batch.append(record)
+        size += cost
+    messages.append(_message(base, query, batch, first=not messages))
+    return messages
+
+
+def _message(base: Header, query: Message, records: list[Record], first: bool) -> bytes:
+    # RFC 5936 2.2: the question appears in the first message; later ones may omit it.
+    return encode(Message(base, query.question if first else (), tuple(records)))
+
+
+def serial_newer(new: int, old: int) -> bool:
+    """RFC 1982 serial number arithmetic: is ``new`` after ``old``?"""
+    return new != old and ((new - old) % 2**32) < 2**31
+
+
+def bump_serial(old: Zone, new: Zone) -> Zone:
+    """``new``, with its serial moved past ``old``'s when its content changed and its
+    serial did not (so secondaries notice the change)."""
+    if set(old.records) == set(new.records) or serial_newer(new.serial, old.serial):
+        return new
+    soa = new.soa
+    assert isinstance(soa.rdata, SOA)
+    bumped = replace(soa, rdata=replace(soa.rdata, serial=(old.serial + 1) % 2**32))
+    return Zone(new.origin, tuple(bumped if r is soa else r for r in new.records))
+
+
+def notify_message(zone: Zone, ident: int) -> Message:
+    """A NOTIFY for ``zone`` (RFC 1996 3.7: AA set, the SOA as a hint in the answer)."""
+    header = Header(id=ident, opcode=Opcode.NOTIFY, aa=True)
+    return Message(header, (Question(zone.origin, RRType.SOA, RRClass.IN),), (zone.soa,))
+
+
+def is_transfer(query: Message) -> bool:
+    return (query.header.opcode == Opcode.QUERY and len(query.question) == 1
+            and query.question[0].rtype in (RRType.AXFR, RRType.IXFR))

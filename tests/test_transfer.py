@@ -1,0 +1,121 @@
+"""Zone transfers: AXFR framing, access, serials, and a real NSD as craft's secondary."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import craft_process, running_nsd, running_server, wait_until
+
+from craft.codec import decode, encode
+from craft.constants import Rcode, RRType
+from craft.dns_client import axfr, build_query
+from craft.message import Record
+from craft.names import Name
+from craft.rdata import A
+from craft.transfer import LOOPBACK, bump_serial, serial_newer, transfer_response
+from craft.zone import LAB_TABLE, Zone, default_zones, lab_zone
+
+ZONES = Path(__file__).resolve().parent.parent / "zones"
+
+
+def big_zone(count: int) -> Zone:
+    base = lab_zone("big.test", 60, ("10.0.0.1",), 7)
+    extra = tuple(Record.make(Name.from_text(f"host{i}.big.test."), 60, A(f"10.1.{i // 250}.{i % 250}"))
+                  for i in range(count))
+    return Zone(base.origin, base.records + extra)
+
+
+def test_axfr_is_split_with_soa_first_and_last() -> None:
+    zone = big_zone(3000)
+    query = build_query(zone.origin, RRType.AXFR)
+    messages = [decode(m) for m in transfer_response(query, [zone], "127.0.0.1", LOOPBACK)]
+    assert len(messages) > 1 and all(len(encode(m)) <= 65535 for m in messages)
+    records = [r for m in messages for r in m.answer]
+    assert records[0].rtype == RRType.SOA and records[-1].rtype == RRType.SOA
+    assert set(records[1:-1]) | {records[0]} == set(zone.records)
+    assert messages[0].question and not messages[1].question
+    assert all(m.header.aa and m.header.id == query.header.id for m in messages)
+
+
+def test_transfer_refused_outside_the_allow_list_and_notauth_for_other_zones() -> None:
+    zone = default_zones()[0]
+    query = build_query(zone.origin, RRType.AXFR)
+    (refused,) = transfer_response(query, [zone], "192.0.2.9", LOOPBACK)
+    assert decode(refused).rcode == Rcode.REFUSED
+    (other,) = transfer_response(build_query(Name.from_text("x.test."), RRType.AXFR), [zone],
+                                 "127.0.0.1", LOOPBACK)
+    assert decode(other).rcode == Rcode.NOTAUTH
+
+
+def test_serials() -> None:
+    assert serial_newer(2, 1) and not serial_newer(1, 2)
+    assert serial_newer(0, 0xFFFFFFFF)  # RFC 1982 wrap-around
+    old = default_zones()[0]
+    www = Record.make(Name.from_text("www.google.com."), 60, A("1.2.3.4"))
+    changed = Zone(old.origin, (*old.records, www))
+    assert bump_serial(old, changed).serial == old.serial + 1
+    assert bump_serial(old, old).serial == old.serial
+
+
+def test_dig_axfr_matches_the_zone() -> None:
+    if not shutil.which("dig"):
+        pytest.skip("dig missing")
+    zone = default_zones()[0]
+    with running_server() as server:
+        out = subprocess.run(["dig", "@127.0.0.1", "-p", str(server.address[1]), "google.com", "AXFR",
+                              "+nocmd", "+nostats", "+nocomments"],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        ours = axfr(zone.origin, server.address)
+    lines = [" ".join(line.split()) for line in out.splitlines() if line and not line.startswith(";")]
+    assert lines[0] == lines[-1]  # SOA first and last
+    assert sorted(lines[:-1]) == sorted(" ".join(r.to_text().split()) for r in zone.records)
+    assert set(ours) == set(zone.records)
+
+
+def ask_text(port: int, name: str) -> str:
+    return subprocess.run([sys.executable, "-m", "craft", "dns-ask", name, "--port", str(port)],
+                          capture_output=True, text=True, timeout=30, check=False).stdout
+
+
+def test_nsd_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: Path) -> None:
+    primary = tmp_path / "primary"
+    primary.mkdir()
+    secondary = tmp_path / "nsd"
+    secondary.mkdir()
+    files = []
+    for domain, _, _ in LAB_TABLE:
+        shutil.copy(ZONES / f"{domain}.zone", primary)
+        files += ["--zone", str(primary / f"{domain}.zone")]
+    with craft_process(["dns-serve", "--port", "0", "--quiet", *files]) as (craft, craft_port):
+        conf = "".join(
+            f"zone:\n  name: {domain}.\n  zonefile: {domain}.zone\n"
+            f"  request-xfr: 127.0.0.1@{craft_port} NOKEY\n  allow-notify: 127.0.0.1 NOKEY\n"
+            for domain, _, _ in LAB_TABLE
+        )
+        with running_nsd(secondary, conf) as nsd_port:
+            for domain, _, _ in LAB_TABLE:
+                wait_until(lambda d=domain: ask_text(nsd_port, d) == ask_text(craft_port, d) != "",
+                           f"NSD never served {domain} as craft does")
+            # Change a zone without touching its serial: craft bumps it and notifies NSD.
+            zone_file = primary / "google.com.zone"
+            zone_file.write_text(zone_file.read_text() + "www IN A 192.165.1.99\n")
+            craft.terminate()  # restart with --notify, now that NSD's port is known
+            craft.wait(10)
+            with craft_process(["dns-serve", "--port", str(craft_port), "--quiet", *files,
+                                "--notify", f"127.0.0.1:{nsd_port}"]) as (again, _):
+                # the restarted primary serves the old serial until told to reload
+                zone_file.write_text(zone_file.read_text().replace("192.165.1.99", "192.165.1.98"))
+                again.send_signal(signal.SIGHUP)
+                wait_until(lambda: "192.165.1.98" in ask_text(nsd_port, "www.google.com"),
+                           "NSD did not pick up the change after NOTIFY", timeout=30)
+                assert "192.165.1.98" in ask_text(craft_port, "www.google.com")
+                again.terminate()
+                _, err = again.communicate(timeout=10)
+            assert "reloaded google.com. serial 2022101401 -> 2022101402" in err
+            assert "NOTIFY google.com. serial 2022101402" in err and "acknowledged" in err
+            assert "not acknowledged" not in err
