@@ -6,6 +6,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,18 @@ def test_nsd_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: Pa
             assert "reloaded google.com. serial 2022101401 -> 2022101402" in err
             assert "NOTIFY google.com. serial 2022101402" in err and "acknowledged" in err
             assert "not acknowledged" not in err
+
+
+def test_watch_reloads_a_changed_zone_and_keeps_serving_on_a_broken_one(tmp_path: Path) -> None:
+    zone_file = tmp_path / "google.com.zone"
+    shutil.copy(ZONES / "google.com.zone", zone_file)
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--watch", "--zone",
+                        str(zone_file)]) as (proc, port):
+        zone_file.write_text(zone_file.read_text() + "www IN A 192.165.1.77\n")
+        wait_until(lambda: "192.165.1.77" in ask_text(port, "www.google.com"), "no reload")
+        zone_file.write_text(zone_file.read_text() + "broken IN A 999.0.0.1\n")
+        time.sleep(2.5)  # the watcher polls once a second
+        assert proc.poll() is None and "192.165.1.77" in ask_text(port, "www.google.com")
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "reload failed, still serving the old zones" in err and "google.com.zone:" in err
