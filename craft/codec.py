@@ -11,7 +11,7 @@ from collections.abc import Callable
 from craft.constants import RRClass, RRType, class_text, type_text
 from craft.message import Header, Message, Question, Record
 from craft.rdata import Opaque, Rdata, rdata_class
-from craft.wire import HEADER_SIZE, Reader, Span, WireError, Writer
+from craft.wire import HEADER_SIZE, Layout, Reader, Span, WireError, Writer
 
 _SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
 _COUNT_FIELDS = ("QDCOUNT", "ANCOUNT", "NSCOUNT", "ARCOUNT")
@@ -50,9 +50,13 @@ def _retext(r: Reader, show: Callable[[int], str], value: int) -> None:
         r.spans[-1] = Span(last.start, last.end, last.section, last.field, show(value), last.kind)
 
 
-def decode(data: bytes, spans: list[Span] | None = None) -> Message:
-    """Decode one whole message strictly: every count honoured, no octet left over."""
+def decode(data: bytes, spans: list[Span] | None = None, layout: Layout | None = None) -> Message:
+    """Decode one whole message strictly: every count honoured, no octet left over.
+
+    Pass an empty ``Layout()`` to keep how names were spelled (for byte-identical
+    re-encoding with ``encode(message, layout=...)``)."""
     r = Reader(data, spans)
+    r.layout = layout
     header, counts = _read_header(r)
     r.section = "QUERY"
     questions = []
@@ -136,6 +140,7 @@ def encode(
     compress: bool = True,
     max_size: int | None = None,
     counts: tuple[int | None, int | None, int | None, int | None] | None = None,
+    layout: Layout | None = None,
 ) -> bytes:
     """Encode ``message``.
 
@@ -143,7 +148,7 @@ def encode(
     TC when an answer or authority record was dropped (RFC 2181 9: missing additional data
     alone does not set TC). ``counts`` overrides header counts, to craft lying messages.
     """
-    w = Writer()
+    w = Writer(layout)
     w.raw(bytes(HEADER_SIZE))
     for q in message.question:
         w.name(q.name, compress)

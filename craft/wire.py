@@ -10,7 +10,7 @@ in the decoders. Span recording is off unless a list is passed in.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from craft.names import LOWER, MAX_LABEL, MAX_NAME, Name
 
@@ -51,7 +51,7 @@ class Span:
 class Reader:
     """A cursor over message bytes. Every read checks bounds and raises ``WireError``."""
 
-    __slots__ = ("data", "end", "pos", "section", "spans")
+    __slots__ = ("data", "end", "layout", "pos", "section", "spans")
 
     def __init__(self, data: bytes, spans: list[Span] | None = None) -> None:
         self.data = data
@@ -59,6 +59,8 @@ class Reader:
         self.end = len(data)
         self.spans = spans
         self.section = ""
+        # With a Layout, every name's original octets are kept, keyed by offset.
+        self.layout: Layout | None = None
 
     def need(self, count: int, what: str) -> None:
         if self.pos + count > self.end:
@@ -171,6 +173,8 @@ class Reader:
         if not jumped:
             self.pos = pos
         name = Name(tuple(labels))
+        if self.layout is not None:
+            self.layout.names[start] = (name, bytes(data[start : self.pos]))
         if spans is not None and parts is not None:
             text = name.to_text()
             spans.append(Span(start, self.pos, self.section, field, text, "name", 0))
@@ -196,14 +200,23 @@ def _suffix_at(data: bytes, offset: int) -> str:
         return "?"
 
 
+@dataclass(slots=True)
+class Layout:
+    """How a decoded message spelled its names: original octets (labels and pointers) by
+    offset. Encoding with it gives the original bytes back while nothing has moved."""
+
+    names: dict[int, tuple[Name, bytes]] = field(default_factory=dict)
+
+
 class Writer:
     """Appends wire data; ``name`` compresses against names already written."""
 
-    __slots__ = ("buf", "suffixes")
+    __slots__ = ("buf", "layout", "suffixes")
 
-    def __init__(self) -> None:
+    def __init__(self, layout: Layout | None = None) -> None:
         self.buf = bytearray()
         self.suffixes: dict[tuple[bytes, ...], int] = {}
+        self.layout = layout
 
     def u8(self, value: int) -> None:
         self.buf.append(value & 0xFF)
@@ -220,6 +233,12 @@ class Writer:
     def name(self, name: Name, compress: bool = True) -> None:
         """Write ``name``, ending in a pointer to the longest suffix already written when
         ``compress``; new suffixes are remembered only where a pointer can reach them."""
+        if self.layout is not None:
+            kept = self.layout.names.get(len(self.buf))
+            if kept is not None and kept[0] == name:
+                self.buf += kept[1]  # the original spelling; its pointers still land right
+                return
+            self.layout = None  # something moved or changed: from here on, compress afresh
         labels = name.labels
         if compress:
             keys = [label.translate(LOWER) for label in labels]

@@ -132,6 +132,47 @@ def _rdata(rtype: int, tokens: list[str], origin: Name | None) -> Rdata:
     return cls.from_text(tokens, origin)
 
 
+def _record_parts(
+    rest: list[str], origin: Name | None, allow_meta: bool = False
+) -> tuple[int | None, int | None, int, Rdata]:
+    """TTL and class (either order, both optional), type and rdata of one record's tokens
+    after its owner."""
+    ttl: int | None = None
+    rclass: int | None = None
+    while rest:
+        if ttl is None and is_seconds(rest[0]):
+            ttl = parse_ttl(rest.pop(0))
+        elif rclass is None and _is_class(rest[0]):
+            rclass = class_number(rest.pop(0))
+        else:
+            break
+    if not rest:
+        raise ValueError("missing type")
+    mnemonic = rest.pop(0)
+    rtype = type_number(mnemonic)
+    if not allow_meta and rtype in (RRType.OPT, RRType.ANY, RRType.AXFR, RRType.IXFR):
+        raise ValueError(f"{mnemonic} is not a record type for zones")
+    if not rest:
+        raise ValueError("missing rdata")
+    return ttl, rclass, rtype, _rdata(rtype, _unquoted(rest), origin)
+
+
+def parse_record(text: str, origin: Name | None = None) -> Record:
+    """One record in zone-file form (``name [ttl] [class] type rdata``), for crafting: any
+    type is allowed, a missing TTL is 0 and a missing class IN. ValueError if bad."""
+    lines = list(_logical_lines(text, "<record>"))
+    if len(lines) != 1:
+        raise ValueError("expected exactly one record")
+    tokens = list(lines[0].tokens)
+    base = origin or Name.root()
+    try:
+        owner = Name.from_text(tokens.pop(0), base)
+        ttl, rclass, rtype, rdata = _record_parts(tokens, base, allow_meta=True)
+    except BadNameError as exc:
+        raise ValueError(exc.reason) from None
+    return Record(owner, rtype, RRClass.IN if rclass is None else rclass, ttl or 0, rdata)
+
+
 def parse_zone(
     text: str, *, filename: str = "<zone>", origin: Name | None = None,
     default_ttl: int | None = None,
@@ -173,26 +214,7 @@ def parse_zone(
                 if current_origin is None and not rest[0].endswith(".") and rest[0] != ".":
                     raise ValueError(f"relative name {rest[0]!r} with no $ORIGIN")
                 owner = Name.from_text(rest.pop(0), current_origin)
-            ttl: int | None = None
-            rclass: int | None = None
-            while rest:
-                if ttl is None and is_seconds(rest[0]):
-                    ttl = parse_ttl(rest.pop(0))
-                elif rclass is None and _is_class(rest[0]):
-                    rclass = class_number(rest.pop(0))
-                else:
-                    break
-            if not rest:
-                raise ValueError("missing type")
-            try:
-                rtype = type_number(rest.pop(0))
-            except ValueError as exc:
-                raise ValueError(str(exc)) from None
-            if rtype in (RRType.OPT, RRType.ANY, RRType.AXFR, RRType.IXFR):
-                raise ValueError(f"{tokens[len(tokens) - len(rest) - 1]} is not a record type for zones")
-            if not rest:
-                raise ValueError("missing rdata")
-            rdata = _rdata(rtype, _unquoted(rest), current_origin)
+            ttl, rclass, rtype, rdata = _record_parts(rest, current_origin)
             if ttl is None:
                 if ttl_default is not None:
                     ttl = ttl_default

@@ -1,0 +1,269 @@
+"""``craft dns-send``: build any message, break it on purpose, send it, read both codecs."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+
+import click
+
+from craft.codec import decode, encode
+from craft.constants import (
+    class_number,
+    opcode_number,
+    rcode_number,
+    type_number,
+)
+from craft.exchange_view import annotated
+from craft.hexview import want_color
+from craft.message import Edns, Header, Message, Question, Record, message_dict
+from craft.mutate import MutationError, mutate, mutations_help
+from craft.names import BadNameError, Name
+from craft.send import Sent, send_bytes
+from craft.wire import WireError
+from craft.zonefile import parse_record
+
+FLAG_NAMES = ("qr", "aa", "tc", "rd", "ra", "z", "ad", "cd")
+EXIT_NO_REPLY = 7
+EXIT_NETWORK = 8
+
+
+def _number(text: str, parse: object, what: str) -> int:
+    if text.isdigit():
+        return int(text)
+    try:
+        return parse(text)  # type: ignore[operator, no-any-return]
+    except ValueError:
+        raise click.BadParameter(f"unknown {what} {text!r}") from None
+
+
+def _ident(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text, 0)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0xFFFF:
+        raise click.BadParameter(f"{text!r} is not 0..65535 (or 0x0000..0xffff)", param_hint="--id")
+    return value
+
+
+def _question(text: str) -> Question:
+    parts = text.split()
+    if not 1 <= len(parts) <= 3:
+        raise click.BadParameter(f"{text!r}: expected NAME [TYPE [CLASS]]", param_hint="--question")
+    try:
+        name = Name.from_text(parts[0] if parts[0].endswith(".") else parts[0] + ".")
+        rtype = type_number(parts[1]) if len(parts) > 1 else 1
+        rclass = class_number(parts[2]) if len(parts) > 2 else 1
+    except (BadNameError, ValueError) as exc:
+        raise click.BadParameter(f"{text!r}: {exc}", param_hint="--question") from None
+    return Question(name, rtype, rclass)
+
+
+def _records(texts: tuple[str, ...], hint: str) -> tuple[Record, ...]:
+    records = []
+    for text in texts:
+        try:
+            records.append(parse_record(text))
+        except ValueError as exc:
+            raise click.BadParameter(f"{text!r}: {exc}", param_hint=hint) from None
+    return tuple(records)
+
+
+def _flags(text: str) -> dict[str, bool]:
+    chosen = {f.strip().lower() for f in text.replace(",", " ").split() if f.strip()}
+    unknown = chosen - set(FLAG_NAMES)
+    if unknown:
+        raise click.BadParameter(f"unknown flag(s) {', '.join(sorted(unknown))}; "
+                                 f"choose from {', '.join(FLAG_NAMES)}", param_hint="--flags")
+    return {f: f in chosen for f in FLAG_NAMES}
+
+
+def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
+    options = []
+    for value in values:
+        code, _, data = value.partition(":")
+        try:
+            options.append((int(code), bytes.fromhex(data)))
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: expected CODE:HEX", param_hint="--edns-option") from None
+    return tuple(options)
+
+
+def _side(data: bytes | None, color: bool) -> dict[str, object] | None:
+    if data is None:
+        return None
+    from craft.oracle import check
+
+    side: dict[str, object] = {"hex": data.hex(), "octets": len(data),
+                               "scapy": check(data).describe()}
+    try:
+        side["craft"] = message_dict(decode(data))
+    except WireError as exc:
+        side["craft"] = {"error": exc.reason, "offset": exc.offset}
+    return side
+
+
+def _show(data: bytes, color: bool) -> None:
+    from craft.oracle import check
+
+    click.echo(annotated(data, color))
+    click.echo("  scapy: " + check(data).describe().replace("\n", "\n  "))
+
+
+@click.command("dns-send", epilog="\b\nFaults for --mutate (applied in order, after encoding):\n"
+               + mutations_help())
+@click.option("--server", default="127.0.0.1", show_default=True, help="Server address (any).")
+@click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--tcp", is_flag=True, help="Send over TCP (with the 2-octet length prefix).")
+@click.option("--id", "ident_text", metavar="ID", help="Message ID, decimal or 0x hex (default: random).")
+@click.option("--flags", default="", metavar="LIST", help="Header flags to set: qr,aa,tc,rd,ra,z,ad,cd.")
+@click.option("--opcode", default="QUERY", show_default=True, help="Opcode name or number.")
+@click.option("--rcode", default="NOERROR", show_default=True,
+              help="RCODE name or number (above 15 needs EDNS).")
+@click.option("--question", "questions", multiple=True, metavar="'NAME [TYPE [CLASS]]'",
+              help="A question (repeatable; none at all is allowed).")
+@click.option("--answer", "answers", multiple=True, metavar="RECORD", help="Answer record, zone-file form.")
+@click.option("--authority", "authorities", multiple=True, metavar="RECORD", help="Authority record.")
+@click.option("--additional", "additionals", multiple=True, metavar="RECORD", help="Additional record.")
+@click.option("--edns/--no-edns", default=None, help="Add an OPT record (implied by other EDNS options).")
+@click.option("--edns-size", default=1232, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--edns-version", default=0, show_default=True, type=click.IntRange(0, 255))
+@click.option("--do", "do_bit", is_flag=True, help="Set the DNSSEC OK bit.")
+@click.option("--edns-option", "edns_options", multiple=True, metavar="CODE:HEX")
+@click.option("--qdcount", type=click.IntRange(0, 0xFFFF), help="Header QDCOUNT, true or not.")
+@click.option("--ancount", type=click.IntRange(0, 0xFFFF), help="Header ANCOUNT, true or not.")
+@click.option("--nscount", type=click.IntRange(0, 0xFFFF), help="Header NSCOUNT, true or not.")
+@click.option("--arcount", type=click.IntRange(0, 0xFFFF), help="Header ARCOUNT, true or not.")
+@click.option("--mutate", "mutations", multiple=True, metavar="FAULT", help="Break the bytes (see below).")
+@click.option("--raw", "raw_hex", metavar="HEX", help="Send exactly these octets (building options ignored).")
+@click.option("--timeout", default=2.0, show_default=True, type=click.FloatRange(0.01, 60))
+@click.option("--no-wait", is_flag=True, help="Fire and forget.")
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 100000))
+@click.option("--rate", default=10.0, show_default=True, type=click.FloatRange(0.1, 10000),
+              help="Messages per second with --count.")
+@click.option("--json", "as_json", is_flag=True, help="Sent and received, decoded by both codecs, as JSON.")
+@click.option("--pcap", metavar="FILE", help="Capture the exchange(s) to FILE.")
+@click.option("--color/--no-color", default=None, help="Colour the hex by field.")
+def dns_send_command(
+    server: str, port: int, tcp: bool, ident_text: str | None, flags: str, opcode: str, rcode: str,
+    questions: tuple[str, ...], answers: tuple[str, ...], authorities: tuple[str, ...],
+    additionals: tuple[str, ...], edns: bool | None, edns_size: int, edns_version: int,
+    do_bit: bool, edns_options: tuple[str, ...], qdcount: int | None, ancount: int | None,
+    nscount: int | None, arcount: int | None, mutations: tuple[str, ...], raw_hex: str | None,
+    timeout: float, no_wait: bool, count: int, rate: float, as_json: bool, pcap: str | None,
+    color: bool | None,
+) -> None:
+    """Craft any DNS message, well-formed or broken, send it, and show both sides.
+
+    \b
+    Examples:
+      craft dns-send --question 'google.com A' --flags rd
+      craft dns-send --question 'google.com A' --mutate pointer-loop
+      craft dns-send --question 'google.com A' --edns --edns-version 1 --do
+      craft dns-send --raw 1a2b0100000100000000000006676f6f676c6503636f6d0000010001
+    """
+    ident = _ident(ident_text)
+    if raw_hex is not None:
+        try:
+            wire = bytes.fromhex("".join(raw_hex.split()))
+        except ValueError:
+            raise click.BadParameter("not hex octets", param_hint="--raw") from None
+    else:
+        code = _number(rcode, rcode_number, "rcode")
+        header = Header(id=secrets.randbits(16) if ident is None else ident,
+                        opcode=_number(opcode, opcode_number, "opcode") & 0xF, rcode=code & 0xF,
+                        **_flags(flags))
+        message = Message(header, tuple(_question(q) for q in questions),
+                          _records(answers, "--answer"), _records(authorities, "--authority"),
+                          _records(additionals, "--additional"))
+        options = _options(edns_options)
+        if edns or (edns is None and (do_bit or options or edns_version or code > 15)):
+            message = message.with_edns(Edns(payload=edns_size, ext_rcode=code >> 4,
+                                             version=edns_version, do=do_bit, options=options))
+        try:
+            wire = encode(message, counts=(qdcount, ancount, nscount, arcount))
+        except WireError as exc:
+            raise click.ClickException(f"cannot encode: {exc}") from None
+    try:
+        for spec in mutations:
+            wire = mutate(wire, spec)
+    except MutationError as exc:
+        raise click.ClickException(str(exc)) from None
+    use_color = want_color(sys.stdout) if color is None else color
+    capture = None
+    if pcap:
+        from craft.pcap import CaptureError, CaptureWriter
+
+        try:
+            capture = CaptureWriter(pcap)
+        except CaptureError as exc:
+            raise click.ClickException(str(exc)) from None
+    target = (server, port)
+    code_out = 0
+    start = time.monotonic()
+    try:
+        for index in range(count):
+            delay = start + index / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                sent = send_bytes(wire, target, tcp=tcp, timeout=timeout, wait=not no_wait)
+            except OSError as exc:
+                click.echo(f"{server}:{port}: {exc.strerror or exc}", err=True)
+                sys.exit(EXIT_NETWORK)
+            if capture is not None:
+                _capture(capture, sent)
+            if sent.reply is None and not no_wait:
+                code_out = EXIT_NO_REPLY
+            _report(sent, index, count, as_json, use_color, no_wait, timeout)
+    finally:
+        if capture is not None:
+            capture.close()
+    sys.exit(code_out)
+
+
+def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_wait: bool,
+            timeout: float) -> None:
+    where = f"{sent.server[0]}:{sent.server[1]}"
+    if as_json:
+        click.echo(json.dumps({
+            "server": where, "transport": sent.transport,
+            "elapsed_ms": round(sent.elapsed * 1000, 3),
+            "sent": _side(sent.wire, False), "received": _side(sent.reply, False),
+        }, indent=2 if count == 1 else None))
+        return
+    if count > 1:
+        outcome = "no reply" if sent.reply is None else f"reply of {len(sent.reply)} octets"
+        click.echo(f"#{index + 1}: sent {len(sent.wire)} octets over {sent.transport}, "
+                   f"{outcome} ({sent.elapsed * 1000:.1f} ms)")
+        return
+    click.echo(f";; sent {len(sent.wire)} octets over {sent.transport} to {where}")
+    _show(sent.wire, color)
+    if no_wait:
+        return
+    if sent.reply is None:
+        click.echo(f"\n;; no reply within {timeout:g}s (dropped, as servers may do with broken input)")
+        return
+    click.echo(f"\n;; received {len(sent.reply)} octets in {sent.elapsed * 1000:.1f} ms")
+    _show(sent.reply, color)
+
+
+def _capture(writer: object, sent: Sent) -> None:
+    from craft.pcap import CaptureWriter
+
+    assert isinstance(writer, CaptureWriter)
+    if sent.transport == "udp":
+        writer.udp(sent.client, sent.server, sent.wire)
+        if sent.reply is not None:
+            writer.udp(sent.server, sent.client, sent.reply)
+    else:
+        writer.tcp_open(sent.client, sent.server)
+        writer.tcp_data(sent.client, sent.server, sent.wire)
+        if sent.reply is not None:
+            writer.tcp_data(sent.server, sent.client, sent.reply)
+        writer.tcp_close(sent.client, sent.server)
