@@ -17,6 +17,7 @@ from craft import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     "decode": ("craft.commands.inspect", "decode_command"),
     "dns-ask": ("craft.commands.dns", "dns_ask_command"),
+    "dns-probe": ("craft.commands.send", "dns_probe_command"),
     "dns-send": ("craft.commands.send", "dns_send_command"),
     "dns-serve": ("craft.commands.dns", "dns_serve_command"),
     "verify": ("craft.commands.verify", "verify_command"),

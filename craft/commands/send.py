@@ -267,3 +267,39 @@ def _capture(writer: object, sent: Sent) -> None:
         if sent.reply is not None:
             writer.tcp_data(sent.server, sent.client, sent.reply)
         writer.tcp_close(sent.client, sent.server)
+
+
+@click.command("dns-probe")
+@click.argument("target", metavar="HOST:PORT")
+@click.argument("zone")
+@click.option("--timeout", default=2.0, show_default=True, type=click.FloatRange(0.05, 30))
+@click.option("--json", "as_json", is_flag=True, help="The rows as JSON.")
+def dns_probe_command(target: str, zone: str, timeout: float, as_json: bool) -> None:
+    """Probe an authoritative server for ZONE with standard behaviour checks.
+
+    One row per probe with what the RFCs expect and what the server did; exit 0 when
+    every probe matches, 1 otherwise.
+    """
+    from craft.probe import run_probes
+
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"{target!r} is not HOST:PORT", param_hint="HOST:PORT")
+    try:
+        origin = Name.from_text(zone if zone.endswith(".") else zone + ".")
+    except BadNameError as exc:
+        raise click.BadParameter(exc.reason, param_hint="ZONE") from None
+    results = run_probes((host.strip("[]"), int(port)), origin, timeout)
+    if as_json:
+        click.echo(json.dumps([{"probe": r.name, "expected": r.expected, "observed": r.observed,
+                                "ok": r.ok} for r in results], indent=2))
+    else:
+        widths = [max(len(h), *(len(v) for v in col)) for h, col in (
+            ("PROBE", [r.name for r in results]), ("EXPECTED", [r.expected for r in results]))]
+        click.echo(f"{'PROBE'.ljust(widths[0])}  {'EXPECTED'.ljust(widths[1])}  OK    OBSERVED")
+        for r in results:
+            click.echo(f"{r.name.ljust(widths[0])}  {r.expected.ljust(widths[1])}  "
+                       f"{'pass' if r.ok else 'FAIL'}  {r.observed}")
+        passed = sum(r.ok for r in results)
+        click.echo(f"{passed}/{len(results)} probes match the RFC expectations")
+    sys.exit(0 if all(r.ok for r in results) else 1)
