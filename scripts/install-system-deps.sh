@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, Chromium),
+# Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, Chromium, curl),
 # only those missing, so a second `make test` costs nothing. Needs root or sudo.
 set -euo pipefail
 declare -A want=(
@@ -8,6 +8,7 @@ declare -A want=(
   [kdig]=knot-dnsutils
   [nsd]=nsd
   [chromium]=chromium
+  [curl]=curl
 )
 missing=()
 for cmd in "${!want[@]}"; do
