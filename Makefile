@@ -2,7 +2,7 @@
 PY ?= python3
 PIP = PIP_ROOT_USER_ACTION=ignore $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo demo-web test lint deps deps-python deps-system check
+.PHONY: demo demo-web test lint deps deps-python deps-system check fuzz soak
 
 deps-python:
 	$(PIP) install -q -e '.[test]'
@@ -28,3 +28,13 @@ demo:
 demo-web:
 	$(PIP) install -q -e .
 	./scripts/demo-web.sh
+
+# Long runs, outside the quick suite: a million fuzzed DNS inputs, a web storm, corrupted
+# captures; then a minute of dnsperf load at 80% of the measured maximum.
+fuzz: deps-python
+	$(PY) scripts/fuzz.py dns --count 1000000 --oracle-every 10
+	$(PY) scripts/fuzz.py web --count 50000
+	$(PY) scripts/fuzz.py pcap --count 30000
+
+soak: deps
+	./scripts/soak.sh

@@ -22,6 +22,7 @@ TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
 RECV_SIZE = 65535
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,8 @@ class DnsServer:
         self._running = False
         self._slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         self._tcp_thread: threading.Thread | None = None
+        self._conns: dict[socket.socket, threading.Thread] = {}
+        self._conns_lock = threading.Lock()
 
     @property
     def address(self) -> tuple[str, int]:
@@ -131,6 +134,7 @@ class DnsServer:
             pass
         finally:
             self._running = False
+            self._finish_tcp()
             self.close()
 
     def _udp_loop(self, sock: socket.socket) -> None:
@@ -152,21 +156,34 @@ class DnsServer:
             if self.authority is not authority:  # swapped by a zone reload
                 authority = self.authority
                 respond = authority.respond
-            response = respond(data, UDP_MIN)
-            if response is not None:
-                try:
-                    sendto(response, client)
-                except OSError:
-                    pass  # the client went away; nothing to tell it
-            if observers:
+            if not observers:
+                response = respond(data, UDP_MIN)
+                if response is not None:
+                    try:
+                        sendto(response, client)
+                    except OSError:
+                        pass  # the client went away; nothing to tell it
+                continue
+            # With observers (a capture), a stop signal waits until this exchange is answered
+            # and recorded whole: never a query in the file without its response.
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+            try:
+                response = respond(data, UDP_MIN)
+                if response is not None:
+                    try:
+                        sendto(response, client)
+                    except OSError:
+                        pass
                 exchange = Exchange("udp", client[:2], server, data, response, time.time())
                 for observe in observers:
                     observe(exchange)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _accept_loop(self) -> None:
         # Stop signals must reach the main thread, which is blocked in recvfrom: block them
         # here (connection threads inherit this mask) so the kernel never picks this thread.
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         assert self.tcp is not None
         listener = self.tcp
         while self._running:
@@ -177,9 +194,10 @@ class DnsServer:
             if not self._slots.acquire(blocking=False):
                 conn.close()  # over the connection bound: shed load rather than queue it
                 continue
-            threading.Thread(
-                target=self._serve_tcp, args=(conn, client[:2]), daemon=True
-            ).start()
+            thread = threading.Thread(target=self._serve_tcp, args=(conn, client[:2]), daemon=True)
+            with self._conns_lock:
+                self._conns[conn] = thread
+            thread.start()
 
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
@@ -206,10 +224,28 @@ class DnsServer:
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:
+            with self._conns_lock:
+                self._conns.pop(conn, None)
             conn.close()
             self._slots.release()
             for observe in self.observers:
                 observe(Connection(False, client, server, time.time()))
+
+    def _finish_tcp(self, timeout: float = 3.0) -> None:
+        """End open TCP connections and let their threads write what they handled: an
+        exchange answered just before a stop must still reach the observers (captures)."""
+        if self.tcp is not None:
+            self.tcp.close()
+        with self._conns_lock:
+            pending = list(self._conns.items())
+        for conn, _ in pending:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv
+            except OSError:
+                pass
+        deadline = time.monotonic() + timeout
+        for _, thread in pending:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def stop(self) -> None:
         """Stop from another thread or a signal handler: clear the flag, then wake the

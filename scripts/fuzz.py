@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Fuzzing craft's servers and verify: random and mutated input, bounded and seeded.
+
+  fuzz.py dns  --count N   UDP datagrams and TCP streams at a fresh `craft dns-serve`
+  fuzz.py web  --count N   malformed and hostile HTTP requests at a fresh `craft web-serve`
+  fuzz.py pcap --count N   corrupted captures through `craft verify`
+
+Each run starts its own server on 127.0.0.1 (port 0), stops it at the end, and exits 1 on
+the first broken promise: a crash, a reply that craft or Scapy cannot decode, a reply over
+the size the query allowed, a file from outside the web root, a traceback, or no answer to
+a valid query after the storm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from craft.codec import decode, encode  # noqa: E402
+from craft.dns_client import build_query  # noqa: E402
+from craft.message import Edns  # noqa: E402
+from craft.names import Name  # noqa: E402
+from craft.oracle import check  # noqa: E402
+from craft.wire import WireError  # noqa: E402
+
+NAMES = ["google.com.", "GOOGLE.ca.", "youtube.com.", "nope.amazon.ca.", "example.org.",
+         "a.b.c.wikipedia.org.", "uwaterloo.ca."]
+TYPES = [1, 2, 5, 6, 15, 16, 28, 255, 65280, 252, 251]
+
+
+class Failure(Exception):
+    pass
+
+
+def start(args: list[str]) -> tuple[subprocess.Popen[str], int]:
+    proc = subprocess.Popen([sys.executable, "-m", "craft", *args], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"127\.0\.0\.1:(\d+)", line)
+    if not match:
+        proc.kill()
+        raise Failure(f"server did not start: {line!r}")
+    return proc, int(match.group(1))
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate(timeout=5)
+        raise Failure("server did not stop on SIGTERM") from None
+    if proc.returncode != 0 or "Traceback" in err:
+        raise Failure(f"server exited {proc.returncode}: {err[-500:]}")
+    return err
+
+
+def seeds(rng: random.Random) -> list[bytes]:
+    out = []
+    for name in NAMES:
+        for rtype in TYPES:
+            edns = Edns(payload=rng.choice([512, 1232, 4096])) if rng.random() < 0.5 else None
+            out.append(encode(build_query(Name.from_text(name), rtype, edns=edns,
+                                          rd=rng.random() < 0.5)))
+    return out
+
+
+def mutated(rng: random.Random, corpus: list[bytes]) -> bytes:
+    data = bytearray(rng.choice(corpus))
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.randrange(9)
+        if kind == 0 and data:  # flip bits
+            i = rng.randrange(len(data))
+            data[i] ^= 1 << rng.randrange(8)
+        elif kind == 1 and data:  # random octet
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        elif kind == 2 and len(data) > 1:  # truncate
+            del data[rng.randrange(1, len(data)):]
+        elif kind == 3:  # trailing garbage
+            data += os.urandom(rng.randint(1, 64))
+        elif kind == 4 and len(data) >= 12:  # lying counts
+            struct.pack_into("!H", data, 4 + 2 * rng.randrange(4), rng.choice([0, 1, 2, 255, 65535]))
+        elif kind == 5 and len(data) > 14:  # pointer loops and forward pointers
+            at = rng.randrange(12, len(data) - 1)
+            data[at:at + 2] = struct.pack("!H", 0xC000 | rng.choice([at, at + 2, 4, 12]))
+        elif kind == 6 and len(data) > 13:  # huge label
+            data[12:12] = bytes([rng.choice([63, 64, 127, 192])]) + b"x" * 63
+        elif kind == 7:  # oversized
+            data += bytes(rng.randint(600, 3000))
+        else:  # pure noise
+            data = bytearray(os.urandom(rng.randint(0, 100)))
+    return bytes(data)
+
+
+def _reply_to(sock: socket.socket, query: bytes) -> bytes | None:
+    """The reply carrying the query's ID; stray late ones are skipped."""
+    deadline = time.monotonic() + 3.0
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            reply = sock.recv(65535)
+        except TimeoutError:
+            return None
+        if reply[:2] == query[:2]:
+            return reply
+    return None
+
+
+def allowed_size(query: bytes) -> int:
+    try:
+        edns = decode(query).edns
+    except WireError:
+        return 512
+    return max(512, edns.payload) if edns is not None else 512
+
+
+def judge_reply(query: bytes, reply: bytes, transport: str, oracle: bool) -> None:
+    try:
+        decode(reply)
+    except WireError as exc:
+        raise Failure(f"craft cannot decode a reply to {query.hex()}: {exc}") from None
+    if transport == "udp" and len(reply) > allowed_size(query):
+        raise Failure(f"{len(reply)}-octet reply over the limit for {query.hex()}")
+    if oracle:
+        verdict = check(reply)
+        if verdict.craft_error is not None or verdict.scapy_error is not None:
+            raise Failure(f"Scapy and craft on reply {reply.hex()}: {verdict.describe()}")
+
+
+def valid_answer(port: int) -> None:
+    query = encode(build_query(Name.from_text("google.com."), ident=77))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        sock.sendto(query, ("127.0.0.1", port))
+        reply = decode(sock.recv(4096))
+    if len(reply.answer) != 2:
+        raise Failure("no proper answer after the storm (UDP)")
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as tcp:
+        tcp.sendall(struct.pack("!H", len(query)) + query)
+        head = tcp.recv(2, socket.MSG_WAITALL)
+        if len(decode(tcp.recv(struct.unpack("!H", head)[0], socket.MSG_WAITALL)).answer) != 2:
+            raise Failure("no proper answer after the storm (TCP)")
+
+
+def fuzz_dns(count: int, seed: int, oracle_every: int) -> str:
+    rng = random.Random(seed)
+    corpus = seeds(rng)
+    proc, port = start(["dns-serve", "--port", "0", "--quiet"])
+    replies = dropped = tcp_streams = 0
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.5)
+            for i in range(count):
+                if i % 200 == 199:  # a TCP stream now and then
+                    tcp_streams += 1
+                    fuzz_tcp(port, rng, corpus, oracle=i % oracle_every == 0)
+                    continue
+                query = mutated(rng, corpus)
+                sock.sendto(query, ("127.0.0.1", port))
+                if len(query) < 12 or query[2] & 0x80:
+                    dropped += 1  # no header, or a response: dropped by design (RFC 1035 7.3)
+                    continue
+                reply = _reply_to(sock, query)
+                if reply is None:
+                    raise Failure(f"no reply to a query with a readable header: {query.hex()}")
+                replies += 1
+                judge_reply(query, reply, "udp", oracle=i % oracle_every == 0)
+        valid_answer(port)
+    finally:
+        if proc.poll() is None:
+            stop(proc)
+        elif proc.returncode != 0:
+            raise Failure(f"the server died with {proc.returncode}")
+    return (f"dns: {count} inputs ({tcp_streams} TCP streams), {replies} replies all decodable "
+            f"and within size, {dropped} dropped, server answered after the storm")
+
+
+def fuzz_tcp(port: int, rng: random.Random, corpus: list[bytes], oracle: bool) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+        stream = b""
+        for _ in range(rng.randint(1, 5)):
+            message = mutated(rng, corpus)
+            prefix = len(message) + rng.choice([0, 0, 0, -1, 1, 1000])
+            stream += struct.pack("!H", max(0, min(prefix, 65535))) + message
+        if rng.random() < 0.2:
+            stream = stream[: rng.randrange(len(stream) + 1)]
+        sock.sendall(stream)
+        sock.shutdown(socket.SHUT_WR)
+        data = b""
+        try:
+            while chunk := sock.recv(65536):
+                data += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+    while len(data) >= 2:
+        (length,) = struct.unpack("!H", data[:2])
+        body, data = data[2 : 2 + length], data[2 + length :]
+        if len(body) < length:
+            raise Failure("a TCP reply cut short")
+        judge_reply(b"", body, "tcp", oracle)
+
+
+SECRET = b"FUZZ-SECRET-OUTSIDE-ROOT"
+
+
+def hostile_request(rng: random.Random) -> bytes:
+    kind = rng.randrange(8)
+    paths = ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/..\\secret.txt",
+             "/%00", "http://x/../secret.txt", "/files/../../secret.txt", "/escape/secret.txt",
+             "/" + "a/" * 500, "/%c0%ae%c0%ae/secret.txt", "/HelloWorld.html"]
+    if kind == 0:
+        return os.urandom(rng.randint(1, 300))
+    if kind == 1:
+        return f"GET {rng.choice(paths)} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    if kind == 2:
+        return b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"y" * rng.randint(1, 400))
+                                                 for i in range(rng.randint(50, 300))) + b"\r\n"
+    if kind == 3:
+        return b"GET /" + b"z" * rng.randint(8000, 20000) + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    if kind == 4:
+        return rng.choice([b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n", b" / HTTP/1.1\r\n\r\n",
+                           b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+                           b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                           b"G\xffT / HTTP/1.1\r\n\r\n", b"GET /\xc3\x28 HTTP/1.1\r\nHost: x\r\n\r\n"])
+    if kind == 5:
+        return b"".join(f"GET {rng.choice(paths)} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+                        for _ in range(rng.randint(2, 20)))
+    if kind == 6:
+        line = f"{rng.choice(['GET', 'HEAD', 'POST', 'PUT', 'XYZ'])} {rng.choice(paths)} HTTP/1.1"
+        return (line + "\r\nHost: x\r\nRange: bytes=" + rng.choice(["0-", "-5", "9-1", "a-b"])
+                + "\r\nIf-None-Match: *\r\n\r\n").encode()
+    data = bytearray(f"GET {rng.choice(paths)} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    data[rng.randrange(len(data))] = rng.randrange(256)
+    return bytes(data)
+
+
+def fuzz_web(count: int, seed: int) -> str:
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "www"
+        shutil.copytree(REPO / "site", root)
+        (Path(tmp) / "secret.txt").write_bytes(SECRET)
+        (root / "escape").symlink_to(tmp)
+        proc, port = start(["web-serve", "--port", "0", "--quiet", "--root", str(root)])
+        statuses: dict[int, int] = {}
+        try:
+            for _ in range(count):
+                request = hostile_request(rng)
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    try:
+                        sock.sendall(request)
+                        sock.shutdown(socket.SHUT_WR)
+                        reply = b""
+                        while chunk := sock.recv(65536):
+                            reply += chunk
+                    except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                        reply = b""
+                if SECRET in reply:
+                    raise Failure(f"secret leaked for {request[:80]!r}")
+                if reply:
+                    if not reply.startswith(b"HTTP/1.1 "):
+                        raise Failure(f"not an HTTP response to {request[:80]!r}: {reply[:40]!r}")
+                    status = int(reply[9:12])
+                    statuses[status] = statuses.get(status, 0) + 1
+                if proc.poll() is not None:
+                    raise Failure("web server died")
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(b"GET /HelloWorld.html HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if not sock.recv(100).startswith(b"HTTP/1.1 200"):
+                    raise Failure("no 200 after the storm")
+        finally:
+            if proc.poll() is None:
+                stop(proc)
+    shown = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
+    return f"web: {count} hostile requests, no file outside the root served, statuses {shown}"
+
+
+def fuzz_pcap(count: int, seed: int) -> str:
+    rng = random.Random(seed)
+    source = (REPO / "pcaps" / "session.pcap").read_bytes()
+    codes: dict[int, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "corrupt.pcap"
+        for _ in range(count):
+            data = bytearray(source)
+            for _ in range(rng.randint(1, 20)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            if rng.random() < 0.3:
+                del data[rng.randrange(len(data)):]
+            path.write_bytes(bytes(data))
+            result = subprocess.run([sys.executable, "-m", "craft", "verify", str(path)], cwd=REPO,
+                                    capture_output=True, text=True, timeout=60, check=False)
+            if result.returncode not in (0, 1, 2) or "Traceback" in result.stderr + result.stdout:
+                raise Failure(f"verify exited {result.returncode}: {result.stderr[-300:]}")
+            codes[result.returncode] = codes.get(result.returncode, 0) + 1
+    return f"pcap: {count} corrupted captures, verify exit codes {codes}, no traceback"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("target", choices=["dns", "web", "pcap", "all"])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=358)
+    parser.add_argument("--oracle-every", type=int, default=1,
+                        help="check every Nth DNS reply with Scapy too (1: all)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    try:
+        for target in (["dns", "web", "pcap"] if args.target == "all" else [args.target]):
+            if target == "dns":
+                print(fuzz_dns(args.count, args.seed, args.oracle_every))
+            elif target == "web":
+                print(fuzz_web(args.count, args.seed))
+            else:
+                print(fuzz_pcap(max(1, args.count // 100), args.seed))
+    except Failure as exc:
+        print(f"FUZZ FAILURE: {exc}", file=sys.stderr)
+        return 1
+    print(f"done in {time.monotonic() - started:.1f} s (seed {args.seed})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
