@@ -53,7 +53,7 @@ def test_500_idle_connections_do_not_block_a_new_client() -> None:
     if soft < 700:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
     with craft_process(["web-serve", "--port", "0", "--quiet", "--root", str(REPO / "site")],
-                       ready=r"127\.0\.0\.1:(\d+)") as (proc, port):
+                       ready=r"127\.0\.0\.1:(\d+)") as (_, port):
         idle = []
         try:
             for _ in range(500):
