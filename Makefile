@@ -2,7 +2,7 @@
 PY ?= python3
 PIP = PIP_ROOT_USER_ACTION=ignore $(PY) -m pip --disable-pip-version-check
 
-.PHONY: demo demo-web test lint deps deps-python deps-system check fuzz soak
+.PHONY: demo demo-web test lint deps deps-python deps-system check fuzz soak bench
 
 deps-python:
 	$(PIP) install -q -e '.[test]'
@@ -38,3 +38,11 @@ fuzz: deps-python
 
 soak: deps
 	./scripts/soak.sh
+
+# make bench: craft against dnslib, a pure-Python ceiling, NSD, http.server and nginx, in
+# one run; writes bench/RESULTS.md and bench/results.png.
+bench:
+	./scripts/install-system-deps.sh
+	./scripts/install-system-deps.sh dnsperf wrk nginx-light
+	$(PIP) install -q -e '.[test,bench]'
+	$(PY) bench/run.py

@@ -117,6 +117,9 @@ class Authority:
         # live in a bounded store that is emptied when full, so floods cannot grow memory.
         self._static: dict[tuple[bytes, int, int], Body] = {}
         self._dynamic: dict[tuple[bytes, int, int], Body] = {}
+        # Whole responses (less the ID) keyed by the query's octets after its ID, per size
+        # limit: a repeated question costs one lookup. Bounded like _dynamic.
+        self._exact: dict[int, dict[bytes, bytes]] = {}
         for index in self.zones:
             for node in index.nodes.values():
                 name = next(iter(node.by_type.values()))[0].name.lower()
@@ -263,6 +266,11 @@ class Authority:
     def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
         """Response bytes for query bytes; ``limit`` is the transport's size limit without
         EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
+        exact = self._exact.get(limit)
+        if exact is not None:
+            tail = exact.get(data[2:])
+            if tail is not None:
+                return data[:2] + tail
         size = len(data)
         if size < HEADER_SIZE:
             return None
@@ -272,6 +280,12 @@ class Authority:
         if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
             fast = self._fast(data, ident, flags, ar, limit)
             if fast is not None:
+                # The answer depends on nothing but these octets and the limit: remember it.
+                if exact is None:
+                    exact = self._exact[limit] = {}
+                elif len(exact) >= CACHE_LIMIT:
+                    exact.clear()
+                exact[data[2:]] = fast[2:]
                 return fast
         return self._slow(data, limit)
 

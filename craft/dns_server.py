@@ -8,6 +8,7 @@ oracle) see each exchange after it was sent; with none the loop does nothing els
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import struct
@@ -22,6 +23,7 @@ TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
 RECV_SIZE = 65535
+UDP_BUFFER = 4 << 20
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -105,6 +107,9 @@ class DnsServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 if self.reuse_port:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            with contextlib.suppress(OSError):
+                # Room for bursts: a full receive buffer is where queries get lost under load.
+                udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
             try:
                 udp.bind((self.host, self.port))
                 port = udp.getsockname()[1]

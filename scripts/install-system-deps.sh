@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, Chromium, curl),
-# only those missing, so a second `make test` costs nothing. Needs root or sudo.
+# only those missing, so a second `make test` costs nothing; with arguments, those Debian
+# packages instead (their command named like the package). Needs root or sudo.
 set -euo pipefail
 declare -A want=(
   [tshark]=tshark
@@ -11,9 +12,17 @@ declare -A want=(
   [curl]=curl
 )
 missing=()
-for cmd in "${!want[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
-done
+if [ $# -gt 0 ]; then
+  # Named packages (make bench's peers): install those whose command is missing.
+  for pkg in "$@"; do
+    cmd=${pkg%-light}
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("$pkg")
+  done
+else
+  for cmd in "${!want[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing+=("${want[$cmd]}")
+  done
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then

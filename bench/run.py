@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""make bench: craft against real peers, measured in one run on this machine.
+
+DNS (dnsperf, UDP): craft dns-serve with 1 and 2 workers against dnslib's zone server, a
+minimal pure-Python loop answering from precomputed bytes (one process's ceiling) and NSD.
+HTTP (wrk, 50 keep-alive connections): craft web-serve against python3 -m http.server and
+nginx (1 worker), on a 1 KB and a 1 MB file. Codec: decode+encode of typical responses
+against dnspython, dnslib and Scapy. verify: a generated 100,000-message pcap against
+Scapy's rdpcap with dissection; peak memory at 10,000 and 100,000 messages.
+
+Rounds are interleaved (each round measures every peer once) and medians reported with
+ratios craft/peer. Writes bench/RESULTS.md and bench/results.png. Exits 1 only if
+something could not be measured. Traffic goes to 127.0.0.1 only; every server started here
+is stopped here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+OUT = REPO / "bench"
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+PY = sys.executable
+LAB = ["google.com", "youtube.com", "uwaterloo.ca", "wikipedia.org", "amazon.ca", "google.ca"]
+
+from craft.codec import decode, encode  # noqa: E402
+from craft.zone import default_zones  # noqa: E402
+from craft.zonefile import zone_to_text  # noqa: E402
+
+
+def free_port() -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free port")
+
+
+@contextlib.contextmanager
+def service(cmd: list[str], ready: Callable[[], bool], cwd: Path = REPO) -> Iterator[None]:
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not ready():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{cmd[0]} did not start: {' '.join(cmd)}")
+            time.sleep(0.2)
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def dns_ready(port: int) -> Callable[[], bool]:
+    query = bytes.fromhex("beef00000001000000000000" "06676f6f676c6503636f6d00" "00010001")
+
+    def check() -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.3)
+            sock.sendto(query, ("127.0.0.1", port))
+            try:
+                return sock.recv(512)[:2] == b"\xbe\xef"
+            except OSError:
+                return False
+    return check
+
+
+def tcp_ready(port: int) -> Callable[[], bool]:
+    def check() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.3).close()
+            return True
+        except OSError:
+            return False
+    return check
+
+
+# ---- DNS ----
+
+CEILING = '''
+import socket, sys
+sys.path.insert(0, sys.argv[3])
+from craft.answer import Authority
+from craft.zone import default_zones
+authority = Authority(default_zones())
+table = {}
+for line in open(sys.argv[2]):
+    name, rtype = line.split()
+    from craft.dns_client import build_query
+    from craft.names import Name
+    from craft.constants import type_number
+    from craft.codec import encode
+    q = encode(build_query(Name.from_text(name + "."), type_number(rtype), ident=0))
+    r = authority.respond(q, 512)
+    table[q[12:]] = (r[2], r[3:])  # keyed by the question as sent; RD is copied per query
+sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+sock.bind(("127.0.0.1", int(sys.argv[1])))
+recvfrom, sendto, get = sock.recvfrom, sock.sendto, table.get
+while True:
+    data, addr = recvfrom(512)
+    entry = get(data[12:])
+    if entry is not None:
+        sendto(data[:2] + bytes((entry[0] | (data[2] & 1),)) + entry[1], addr)
+'''
+
+
+def query_file(path: Path) -> None:
+    lines = []
+    for name in LAB:
+        lines += [f"{name} A", f"{name} NS", f"{name.upper()} A"]
+    lines += ["google.com MX", "youtube.com AAAA", "nope.google.com A", "www.amazon.ca A",
+              "example.org A", "google.ca SOA"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def dnsperf(port: int, queries: Path, qps: int | None = None) -> tuple[float, int]:
+    cmd = ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", str(queries), "-l", str(SECONDS),
+           "-c", "8", "-q", "200", "-t", "2"]
+    if qps:
+        cmd += ["-Q", str(qps)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=SECONDS + 30, check=True).stdout
+    rate = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))  # type: ignore[union-attr]
+    return rate, lost
+
+
+def bench_dns(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    zones = work / "zones"
+    zones.mkdir()
+    confs = []
+    combined = []
+    for zone in default_zones():
+        text = zone_to_text(zone)
+        path = zones / f"{zone.origin.to_text()}zone"
+        path.write_text(text)
+        combined.append(text.split("\n", 1)[1])
+        confs.append(f"zone:\n  name: {zone.origin.to_text()}\n  zonefile: {path}\n")
+    (work / "all.zone").write_text("".join(combined))
+    (work / "ceiling.py").write_text(CEILING)
+    queries = work / "queries.txt"
+    query_file(queries)
+    ports = {name: free_port() for name in ("craft-1", "craft-2", "dnslib", "ceiling", "nsd")}
+    files = [str(p) for p in sorted(zones.glob("*.zone"))]
+    nsd_conf = work / "nsd.conf"
+    nsd_conf.write_text(
+        f"server:\n  port: {ports['nsd']}\n  ip-address: 127.0.0.1\n  username: \"\"\n"
+        f"  zonesdir: {work}\n  database: \"\"\n  pidfile: {work}/nsd.pid\n"
+        f"  xfrdfile: {work}/xfrd.state\n  zonelistfile: {work}/zone.list\n  server-count: 2\n"
+        # Debian builds NSD with response rate limiting on: off, or it measures the limit.
+        "  rrl-ratelimit: 0\n"
+        "remote-control:\n  control-enable: no\n" + "".join(confs))
+    zone_args = [a for f in files for a in ("--zone", f)]
+    commands = {
+        "craft-1": [PY, "-m", "craft", "dns-serve", "--quiet", "--port", str(ports["craft-1"]), *zone_args],
+        "craft-2": [PY, "-m", "craft", "dns-serve", "--quiet", "--workers", "2", "--port",
+                    str(ports["craft-2"]), *zone_args],
+        "dnslib": [PY, "-m", "dnslib.zoneresolver", "--zone", str(work / "all.zone"),
+                   "--port", str(ports["dnslib"]), "--address", "127.0.0.1"],
+        "ceiling": [PY, str(work / "ceiling.py"), str(ports["ceiling"]), str(queries), str(REPO)],
+        "nsd": ["nsd", "-d", "-c", str(nsd_conf)],
+    }
+    with contextlib.ExitStack() as stack:
+        for name, cmd in commands.items():
+            stack.enter_context(service(cmd, dns_ready(ports[name])))
+        for _ in range(ROUNDS):
+            for name in commands:
+                rate, lost = dnsperf(ports[name], queries)
+                results.setdefault(f"dns {name}", []).append(rate)
+                results.setdefault(f"dns {name} lost", []).append(lost)
+        target = int(statistics.median(results["dns craft-1"]) * 0.8)
+        rate, lost = dnsperf(ports["craft-1"], queries, qps=target)
+        results["dns craft-1 at 80%"] = [rate]
+        results["dns craft-1 at 80% lost"] = [lost]
+        notes.append(f"80% load: {target} queries/s asked of craft-1 for {SECONDS}s, {lost} lost")
+
+
+# ---- HTTP ----
+
+def wrk(url: str) -> float:
+    out = subprocess.run(["wrk", "-t", "2", "-c", "50", "-d", f"{SECONDS}s", url],
+                         capture_output=True, text=True, timeout=SECONDS + 30, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+def bench_http(work: Path, results: dict[str, list[float]]) -> None:
+    site = work / "site"
+    shutil.copytree(REPO / "site", site)
+    (site / "big.bin").write_bytes(os.urandom(1 << 20))
+    ports = {name: free_port() for name in ("craft", "http.server", "nginx")}
+    (work / "nginx").mkdir()
+    conf = work / "nginx" / "nginx.conf"
+    conf.write_text(
+        f"daemon off;\nworker_processes 1;\npid {work}/nginx/nginx.pid;\n"
+        f"error_log {work}/nginx/error.log;\nevents {{ worker_connections 1024; }}\n"
+        f"http {{\n  access_log off;\n  sendfile on;\n  client_body_temp_path {work}/nginx;\n"
+        f"  proxy_temp_path {work}/nginx;\n  fastcgi_temp_path {work}/nginx;\n"
+        f"  uwsgi_temp_path {work}/nginx;\n  scgi_temp_path {work}/nginx;\n"
+        f"  server {{ listen 127.0.0.1:{ports['nginx']}; root {site}; }}\n}}\n")
+    commands = {
+        "craft": [PY, "-m", "craft", "web-serve", "--quiet", "--port", str(ports["craft"]),
+                  "--root", str(site)],
+        "http.server": [PY, "-m", "http.server", str(ports["http.server"]), "--bind", "127.0.0.1",
+                        "--directory", str(site)],
+        "nginx": ["nginx", "-c", str(conf), "-e", str(work / "nginx" / "error.log")],
+    }
+    with contextlib.ExitStack() as stack:
+        for name, cmd in commands.items():
+            stack.enter_context(service(cmd, tcp_ready(ports[name])))
+        for _ in range(ROUNDS):
+            for name in commands:
+                for label, path in (("1KB", "/HelloWorld.html"), ("1MB", "/big.bin")):
+                    rate = wrk(f"http://127.0.0.1:{ports[name]}{path}")
+                    results.setdefault(f"http {label} {name}", []).append(rate)
+
+
+# ---- codec ----
+
+def bench_codec(results: dict[str, list[float]]) -> None:
+    import dns.message
+    import dnslib
+    from scapy.layers.dns import DNS
+
+    from craft.answer import Authority
+    from craft.dns_client import build_query
+    from craft.names import Name
+
+    authority = Authority(default_zones())
+    samples = [authority.respond(encode(build_query(Name.from_text(n), t, ident=7)), 512)
+               for n, t in (("google.com.", 1), ("nope.google.com.", 1), ("youtube.com.", 2))]
+    assert all(samples)
+    wires = [s for s in samples if s]
+
+    def craft_op() -> None:
+        for w in wires:
+            encode(decode(w))
+
+    def dnspython_op() -> None:
+        for w in wires:
+            dns.message.from_wire(w).to_wire()
+
+    def dnslib_op() -> None:
+        for w in wires:
+            dnslib.DNSRecord.parse(w).pack()
+
+    def scapy_op() -> None:
+        for w in wires:
+            packet = DNS(w)
+            packet.clear_cache()  # make Scapy build, not hand back the bytes it read
+            bytes(packet)
+
+    for _ in range(ROUNDS):
+        for name, op in (("craft", craft_op), ("dnspython", dnspython_op), ("dnslib", dnslib_op),
+                         ("scapy", scapy_op)):
+            number = 300
+            seconds = min(timeit.repeat(op, number=number, repeat=3))
+            results.setdefault(f"codec {name}", []).append(number * len(wires) / seconds)
+
+
+# ---- verify ----
+
+def write_pcap(path: Path, messages: int) -> None:
+    """``messages`` DNS messages (query/response pairs) on UDP port 53, written directly."""
+    from craft.answer import Authority
+    from craft.dns_client import build_query
+    from craft.names import Name
+
+    authority = Authority(default_zones())
+    pairs = []
+    for name in LAB:
+        query = encode(build_query(Name.from_text(name + "."), ident=0))
+        pairs.append((query, authority.respond(query, 512) or b""))
+    ether = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"
+
+    def frame(payload: bytes, sport: int, dport: int) -> bytes:
+        udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload  # no checksum
+        total = 20 + len(udp)
+        header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, total, 0, 0, 64, 17, 0,
+                             b"\x7f\x00\x00\x01", b"\x7f\x00\x00\x01")
+        words = struct.unpack("!10H", header)
+        checksum = sum(words)
+        checksum = (checksum & 0xFFFF) + (checksum >> 16)
+        checksum = ~((checksum & 0xFFFF) + (checksum >> 16)) & 0xFFFF
+        header = header[:10] + struct.pack("!H", checksum) + header[12:]
+        return ether + header + udp
+
+    with path.open("wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(messages // 2):
+            query, response = pairs[i % len(pairs)]
+            ident = struct.pack("!H", i & 0xFFFF)
+            for data, ports in ((ident + query[2:], (40000 + i % 1000, 53)),
+                                (ident + response[2:], (53, 40000 + i % 1000))):
+                raw = frame(data, *ports)
+                f.write(struct.pack("<IIII", 1764000000 + i // 1000, i % 1000, len(raw), len(raw)))
+                f.write(raw)
+
+
+def timed(cmd: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS (kB) and exit code of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - start, int(usage.ru_maxrss), proc.returncode
+
+
+def bench_verify(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    small, big = work / "10k.pcap", work / "100k.pcap"
+    write_pcap(small, 10_000)
+    write_pcap(big, 100_000)
+    scapy = [PY, "-c", "import sys; from scapy.utils import rdpcap; from scapy.layers.dns import DNS; "
+             "n = sum(1 for p in rdpcap(sys.argv[1]) if DNS in p); sys.exit(0 if n else 1)"]
+    rounds = 1 if ROUNDS < 5 else 2  # the slowest figure: one round keeps make bench bounded
+    for _ in range(rounds):
+        seconds, rss, code = timed([PY, "-m", "craft", "verify", str(big)])
+        if code != 0:
+            raise RuntimeError(f"craft verify exited {code} on the generated pcap")
+        results.setdefault("verify craft pps", []).append(100_000 / seconds)
+        results.setdefault("verify craft rss 100k", []).append(rss)
+        seconds, rss, code = timed([*scapy, str(big)])
+        results.setdefault("verify scapy pps", []).append(100_000 / seconds)
+        results.setdefault("verify scapy rss 100k", []).append(rss)
+    _, rss_small, _ = timed([PY, "-m", "craft", "verify", str(small)])
+    results["verify craft rss 10k"] = [rss_small]
+    notes.append("verify's figure includes Scapy: it dissects every message with Scapy too "
+                 "(the oracle) besides decoding, comparing and re-encoding it with craft")
+
+
+def med(results: dict[str, list[float]], key: str) -> float:
+    return statistics.median(results[key])
+
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def report(results: dict[str, list[float]], notes: list[str], started: float) -> tuple[str, list[Row]]:
+    rows: list[Row] = []
+
+    def ratio(label: str, ours: str, peer: str, target: float | None, unit: str) -> None:
+        value = med(results, ours) / med(results, peer)
+        verdict = "" if target is None else ("met" if value >= target else "MISSED")
+        rows.append((label, f"{med(results, ours):,.0f} {unit}", f"{med(results, peer):,.0f} {unit}",
+                     f"{value:.2f}", f"{target:g}" if target is not None else "-", verdict))
+
+    ratio("DNS craft 1 worker / dnslib", "dns craft-1", "dns dnslib", 10, "q/s")
+    ratio("DNS craft 1 worker / pure-Python ceiling", "dns craft-1", "dns ceiling", 0.9, "q/s")
+    ratio("DNS craft 2 workers / NSD (2 servers)", "dns craft-2", "dns nsd", 0.5, "q/s")
+    ratio("HTTP 1 KB craft / http.server", "http 1KB craft", "http 1KB http.server", 5, "req/s")
+    ratio("HTTP 1 KB craft / nginx", "http 1KB craft", "http 1KB nginx", 0.3, "req/s")
+    ratio("HTTP 1 MB craft / http.server", "http 1MB craft", "http 1MB http.server", 5, "req/s")
+    ratio("HTTP 1 MB craft / nginx", "http 1MB craft", "http 1MB nginx", 0.3, "req/s")
+    ratio("codec craft / dnspython (decode+encode)", "codec craft", "codec dnspython", 3, "op/s")
+    ratio("codec craft / dnslib", "codec craft", "codec dnslib", None, "op/s")
+    ratio("codec craft / Scapy", "codec craft", "codec scapy", None, "op/s")
+    ratio("verify craft / Scapy rdpcap+dissect", "verify craft pps", "verify scapy pps", 1, "msg/s")
+    lost = int(med(results, "dns craft-1 at 80% lost"))
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    lines = [
+        "# make bench: craft against its peers, one run, one machine", "",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}",
+        f"- machine: {os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; "
+        f"{ROUNDS} interleaved rounds of {SECONDS} s, medians",
+        "- DNS: `dnsperf -s 127.0.0.1 -p PORT -d queries -l 5 -c 8 -q 200` over lab names (A, NS,"
+        " upper case), NODATA, NXDOMAIN and out-of-zone names; craft `dns-serve --quiet --zone ...`"
+        " with 1 and 2 workers; `python -m dnslib.zoneresolver`; a minimal pure-Python loop"
+        " answering from precomputed bytes; NSD with `server-count: 2`",
+        "- HTTP: `wrk -t2 -c50 -d5s` on HelloWorld.html (1 KB) and a 1 MB file; craft `web-serve"
+        " --quiet`, `python3 -m http.server`, nginx with 1 worker, sendfile on, no access log",
+        "- codec: decode + encode of three typical responses (2 A, NXDOMAIN with SOA, NS with glue)",
+        "- verify: `craft verify` against `rdpcap` + DNS dissection, on a generated 100,000-message pcap",
+        "", "| figure | craft | peer | ratio | target | |", "|---|---|---|---|---|---|",
+        *(f"| {' | '.join(row)} |" for row in rows), "",
+        f"- lost queries in the throughput runs: craft-1 {int(max(results['dns craft-1 lost']))}, "
+        f"craft-2 {int(max(results['dns craft-2 lost']))}, NSD {int(max(results['dns nsd lost']))}",
+        f"- at 80% of craft-1's measured maximum: {lost} lost",
+        f"- verify peak memory: {med(results, 'verify craft rss 10k'):,.0f} kB at 10,000 messages, "
+        f"{med(results, 'verify craft rss 100k'):,.0f} kB at 100,000 (Scapy's rdpcap: "
+        f"{med(results, 'verify scapy rss 100k'):,.0f} kB at 100,000)",
+        *(f"- {note}" for note in notes),
+        f"- the whole run took {time.monotonic() - started:.0f} s",
+    ]
+    return "\n".join(lines) + "\n", rows
+
+
+def plot(rows: list[Row]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [r[0] for r in rows]
+    values = [float(r[3]) for r in rows]
+    targets = [float(r[4]) if r[4] != "-" else None for r in rows]
+    fig, ax = plt.subplots(figsize=(10, 6))
+    colors = ["tab:green" if t is None or v >= t else "tab:red" for v, t in zip(values, targets, strict=True)]
+    ax.barh(labels, values, color=colors)
+    for i, t in enumerate(targets):
+        if t is not None:
+            ax.plot([t, t], [i - 0.4, i + 0.4], color="black", linewidth=2)
+    ax.set_xscale("log")
+    ax.set_xlabel("ratio craft / peer (log scale); black marks: targets")
+    ax.invert_yaxis()
+    fig.tight_layout()
+    fig.savefig(OUT / "results.png", dpi=100)
+
+
+def main() -> int:
+    started = time.monotonic()
+    for tool in ("dnsperf", "wrk", "nsd", "nginx"):
+        if not shutil.which(tool):
+            print(f"bench: {tool} missing (make bench installs it)", file=sys.stderr)
+            return 1
+    results: dict[str, list[float]] = {}
+    notes: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            for name, step in (("dns", lambda: bench_dns(work / "d", results, notes)),
+                               ("http", lambda: bench_http(work / "h", results)),
+                               ("codec", lambda: bench_codec(results)),
+                               ("verify", lambda: bench_verify(work / "v", results, notes))):
+                (work / name[0]).mkdir(exist_ok=True)
+                print(f"bench: {name} ...", flush=True)
+                step()
+    except (RuntimeError, subprocess.SubprocessError, OSError, AttributeError) as exc:
+        print(f"bench: could not measure: {exc}", file=sys.stderr)
+        return 1
+    text, rows = report(results, notes, started)
+    (OUT / "RESULTS.md").write_text(text)
+    plot(rows)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
