@@ -1,13 +1,26 @@
 """Reading DNS messages out of pcap and pcapng files, streaming, with flat memory.
 
-Frames are parsed with ``struct`` (no Scapy objects per frame): Ethernet (with VLAN tags),
-Linux cooked v1 and v2, raw IP, BSD null/loopback; IPv4 and IPv6 (extension headers
-skipped, fragments counted as non-DNS); UDP, and TCP reassembled per direction by sequence
-number with the RFC 1035 4.2.2 length prefix.
+This module owns the capture layer's one exception, ``CaptureError`` (the writer in
+``craft.pcap`` raises it too), and the reader. Frames are parsed with ``struct``, never as
+Scapy packets: Ethernet (VLAN tags skipped), Linux cooked v1 and v2, raw IP, BSD
+null/loopback; IPv4 and IPv6 (extension headers skipped, fragments reassembled); UDP, and
+TCP reassembled per direction by sequence number (retransmissions and overlaps trimmed,
+out-of-order segments held, all within fixed bounds) and split at the RFC 1035 4.2.2
+length prefixes.
 
-Which traffic is DNS: anything to or from port 53 or 5353, and on any other port a message
-whose header and counts look like DNS (then that port counts as DNS for the rest of the
-file, so a later corrupt message on it is reported rather than skipped).
+Which traffic is DNS (the rule ``craft verify`` documents):
+
+1. anything to or from port 53 or 5353;
+2. anything to or from a server endpoint (address and port) already seen to carry DNS
+   in this file;
+3. on ports 10000-11000 (the lab's range), a payload whose header has the shape of DNS;
+4. on any other port, a payload with the shape of DNS that craft also decodes strictly.
+   Its server endpoint (the destination of a query, the source of a response) is then
+   remembered for rule 2, so a later corrupt message to that server is reported, not
+   skipped.
+
+What cannot be checked (a TCP segment missing from the capture, a frame cut by the
+snapshot length, a link type this reader does not know) is recorded in ``Stats.notes``.
 """
 
 from __future__ import annotations
@@ -15,29 +28,53 @@ from __future__ import annotations
 import socket
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from craft.codec import decode
+from craft.wire import WireError
+
 DNS_PORTS = frozenset({53, 5353})
-MAX_TCP_BUFFER = 1 << 20  # per direction: a stream that never resyncs cannot grow memory
+LAB_PORTS = range(10000, 11001)
+MAX_RECORD = 0x40000  # Wireshark's largest snapshot length; bigger means a corrupt file
+MAX_TCP_PENDING = 256 * 1024  # out-of-order octets held per direction before a gap is declared
+MAX_TCP_SEGMENTS = 256
+MAX_TCP_STREAMS = 10000  # oldest evicted first: memory stays flat on endless captures
+MAX_FRAGMENTED = 256  # IP datagrams being reassembled at once
+MAX_NOTES = 1000
 
-_ETHERNET, _RAW, _NULL, _LOOP, _SLL, _SLL2, _RAW_ALT, _IPV4, _IPV6 = 1, 101, 0, 108, 113, 276, 12, 228, 229
+_ETHERNET, _NULL, _LOOP, _SLL, _SLL2 = 1, 0, 108, 113, 276
+_RAW_TYPES = frozenset({101, 12, 14, 228, 229})  # LINKTYPE_RAW, DLT_RAW (two BSD values), IPv4, IPv6
+_IPV4, _IPV6 = 0x0800, 0x86DD
+_AF_INET6 = frozenset({10, 24, 28, 30})  # Linux, the BSDs, FreeBSD, macOS
+_SEQ = 1 << 32
+_HALF = 1 << 31
+
+_PCAP_RECORD_LE = struct.Struct("<IIII")
+_PCAP_RECORD_BE = struct.Struct(">IIII")
+_HEADER = struct.Struct("!HHHHH")
+_U16 = struct.Struct("!H")
+_UDP = struct.Struct("!HHH")
+_TCP = struct.Struct("!HHI")
 
 
-class CaptureError(ValueError):
-    """A capture file that cannot be read; ``packet`` is how many frames came before."""
+class CaptureError(Exception):
+    """A capture file that cannot be read or written.
 
-    def __init__(self, path: str, packet: int, reason: str) -> None:
-        where = f" after packet {packet}" if packet else ""
-        super().__init__(f"{path}: {reason}{where}")
+    ``packet`` is how many whole frames came before the fault (0 when none, or when
+    writing); ``truncated`` says the file was whole up to a cut, e.g. a capturing process
+    killed mid-record."""
+
+    def __init__(self, path: str, reason: str, packet: int = 0) -> None:
+        where = f" (after packet {packet})" if packet else ""
+        super().__init__(f"capture {path}: {reason}{where}")
         self.path = path
-        self.packet = packet
         self.reason = reason
+        self.packet = packet
 
     @property
     def truncated(self) -> bool:
-        """The file was readable up to a cut (e.g. a capturing process was killed)."""
-        return "truncated" in self.reason
+        return "cut short" in self.reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,103 +88,151 @@ class DnsItem:
     dst: tuple[str, int]
     data: bytes
 
+    @property
+    def is_response(self) -> bool:
+        return len(self.data) > 2 and bool(self.data[2] & 0x80)
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something in the capture that could not be checked."""
+
+    packet: int
+    kind: str  # "tcp-gap", "incomplete", "snaplen", "link-type"
+    detail: str
+
 
 @dataclass(slots=True)
 class Stats:
+    """Counters a reader fills in while it runs (read them during or after iteration)."""
+
     packets: int = 0
-    skipped: int = 0  # frames that carried no DNS
+    skipped: int = 0  # frames that completed no DNS message
     offset: int = 0  # octets of the file read so far (for progress)
+    notes: list[Note] = field(default_factory=list)
+    notes_dropped: int = 0
+
+    def note(self, packet: int, kind: str, detail: str) -> None:
+        if len(self.notes) < MAX_NOTES:
+            self.notes.append(Note(packet, kind, detail))
+        else:
+            self.notes_dropped += 1
+
+
+# ---- file formats ----
 
 
 def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
-    """(link type, timestamp, frame bytes) for each record of a pcap or pcapng file."""
+    """(link type, timestamp, frame octets) for each packet of a pcap or pcapng file."""
     head = f.read(4)
     if len(head) < 4:
-        raise CaptureError(path, 0, "empty or not a capture file")
+        raise CaptureError(path, "empty, or cut short before its file header")
     if head == b"\x0a\x0d\x0d\x0a":
-        yield from _pcapng(f, path, head)
+        yield from _pcapng(f, path)
         return
-    magic = head
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        endian = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        endian = ">"
+    if head in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        record = _PCAP_RECORD_LE
+    elif head in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        record = _PCAP_RECORD_BE
+    elif head in (b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"):
+        raise CaptureError(path, "a modified (Kuznetsov) pcap, not supported: convert with editcap")
     else:
-        raise CaptureError(path, 0, "not a pcap or pcapng file (bad magic number)")
-    scale = 1e-9 if magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
+        raise CaptureError(path, "not a pcap or pcapng file (bad magic number)")
+    scale = 1e-9 if head in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d") else 1e-6
     rest = f.read(20)
     if len(rest) < 20:
-        raise CaptureError(path, 0, "pcap file header cut short")
-    linktype = struct.unpack(endian + "I", rest[16:20])[0] & 0xFFFF
-    record = struct.Struct(endian + "IIII")
+        raise CaptureError(path, "pcap file header cut short")
+    endian = "<" if record is _PCAP_RECORD_LE else ">"
+    linktype = struct.unpack(endian + "I", rest[16:20])[0] & 0xFFFF  # upper bits: FCS info
     count = 0
+    read = f.read
+    unpack = record.unpack
     while True:
-        header = f.read(16)
-        if not header:
-            return
+        header = read(16)
         if len(header) < 16:
-            raise CaptureError(path, count, "record header cut short (truncated file)")
-        seconds, fraction, caplen, _ = record.unpack(header)
-        if caplen > 0x40000:
-            raise CaptureError(path, count, f"record of {caplen} octets (corrupt file)")
-        data = f.read(caplen)
+            if header:
+                raise CaptureError(path, "record header cut short (truncated file)", count)
+            return
+        seconds, fraction, caplen, _ = unpack(header)
+        if caplen > MAX_RECORD:
+            raise CaptureError(path, f"record {count + 1} claims {caplen} octets (corrupt file)",
+                               count)
+        data = read(caplen)
         if len(data) < caplen:
-            raise CaptureError(path, count, "record cut short (truncated file)")
+            raise CaptureError(path, "record cut short (truncated file)", count)
         count += 1
         yield linktype, seconds + fraction * scale, data
 
 
-def _pcapng(f: BinaryIO, path: str, first: bytes) -> Iterator[tuple[int, float, bytes]]:
+def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
+    """The blocks of a pcapng file, its section header's type already read."""
     endian = "<"
-    interfaces: list[tuple[int, float]] = []
+    interfaces: list[tuple[int, float]] = []  # (link type, timestamp unit)
     count = 0
-    block_type = first
+    block_type = b"\x0a\x0d\x0d\x0a"
     while True:
         head = f.read(4)
         if len(head) < 4:
-            raise CaptureError(path, count, "pcapng block cut short (truncated file)")
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
         if block_type == b"\x0a\x0d\x0d\x0a":
+            # A section header sets the byte order of everything up to the next one.
             bom = f.read(4)
-            endian = "<" if bom == b"\x4d\x3c\x2b\x1a" else ">"
+            if bom == b"\x4d\x3c\x2b\x1a":
+                endian = "<"
+            elif bom == b"\x1a\x2b\x3c\x4d":
+                endian = ">"
+            else:
+                raise CaptureError(path, "pcapng section header with a bad byte-order magic",
+                                   count)
             length = struct.unpack(endian + "I", head)[0]
-            if length < 28:
-                raise CaptureError(path, count, f"pcapng section header of {length} octets")
+            if length < 28 or length % 4 or length > MAX_RECORD:
+                raise CaptureError(path, f"pcapng section header of {length} octets (corrupt)",
+                                   count)
             body = bom + f.read(length - 16)
             interfaces = []
         else:
             length = struct.unpack(endian + "I", head)[0]
-            if length < 12 or length > 0x4000000:
-                raise CaptureError(path, count, f"pcapng block of {length} octets (corrupt)")
+            if length < 12 or length % 4 or length > MAX_RECORD + 64:
+                raise CaptureError(path, f"pcapng block of {length} octets (corrupt file)", count)
             body = f.read(length - 12)
         trailer = f.read(4)
         if len(body) < length - 12 or len(trailer) < 4:
-            raise CaptureError(path, count, "pcapng block cut short (truncated file)")
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
         kind = struct.unpack(endian + "I", block_type)[0]
-        if kind == 1 and len(body) >= 8:  # interface description
-            linktype = struct.unpack(endian + "H", body[:2])[0]
-            interfaces.append((linktype, _tsresol(body[8:], endian)))
-        elif kind == 6 and len(body) >= 20:  # enhanced packet
-            iface, high, low, caplen, _ = struct.unpack(endian + "IIIII", body[:20])
+        if kind == 6 and len(body) >= 20:  # enhanced packet block
+            iface, high, low, caplen, _ = struct.unpack_from(endian + "IIIII", body)
             if iface >= len(interfaces):
-                raise CaptureError(path, count, f"packet on undeclared interface {iface}")
-            linktype, resolution = interfaces[iface]
+                raise CaptureError(path, f"packet on undeclared interface {iface}", count)
+            linktype, unit = interfaces[iface]
             count += 1
-            yield linktype, ((high << 32) | low) * resolution, body[20 : 20 + caplen]
-        elif kind == 3 and len(body) >= 4 and interfaces:  # simple packet
+            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen]
+        elif kind == 3 and len(body) >= 4 and interfaces:  # simple packet block
+            original = struct.unpack_from(endian + "I", body)[0]
             count += 1
-            yield interfaces[0][0], 0.0, body[4:]
-        nxt = f.read(4)
-        if not nxt:
+            yield interfaces[0][0], 0.0, body[4 : 4 + original]  # the rest is padding
+        elif kind == 2 and len(body) >= 20:  # obsolete packet block
+            iface, _, high, low, caplen = struct.unpack_from(endian + "HHIII", body)
+            if iface >= len(interfaces):
+                raise CaptureError(path, f"packet on undeclared interface {iface}", count)
+            linktype, unit = interfaces[iface]
+            count += 1
+            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen]
+        elif kind == 1 and len(body) >= 8:  # interface description
+            linktype = struct.unpack_from(endian + "H", body)[0]
+            interfaces.append((linktype, _tsresol(body[8:], endian)))
+        following = f.read(4)
+        if not following:
             return
-        if len(nxt) < 4:
-            raise CaptureError(path, count, "pcapng block cut short (truncated file)")
-        block_type = nxt
+        if len(following) < 4:
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+        block_type = following
 
 
 def _tsresol(options: bytes, endian: str) -> float:
+    """The interface's timestamp unit in seconds (option if_tsresol, default microseconds)."""
     pos = 0
     while pos + 4 <= len(options):
-        code, length = struct.unpack(endian + "HH", options[pos : pos + 4])
+        code, length = struct.unpack_from(endian + "HH", options, pos)
         if code == 0:
             break
         if code == 9 and length >= 1:
@@ -157,177 +242,398 @@ def _tsresol(options: bytes, endian: str) -> float:
     return 1e-6
 
 
+# ---- link and network layers ----
+
+
 def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
-    """(IP version, IP packet) from a link-layer frame, or None when it carries no IP."""
+    """(ethertype, IP packet) from a link-layer frame, or None when it carries no IP."""
     if linktype == _ETHERNET:
         if len(frame) < 14:
             return None
-        ethertype = struct.unpack_from("!H", frame, 12)[0]
+        ethertype = _U16.unpack_from(frame, 12)[0]
         offset = 14
-        while ethertype in (0x8100, 0x88A8) and len(frame) >= offset + 4:
-            ethertype = struct.unpack_from("!H", frame, offset + 2)[0]
+        while ethertype in (0x8100, 0x88A8, 0x9100) and len(frame) >= offset + 4:
+            ethertype = _U16.unpack_from(frame, offset + 2)[0]
             offset += 4
-        payload = frame[offset:]
-    elif linktype == _SLL:
+        return ethertype, frame[offset:]
+    if linktype == _SLL:
         if len(frame) < 16:
             return None
-        ethertype = struct.unpack_from("!H", frame, 14)[0]
-        payload = frame[16:]
-    elif linktype == _SLL2:
+        return _U16.unpack_from(frame, 14)[0], frame[16:]
+    if linktype == _SLL2:
         if len(frame) < 20:
             return None
-        ethertype = struct.unpack_from("!H", frame, 0)[0]
-        payload = frame[20:]
-    elif linktype in (_NULL, _LOOP):
+        return _U16.unpack_from(frame, 0)[0], frame[20:]
+    if linktype in (_NULL, _LOOP):
         if len(frame) < 4:
             return None
-        family = struct.unpack_from("<I" if linktype == _NULL else "!I", frame, 0)[0]
+        # DLT_NULL stores the address family in the capturing host's byte order.
+        family = struct.unpack_from("<I", frame)[0]
         if family > 0xFFFF:
-            family = struct.unpack_from(">I", frame, 0)[0]
-        ethertype = 0x0800 if family == 2 else 0x86DD if family in (10, 24, 28, 30) else 0
-        payload = frame[4:]
-    elif linktype in (_RAW, _RAW_ALT, _IPV4, _IPV6):
+            family = struct.unpack_from(">I", frame)[0]
+        return (_IPV4 if family == 2 else _IPV6 if family in _AF_INET6 else 0), frame[4:]
+    if linktype in _RAW_TYPES:
         if not frame:
             return None
         version = frame[0] >> 4
-        ethertype = 0x0800 if version == 4 else 0x86DD if version == 6 else 0
-        payload = frame
-    else:
-        return None
-    if ethertype == 0x0800:
-        return 4, payload
-    if ethertype == 0x86DD:
-        return 6, payload
+        return (_IPV4 if version == 4 else _IPV6 if version == 6 else 0), frame
     return None
 
 
-def _transport(version: int, packet: bytes) -> tuple[int, str, str, bytes] | None:
-    """(protocol, source, destination, transport segment) or None."""
-    if version == 4:
-        if len(packet) < 20:
+class _Fragments:
+    """IPv4 and IPv6 datagrams being put back together, a bounded number at once."""
+
+    __slots__ = ("held",)
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[object, ...], tuple[dict[int, bytes], list[int]]] = {}
+
+    def add(self, key: tuple[object, ...], offset: int, more: bool, data: bytes) -> bytes | None:
+        entry = self.held.get(key)
+        if entry is None:
+            if len(self.held) >= MAX_FRAGMENTED:
+                del self.held[next(iter(self.held))]
+            entry = self.held[key] = ({}, [-1])
+        parts, total = entry
+        parts[offset] = data
+        if not more:
+            total[0] = offset + len(data)
+        if total[0] < 0:
+            return None
+        whole = bytearray()
+        for start in sorted(parts):
+            if start > len(whole):
+                return None  # a hole: wait for more
+            piece = parts[start]
+            whole += piece[len(whole) - start :]
+        if len(whole) < total[0] or len(whole) > 0xFFFF:
+            return None
+        del self.held[key]
+        return bytes(whole[: total[0]])
+
+
+def _transport(
+    ethertype: int, packet: bytes, fragments: _Fragments
+) -> tuple[int, str, str, bytes, bool] | None:
+    """(protocol, source, destination, transport segment, cut by snaplen) or None."""
+    if ethertype == _IPV4:
+        if len(packet) < 20 or packet[0] >> 4 != 4:
             return None
         ihl = (packet[0] & 0x0F) * 4
-        total = struct.unpack_from("!H", packet, 2)[0]
-        flags_fragment = struct.unpack_from("!H", packet, 6)[0]
-        if flags_fragment & 0x3FFF:  # a fragment: the DNS message is not whole here
+        total = _U16.unpack_from(packet, 2)[0]
+        # Total length 0 appears in captures of segmentation-offloaded sends: trust the frame.
+        cut = total > len(packet)
+        body = packet[ihl:total] if ihl <= total <= len(packet) else packet[ihl:]
+        proto = packet[9]
+        src = socket.inet_ntop(socket.AF_INET, packet[12:16])
+        dst = socket.inet_ntop(socket.AF_INET, packet[16:20])
+        flags_offset = _U16.unpack_from(packet, 6)[0]
+        if flags_offset & 0x3FFF:  # more fragments, or not the first one
+            key = (4, src, dst, _U16.unpack_from(packet, 4)[0], proto)
+            whole = fragments.add(key, (flags_offset & 0x1FFF) * 8, bool(flags_offset & 0x2000),
+                                  body)
+            if whole is None:
+                return None
+            body = whole
+        return proto, src, dst, body, cut
+    if ethertype == _IPV6:
+        if len(packet) < 40 or packet[0] >> 4 != 6:
             return None
-        return (packet[9], socket.inet_ntop(socket.AF_INET, packet[12:16]),
-                socket.inet_ntop(socket.AF_INET, packet[16:20]), packet[ihl : max(total, ihl)])
-    if len(packet) < 40:
-        return None
-    length = struct.unpack_from("!H", packet, 4)[0]
-    proto = packet[6]
-    src = socket.inet_ntop(socket.AF_INET6, packet[8:24])
-    dst = socket.inet_ntop(socket.AF_INET6, packet[24:40])
-    body = packet[40 : 40 + length]
-    while proto in (0, 43, 60) and len(body) >= 8:
-        proto, size = body[0], (body[1] + 1) * 8
-        body = body[size:]
-    if proto == 44:
-        return None
-    return proto, src, dst, body
+        length = _U16.unpack_from(packet, 4)[0]
+        proto = packet[6]
+        src = socket.inet_ntop(socket.AF_INET6, packet[8:24])
+        dst = socket.inet_ntop(socket.AF_INET6, packet[24:40])
+        cut = 40 + length > len(packet)
+        body = packet[40 : 40 + length] if length else packet[40:]
+        while proto in (0, 43, 60) and len(body) >= 8:  # hop-by-hop, routing, destination
+            proto, body = body[0], body[(body[1] + 1) * 8 :]
+        if proto == 44:  # fragment header
+            if len(body) < 8:
+                return None
+            proto = body[0]
+            offset_more = _U16.unpack_from(body, 2)[0]
+            key = (6, src, dst, struct.unpack_from("!I", body, 4)[0], proto)
+            whole = fragments.add(key, offset_more & 0xFFF8, bool(offset_more & 1), body[8:])
+            if whole is None:
+                return None
+            body = whole
+        return proto, src, dst, body, cut
+    return None
+
+
+# ---- what counts as DNS ----
 
 
 def looks_like_dns(data: bytes) -> bool:
-    """A cheap shape test for traffic on ports not known to carry DNS."""
-    if len(data) < 12:
-        return False
-    flags, qd, an, ns, ar = struct.unpack_from("!HHHHH", data, 2)
-    opcode = (flags >> 11) & 0xF
-    if opcode not in (0, 1, 2, 4, 5) or qd > 16:
-        return False
-    return bool(12 + qd * 5 + (an + ns + ar) * 11 <= len(data))
+    """A cheap test of the header's shape: a known opcode, Z clear, and counts that the
+    length can hold (each question at least 5 octets, each record at least 11)."""
+    return len(data) >= 12 and _shape(data, len(data))
 
 
-def _server_port(data: bytes, sport: int, dport: int) -> int:
-    """The server's side of a DNS exchange: a query goes to it, a response comes from it."""
-    return sport if len(data) > 2 and data[2] & 0x80 else dport
+def _shape(header: bytes, length: int) -> bool:
+    """``looks_like_dns`` for a message of ``length`` octets of which the header is here."""
+    flags, qd, an, ns, ar = _HEADER.unpack_from(header, 2)
+    if (flags >> 11) & 0xF not in (0, 1, 2, 4, 5, 6) or flags & 0x0040:
+        return False
+    if qd + an + ns + ar == 0:
+        return length == 12
+    return bool(12 + qd * 5 + (an + ns + ar) * 11 <= length)
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        decode(data)
+    except WireError:
+        return False
+    return True
+
+
+def _server(data: bytes, src: tuple[str, int], dst: tuple[str, int]) -> tuple[str, int]:
+    """The server's end of a DNS exchange: a query goes to it, a response comes from it."""
+    return src if len(data) > 2 and data[2] & 0x80 else dst
+
+
+class _Detector:
+    """Applies the module's rule for what is DNS, remembering servers found on the way."""
+
+    __slots__ = ("servers",)
+
+    def __init__(self) -> None:
+        self.servers: set[tuple[str, int]] = set()
+
+    def known(self, src: tuple[str, int], dst: tuple[str, int]) -> bool:
+        return (src[1] in DNS_PORTS or dst[1] in DNS_PORTS
+                or src in self.servers or dst in self.servers)
+
+    def accepts(self, data: bytes, src: tuple[str, int], dst: tuple[str, int]) -> bool:
+        if self.known(src, dst):
+            return True
+        if not looks_like_dns(data):
+            return False
+        if not (src[1] in LAB_PORTS or dst[1] in LAB_PORTS) and not _decodes(data):
+            return False
+        if len(self.servers) < 100000:
+            self.servers.add(_server(data, src, dst))
+        return True
+
+
+# ---- TCP ----
 
 
 class _Stream:
-    __slots__ = ("buffer", "next_seq", "pending")
+    """One direction of a TCP connection."""
 
-    def __init__(self) -> None:
+    __slots__ = ("buffer", "dns", "next_seq", "pending", "pending_size", "synced")
+
+    def __init__(self, next_seq: int | None, synced: bool) -> None:
         self.buffer = bytearray()
-        self.next_seq: int | None = None
+        self.next_seq = next_seq
         self.pending: dict[int, bytes] = {}
+        self.pending_size = 0
+        self.synced = synced  # saw the SYN, so the data starts at a message boundary
+        self.dns: bool | None = None  # decided by the first message
+
+    def feed(self, seq: int, payload: bytes) -> bool:
+        """Add a segment; False when a gap has outlasted the bounds (data never captured)."""
+        if self.next_seq is None:
+            self.next_seq = seq
+        ahead = (seq - self.next_seq) % _SEQ
+        if ahead >= _HALF:  # begins before what we have: a retransmission or an overlap
+            if _SEQ - ahead >= len(payload):
+                return True
+            payload = payload[_SEQ - ahead :]
+            ahead = 0
+        if ahead:
+            if len(payload) > len(self.pending.get(seq, b"")):
+                self.pending_size += len(payload) - len(self.pending.get(seq, b""))
+                self.pending[seq] = payload
+            return (len(self.pending) <= MAX_TCP_SEGMENTS
+                    and self.pending_size <= MAX_TCP_PENDING)
+        self.buffer += payload
+        self.next_seq = (self.next_seq + len(payload)) % _SEQ
+        while self.pending:
+            moved = False
+            for start in list(self.pending):
+                offset = (self.next_seq - start) % _SEQ
+                if offset >= _HALF:
+                    continue  # still ahead of us
+                chunk = self.pending.pop(start)
+                self.pending_size -= len(chunk)
+                if offset < len(chunk):
+                    self.buffer += chunk[offset:]
+                    self.next_seq = (self.next_seq + len(chunk) - offset) % _SEQ
+                moved = True
+            if not moved:
+                break
+        return True
+
+
+def _name(src: tuple[str, int], dst: tuple[str, int]) -> str:
+    def one(end: tuple[str, int]) -> str:
+        return f"[{end[0]}]:{end[1]}" if ":" in end[0] else f"{end[0]}:{end[1]}"
+
+    return f"{one(src)} -> {one(dst)}"
+
+
+class _Tcp:
+    """Reassembles TCP directions and splits them into length-prefixed DNS messages."""
+
+    def __init__(self, detector: _Detector, stats: Stats) -> None:
+        self.streams: dict[tuple[str, int, str, int], _Stream] = {}
+        self.detector = detector
+        self.stats = stats
+
+    def segment(self, number: int, src: tuple[str, int], dst: tuple[str, int],
+                segment: bytes) -> list[bytes]:
+        seq = _TCP.unpack_from(segment, 0)[2]
+        flags = segment[13]
+        payload = segment[(segment[12] >> 4) * 4 :]
+        key = (src[0], src[1], dst[0], dst[1])
+        streams = self.streams
+        if flags & 0x02:  # SYN: the data starts at seq + 1
+            self._end(number, key, src, dst)
+            self._add(key, _Stream((seq + 1) % _SEQ, True))
+            return []
+        stream = streams.get(key)
+        messages: list[bytes] = []
+        if payload:
+            if stream is None:
+                stream = self._add(key, _Stream(None, False))
+            if stream.dns is not False:
+                if not stream.feed(seq, payload):
+                    start = stream.next_seq or 0
+                    missing = min((s - start) % _SEQ for s in stream.pending)
+                    self.stats.note(number, "tcp-gap", f"TCP {_name(src, dst)}: {missing} "
+                                    "octets never captured; the rest of this direction is "
+                                    "not checked")
+                    stream.dns = False
+                    stream.buffer.clear()
+                    stream.pending.clear()
+                else:
+                    messages = self._messages(stream, src, dst)
+        if flags & 0x05:  # FIN or RST: this direction is over
+            self._end(number, key, src, dst)
+        return messages
+
+    def _add(self, key: tuple[str, int, str, int], stream: _Stream) -> _Stream:
+        if len(self.streams) >= MAX_TCP_STREAMS:
+            del self.streams[next(iter(self.streams))]
+        self.streams[key] = stream
+        return stream
+
+    def _end(self, number: int, key: tuple[str, int, str, int], src: tuple[str, int],
+             dst: tuple[str, int]) -> None:
+        stream = self.streams.pop(key, None)
+        if stream is None or stream.dns is False or not (stream.buffer or stream.pending):
+            return
+        if stream.dns or self.detector.known(src, dst):
+            unused = len(stream.buffer) + stream.pending_size
+            self.stats.note(number, "incomplete", f"TCP {_name(src, dst)} ended with {unused} "
+                            "octets that make no whole DNS message")
+
+    def finish(self, number: int) -> None:
+        """At the end of the file: report DNS messages the capture stopped in the middle of."""
+        for (sa, sp, da, dp) in list(self.streams):
+            self._end(number, (sa, sp, da, dp), (sa, sp), (da, dp))
+
+    def _messages(self, stream: _Stream, src: tuple[str, int],
+                  dst: tuple[str, int]) -> list[bytes]:
+        buffer = stream.buffer
+        out: list[bytes] = []
+        while len(buffer) >= 2:
+            length = _U16.unpack_from(buffer, 0)[0]
+            if stream.dns is None and len(buffer) >= 14 and not self._plausible(stream, buffer,
+                                                                                 src, dst):
+                stream.dns = False
+                buffer.clear()
+                return out
+            if len(buffer) < 2 + length:
+                break
+            message = bytes(buffer[2 : 2 + length])
+            del buffer[: 2 + length]
+            if stream.dns is None:
+                if not self.detector.accepts(message, src, dst):
+                    stream.dns = False
+                    buffer.clear()
+                    return out
+                stream.dns = True
+            out.append(message)
+        return out
+
+    def _plausible(self, stream: _Stream, buffer: bytearray, src: tuple[str, int],
+                   dst: tuple[str, int]) -> bool:
+        """Before a whole first message is in: does this direction start like DNS? Known
+        DNS ports pass, unless the capture joined the connection after its SYN (then the
+        first octets may be the middle of a message)."""
+        if stream.synced and self.detector.known(src, dst):
+            return True
+        length = _U16.unpack_from(buffer, 0)[0]
+        return length >= 12 and _shape(bytes(buffer[2:14]), length)
+
+
+# ---- the reader ----
 
 
 def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
-    """Every DNS message in the capture at ``path``, in frame order."""
+    """Every DNS message in the capture at ``path``, in frame order; ``CaptureError`` when
+    the file cannot be opened or turns out cut short or corrupt (after the messages before
+    the fault have been yielded)."""
     stats = stats if stats is not None else Stats()
-    dns_ports = set(DNS_PORTS)
-    streams: dict[tuple[str, int, str, int], _Stream] = {}
+    detector = _Detector()
+    tcp = _Tcp(detector, stats)
+    fragments = _Fragments()
+    unknown_links: dict[int, int] = {}
     try:
-        f = open(path, "rb")  # noqa: SIM115 - closed in finally, generator-safe
+        f = open(path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed in finally
     except OSError as exc:
-        raise CaptureError(path, 0, exc.strerror or str(exc)) from None
+        raise CaptureError(path, exc.strerror or str(exc)) from None
+    number = 0
     try:
         for number, (linktype, when, frame) in enumerate(_frames(f, path), 1):
             stats.packets = number
             stats.offset = f.tell()
             found = False
-            for item in _dns_in_frame(number, when, linktype, frame, dns_ports, streams):
-                found = True
-                yield item
+            network = _network(linktype, frame)
+            if network is None:
+                if linktype not in (_ETHERNET, _SLL, _SLL2, _NULL, _LOOP) and (
+                        linktype not in _RAW_TYPES):
+                    unknown_links[linktype] = unknown_links.get(linktype, 0) + 1
+                stats.skipped += 1
+                continue
+            transport = _transport(network[0], network[1], fragments)
+            if transport is None:
+                stats.skipped += 1
+                continue
+            proto, src_ip, dst_ip, segment, cut = transport
+            if proto == 17 and len(segment) >= 8:
+                sport, dport, length = _UDP.unpack_from(segment, 0)
+                src, dst = (src_ip, sport), (dst_ip, dport)
+                if cut or length > len(segment):
+                    if detector.known(src, dst):
+                        stats.note(number, "snaplen", f"UDP {_name(src, dst)}: frame cut by the "
+                                   "snapshot length; its DNS message is not checked")
+                else:
+                    payload = segment[8:length] if length >= 8 else segment[8:]
+                    if detector.accepts(payload, src, dst):
+                        found = True
+                        yield DnsItem(number, when, "udp", src, dst, payload)
+            elif proto == 6 and len(segment) >= 20:
+                sport, dport = _UDP.unpack_from(segment, 0)[:2]
+                src, dst = (src_ip, sport), (dst_ip, dport)
+                if cut:
+                    if detector.known(src, dst):
+                        stats.note(number, "snaplen", f"TCP {_name(src, dst)}: frame cut by the "
+                                   "snapshot length; this direction is not checked")
+                    tcp.streams.pop((src_ip, sport, dst_ip, dport), None)
+                else:
+                    for message in tcp.segment(number, src, dst, segment):
+                        found = True
+                        yield DnsItem(number, when, "tcp", src, dst, message)
             if not found:
                 stats.skipped += 1
+        tcp.finish(number)
     finally:
         f.close()
-
-
-def _dns_in_frame(
-    number: int, when: float, linktype: int, frame: bytes, dns_ports: set[int],
-    streams: dict[tuple[str, int, str, int], _Stream],
-) -> Iterator[DnsItem]:
-    network = _network(linktype, frame)
-    if network is None:
-        return
-    transport = _transport(*network)
-    if transport is None:
-        return
-    proto, src, dst, segment = transport
-    if proto == 17 and len(segment) >= 8:
-        sport, dport, length = struct.unpack_from("!HHH", segment, 0)
-        payload = segment[8 : max(length, 8)]
-        if sport in dns_ports or dport in dns_ports or looks_like_dns(payload):
-            dns_ports.add(_server_port(payload, sport, dport))
-            yield DnsItem(number, when, "udp", (src, sport), (dst, dport), bytes(payload))
-    elif proto == 6 and len(segment) >= 20:
-        sport, dport, seq = struct.unpack_from("!HHI", segment, 0)
-        offset = (segment[12] >> 4) * 4
-        flags = segment[13]
-        key = (src, sport, dst, dport)
-        stream = streams.get(key)
-        if flags & 0x02:  # SYN: the data starts at seq + 1
-            stream = streams[key] = _Stream()
-            stream.next_seq = (seq + 1) % 2**32
-            return
-        payload = segment[offset:]
-        if flags & 0x05 and not payload:  # FIN or RST with nothing to carry
-            streams.pop(key, None)
-            return
-        if not payload:
-            return
-        if stream is None:
-            stream = streams[key] = _Stream()
-        if stream.next_seq is None:
-            stream.next_seq = seq
-        stream.pending[seq] = payload
-        while stream.next_seq in stream.pending:
-            chunk = stream.pending.pop(stream.next_seq)
-            stream.buffer += chunk
-            stream.next_seq = (stream.next_seq + len(chunk)) % 2**32
-        if len(stream.buffer) > MAX_TCP_BUFFER or len(stream.pending) > 1024:
-            streams.pop(key, None)
-            return
-        buffer = stream.buffer
-        while len(buffer) >= 2:
-            length = struct.unpack_from("!H", buffer, 0)[0]
-            if len(buffer) < 2 + length:
-                break
-            message = bytes(buffer[2 : 2 + length])
-            del buffer[: 2 + length]
-            if sport in dns_ports or dport in dns_ports or looks_like_dns(message):
-                dns_ports.add(_server_port(message, sport, dport))
-                yield DnsItem(number, when, "tcp", (src, sport), (dst, dport), message)
+        for linktype, frames in unknown_links.items():
+            stats.note(0, "link-type", f"link type {linktype} is not read: {frames} frames "
+                       "skipped")
