@@ -1,47 +1,70 @@
 """``craft verify``'s logic: every DNS message of a capture through both codecs.
 
 For each message: craft decodes it, Scapy dissects it, the oracle compares every field,
-and craft re-encodes its reading and must decode those bytes back to the same message.
-The result is a ``Report`` value; printing it is the command's job. ``replay`` sends the
-captured queries to a live server and compares its answers with the captured ones.
+and craft re-encodes its reading, which must decode back to the same message. The result
+is a ``Report`` value; printing it is the command's job. Long captures are checked by a
+few forked worker processes, fed a bounded number of batches at a time, so memory stays
+flat and the report keeps capture order. ``replay`` sends the captured queries to a live
+server and compares its answers with the captured ones.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import socket
 import struct
 import time
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from multiprocessing.pool import AsyncResult
 
 from craft.capture import CaptureError, DnsItem, Stats, dns_messages
 from craft.codec import decode, encode
 from craft.message import Header, Message
 from craft.wire import WireError
 
+UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
+SERIAL_FIRST = 2000  # messages checked in-process before workers are worth their start
+BATCH = 256
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One thing that does not hold, at a 1-based packet number (0: the file as a whole)."""
+
     packet: int
-    kind: str  # "malformed", "disagree", "roundtrip", "replay"
+    kind: str  # malformed, disagree, roundtrip, tcp-gap, incomplete, snaplen, link-type, file
     detail: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What checking one message found: its role and its problems (packet number aside)."""
+
+    role: str  # "query", "response" or "malformed"
+    problems: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
-    packets: int = 0
-    messages: int = 0
-    queries: int = 0
-    responses: int = 0
-    agreeing: int = 0
-    disagreeing: int = 0
-    malformed: int = 0
-    skipped: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    packets: int
+    messages: int
+    queries: int
+    responses: int
+    agreeing: int
+    disagreeing: int
+    malformed: int
+    skipped: int
+    problems: tuple[Problem, ...]
+    error: str | None = None  # the file ended in a fault after ``packets`` whole frames
 
     @property
     def ok(self) -> bool:
-        return self.messages > 0 and not self.problems
+        """Everything agrees and decodes (and there was something to check)."""
+        return self.messages > 0 and not self.problems and self.error is None
 
     def rows(self) -> list[tuple[str, int]]:
         return [
@@ -56,92 +79,195 @@ class Report:
             "packets": self.packets, "dns_messages": self.messages, "queries": self.queries,
             "responses": self.responses, "agreeing": self.agreeing,
             "disagreeing": self.disagreeing, "malformed": self.malformed,
-            "skipped_non_dns": self.skipped, "ok": self.ok,
+            "skipped_non_dns": self.skipped, "error": self.error, "ok": self.ok,
             "problems": [{"packet": p.packet, "kind": p.kind, "detail": p.detail}
                          for p in self.problems],
         }
 
 
-def check_message(item: DnsItem, report: Report) -> None:
-    """Decode ``item`` with both codecs and round-trip it; count it in ``report``."""
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def check_data(data: bytes) -> Outcome:
+    """Both codecs and a craft round trip over one message's octets."""
     from craft.oracle import check
 
-    report.messages += 1
-    verdict = check(item.data)
+    verdict = check(data)
     if verdict.craft_error is not None:
-        report.malformed += 1
-        report.problems.append(Problem(item.packet, "malformed", verdict.describe()))
-        return
-    message = decode(item.data)
-    if message.header.qr:
-        report.responses += 1
-    else:
-        report.queries += 1
-    problems = []
+        return Outcome("malformed", (("malformed", _one_line(verdict.describe())),))
+    message = decode(data)
+    problems: list[tuple[str, str]] = []
     if not verdict.agrees:
-        problems.append(Problem(item.packet, "disagree", verdict.describe()))
+        problems.append(("disagree", _one_line(verdict.describe())))
     try:
-        again = decode(encode(message))
+        wire = encode(message)
+        # The same octets decode to the same message: only other octets need reading.
+        if wire != data and decode(wire) != message:
+            problems.append(("roundtrip", "craft's re-encoding decodes to another message"))
     except WireError as exc:
-        problems.append(Problem(item.packet, "roundtrip", f"re-encoded bytes do not decode: {exc}"))
-    else:
-        if again != message:
-            problems.append(Problem(item.packet, "roundtrip", "re-encoded bytes decode to another message"))
-    if problems:
-        report.disagreeing += 1
-        report.problems.extend(problems)
-    else:
-        report.agreeing += 1
+        problems.append(("roundtrip", f"craft's re-encoding does not encode or decode: {exc}"))
+    return Outcome("response" if message.header.qr else "query", tuple(problems))
 
 
-def verify(path: str, progress: Callable[[int], None] | None = None) -> Report:
-    """Check every DNS message in the capture (``CaptureError`` if it cannot be read)."""
-    report = Report()
-    stats = Stats()
+def _check_batch(batch: list[bytes]) -> list[Outcome]:
+    return [check_data(data) for data in batch]
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+
+
+@dataclass(slots=True)
+class _Tally:
+    messages: int = 0
+    queries: int = 0
+    responses: int = 0
+    agreeing: int = 0
+    disagreeing: int = 0
+    malformed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, packet: int, outcome: Outcome) -> None:
+        self.messages += 1
+        if outcome.role == "malformed":
+            self.malformed += 1
+        else:
+            if outcome.role == "response":
+                self.responses += 1
+            else:
+                self.queries += 1
+            if outcome.problems:
+                self.disagreeing += 1
+            else:
+                self.agreeing += 1
+        self.problems.extend(Problem(packet, kind, detail) for kind, detail in outcome.problems)
+
+
+def default_jobs() -> int:
+    """Worker processes for long captures: the CPUs this process may use, at most 4."""
     try:
-        for item in dns_messages(path, stats):
-            check_message(item, report)
+        usable = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, 4))
+
+
+def verify(path: str, progress: Callable[[int], None] | None = None, jobs: int = 1) -> Report:
+    """Check every DNS message in the capture at ``path``.
+
+    ``progress`` is called with the octets of the file read so far. With ``jobs`` > 1 the
+    messages after the first ``SERIAL_FIRST`` go to that many worker processes. Raises
+    ``CaptureError`` when the file cannot be read at all; a fault after some whole frames
+    (a cut or corrupt file) ends the report early with ``error`` set."""
+    tally = _Tally()
+    stats = Stats()
+    error: str | None = None
+    items = dns_messages(path, stats)
+    try:
+        for count, item in enumerate(items, 1):
+            tally.add(item.packet, check_data(item.data))
             if progress is not None:
                 progress(stats.offset)
+            if count >= SERIAL_FIRST and jobs > 1:
+                _parallel(items, tally, jobs, stats, progress)
+                break
     except CaptureError as exc:
-        if not exc.truncated or stats.packets == 0:
+        if stats.packets == 0 and exc.packet == 0:
             raise
-        report.problems.append(Problem(exc.packet, "truncated", exc.reason))
-    report.packets = stats.packets
-    report.skipped = stats.skipped
-    return report
+        error = exc.reason
+        checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
+        tally.problems.append(Problem(exc.packet + 1, "file", exc.reason + checked))
+    problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes]
+    if stats.notes_dropped:
+        problems.append(Problem(0, "notes", f"{stats.notes_dropped} more capture notes left out"))
+    return Report(
+        packets=stats.packets, messages=tally.messages, queries=tally.queries,
+        responses=tally.responses, agreeing=tally.agreeing, disagreeing=tally.disagreeing,
+        malformed=tally.malformed, skipped=stats.skipped,
+        problems=tuple(sorted(problems, key=lambda p: p.packet)), error=error,
+    )
+
+
+def _parallel(items: Iterator[DnsItem], tally: _Tally, jobs: int, stats: Stats,
+              progress: Callable[[int], None] | None) -> None:
+    """Check the rest of ``items`` in ``jobs`` forked workers, at most a few batches in
+    flight per worker (so a huge capture is never read ahead into memory)."""
+    context = multiprocessing.get_context("fork")
+    inflight: deque[tuple[list[int], AsyncResult[list[Outcome]]]] = deque()
+
+    def collect(keep: int) -> None:
+        while len(inflight) > keep:
+            packets, result = inflight.popleft()
+            for packet, outcome in zip(packets, result.get(), strict=True):
+                tally.add(packet, outcome)
+
+    with context.Pool(jobs, initializer=_worker_init) as pool:
+        packets: list[int] = []
+        batch: list[bytes] = []
+        try:
+            for item in items:
+                packets.append(item.packet)
+                batch.append(item.data)
+                if len(batch) == BATCH:
+                    inflight.append((packets, pool.apply_async(_check_batch, (batch,))))
+                    packets, batch = [], []
+                    collect(jobs * 3)
+                    if progress is not None:
+                        progress(stats.offset)
+        finally:
+            # Also when the file turns out cut short: what was read still counts.
+            if batch:
+                inflight.append((packets, pool.apply_async(_check_batch, (batch,))))
+            collect(0)
 
 
 # ---- replay ----
 
+
 @dataclass(frozen=True, slots=True)
 class Exchanged:
+    """A captured query and the captured response to it (None when the capture has none)."""
+
     query: DnsItem
     response: DnsItem | None
 
 
+REPLAY_WINDOW = 10000  # queries awaiting their captured response at once
+REPLAY_WAIT = 30.0  # capture seconds after which a query counts as unanswered
+
+
 def exchanges(path: str) -> Iterator[Exchanged]:
-    """Captured queries paired with the captured response to each (same ID, reversed
-    addresses), in capture order."""
+    """Captured queries paired with the captured response to each (same transport, ID and
+    reversed addresses), in capture order, streaming with a bounded window."""
     Key = tuple[str, tuple[str, int], tuple[str, int], bytes]
-    waiting: dict[Key, DnsItem] = {}
-    order: list[Key] = []
-    answered: dict[Key, DnsItem] = {}
+    waiting: OrderedDict[Key, list[DnsItem | None]] = OrderedDict()
     for item in dns_messages(path):
         if len(item.data) < 12:
             continue
         ident = item.data[:2]
-        if item.data[2] & 0x80:
-            key = (item.transport, item.dst, item.src, ident)
-            if key in waiting and key not in answered:
-                answered[key] = item
+        if item.is_response:
+            pair = waiting.get((item.transport, item.dst, item.src, ident))
+            if pair is not None and pair[1] is None:
+                pair[1] = item
         else:
             key = (item.transport, item.src, item.dst, ident)
-            if key not in waiting:
-                waiting[key] = item
-                order.append(key)
-    for key in order:
-        yield Exchanged(waiting[key], answered.get(key))
+            if key in waiting:  # the same query again: flush the earlier one first
+                query, response = waiting.pop(key)
+                assert query is not None
+                yield Exchanged(query, response)
+            waiting[key] = [item, None]
+        while waiting:
+            query, response = next(iter(waiting.values()))
+            assert query is not None
+            if response is None and len(waiting) < REPLAY_WINDOW and (
+                    item.time - query.time < REPLAY_WAIT):
+                break
+            waiting.popitem(last=False)
+            yield Exchanged(query, response)
+    for query, response in waiting.values():
+        assert query is not None
+        yield Exchanged(query, response)
 
 
 def _normalised(data: bytes) -> Message | None:
@@ -152,8 +278,19 @@ def _normalised(data: bytes) -> Message | None:
     return replace(message, header=replace(message.header, id=0))
 
 
+def udp_limit(query: bytes) -> int:
+    """The largest UDP answer the query allows: 512, or its EDNS size when larger."""
+    try:
+        edns = decode(query).edns
+    except WireError:
+        return UDP_LIMIT
+    return max(UDP_LIMIT, edns.payload) if edns is not None else UDP_LIMIT
+
+
 def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> bytes | None:
+    """One query, one answer (matched on ID); None when nothing came back in time."""
     family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
+    deadline = time.monotonic() + timeout
     try:
         if tcp:
             with socket.create_connection(server, timeout=timeout) as sock:
@@ -161,13 +298,14 @@ def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> by
                 head = sock.recv(2, socket.MSG_WAITALL)
                 if len(head) < 2:
                     return None
-                return sock.recv(struct.unpack("!H", head)[0], socket.MSG_WAITALL)
+                length = struct.unpack("!H", head)[0]
+                answer = sock.recv(length, socket.MSG_WAITALL)
+                return answer if len(answer) == length else None
         with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.settimeout(timeout)
             sock.connect(server)
             sock.send(data)
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
                 reply = sock.recv(65535)
                 if reply[:2] == data[:2]:
                     return reply
@@ -176,69 +314,85 @@ def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> by
     return None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ReplayReport:
-    sent: int = 0
-    matched: int = 0
-    differing: int = 0
-    unanswered: int = 0
-    no_capture: int = 0
-    problems: list[Problem] = field(default_factory=list)
+    sent: int
+    matched: int
+    differing: int
+    unanswered: int
+    no_capture: int  # sent, answered, but the capture holds no response to compare with
+    problems: tuple[Problem, ...]
 
     @property
     def ok(self) -> bool:
         return self.sent > 0 and not self.problems
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "sent": self.sent, "matched": self.matched, "differing": self.differing,
+            "unanswered": self.unanswered, "no_captured_answer": self.no_capture,
+            "ok": self.ok,
+            "problems": [{"packet": p.packet, "detail": p.detail} for p in self.problems],
+        }
 
 
 def replay(
     path: str, server: tuple[str, int], *, rate: float = 200.0, max_time: float = 60.0,
     timeout: float = 1.0,
 ) -> ReplayReport:
-    """Send each captured query to ``server`` (bounded by ``rate`` per second and
-    ``max_time`` seconds) and compare the answer with the captured response, ID aside."""
-    report = ReplayReport()
+    """Send each captured query to ``server`` over the transport it was captured on (at
+    most ``rate`` per second, for at most ``max_time`` seconds) and compare each answer
+    with the captured response, ID and timing aside. A UDP answer larger than the query
+    allows (512 octets, or its EDNS size) is a problem even when the capture agrees."""
+    sent = matched = differing = unanswered = no_capture = 0
+    problems: list[Problem] = []
     start = time.monotonic()
     for index, pair in enumerate(exchanges(path)):
-        if time.monotonic() - start > max_time:
-            report.problems.append(Problem(pair.query.packet, "replay", "time limit reached"))
+        packet, query = pair.query.packet, pair.query.data
+        if time.monotonic() - start >= max_time:
+            problems.append(Problem(packet, "replay", f"stopped: --max-time {max_time:g}s "
+                                    "reached before this query"))
             break
         delay = start + index / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
-        report.sent += 1
-        live = _send(pair.query.data, server, pair.query.transport == "tcp", timeout)
-        packet = pair.query.packet
+        sent += 1
+        tcp = pair.query.transport == "tcp"
+        live = _send(query, server, tcp, timeout)
         if live is None:
-            report.unanswered += 1
+            unanswered += 1
             if pair.response is not None:
-                report.problems.append(Problem(packet, "replay", "no answer from the server"))
+                problems.append(Problem(packet, "replay", f"no answer within {timeout:g}s"))
             continue
+        if not tcp and len(live) > udp_limit(query):
+            problems.append(Problem(packet, "replay", f"live UDP answer of {len(live)} octets "
+                                    f"exceeds the query's limit of {udp_limit(query)}"))
         if pair.response is None:
-            report.no_capture += 1
+            no_capture += 1
             continue
         captured, now = _normalised(pair.response.data), _normalised(live)
-        if captured == now:
-            report.matched += 1
+        if captured is not None and captured == now:
+            matched += 1
             continue
-        report.differing += 1
-        report.problems.append(Problem(packet, "replay", _difference(captured, now)))
-    return report
+        differing += 1
+        problems.append(Problem(packet, "replay", _difference(captured, now)))
+    return ReplayReport(sent, matched, differing, unanswered, no_capture, tuple(problems))
 
 
 def _difference(captured: Message | None, live: Message | None) -> str:
     if captured is None or live is None:
-        return "captured or live answer does not decode"
+        which = "captured" if captured is None else "live"
+        return f"the {which} answer does not decode"
     parts: list[str] = []
-    if captured.header != live.header:
-        fields = [f for f in Header.__dataclass_fields__
-                  if getattr(captured.header, f) != getattr(live.header, f)]
-        parts.extend(f"header.{f}: captured {getattr(captured.header, f)} live "
-                     f"{getattr(live.header, f)}" for f in fields)
-    for title, records in captured.sections():
-        other = dict(live.sections())[title]
-        if records != other:
-            parts.append(f"{title}: captured {[r.to_text() for r in records]} "
-                         f"live {[r.to_text() for r in other]}")
+    for name in Header.__dataclass_fields__:
+        ours, theirs = getattr(captured.header, name), getattr(live.header, name)
+        if ours != theirs:
+            parts.append(f"header.{name}: captured {ours}, live {theirs}")
     if captured.question != live.question:
-        parts.append("question differs")
+        parts.append(f"question: captured {[q.to_text() for q in captured.question]}, "
+                     f"live {[q.to_text() for q in live.question]}")
+    for (title, records), (_, others) in zip(captured.sections(), live.sections(), strict=True):
+        if records != others:
+            parts.append(f"{title}: captured {[r.to_text() for r in records]}, "
+                         f"live {[r.to_text() for r in others]}")
     return "; ".join(parts) or "answers differ"
