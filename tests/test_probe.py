@@ -10,8 +10,13 @@ from pathlib import Path
 
 from conftest import running_nsd, wait_until
 
+from craft.codec import decode, encode
+from craft.dns_client import build_query
+from craft.message import Edns
 from craft.names import Name
 from craft.probe import build_probes, run_probes
+from craft.send import send_bytes
+from craft.wire import Layout
 from craft.zone import default_zones
 
 
@@ -44,6 +49,14 @@ def test_probes_run_against_nsd(tmp_path: Path) -> None:
     with running_nsd(tmp_path, f"zone:\n  name: google.com.\n  zonefile: {path}\n") as port:
         wait_until(lambda: probe(port, "google.com").stdout.strip().startswith("["), "nsd silent")
         rows = json.loads(probe(port, "google.com").stdout)
+        # NSD's own compression, kept byte for byte by a layout-preserving decode.
+        for name, rtype in (("google.com.", 1), ("google.com.", 2), ("google.com.", 255),
+                            ("nope.google.com.", 1), ("ns1.google.com.", 1)):
+            query = encode(build_query(Name.from_text(name), rtype, edns=Edns()))
+            reply = send_bytes(query, ("127.0.0.1", port), timeout=2).reply
+            assert reply is not None
+            layout = Layout()
+            assert encode(decode(reply, layout=layout), layout=layout) == reply
     assert len(rows) == len(build_probes(Name.from_text("google.com.")))
     assert all(row["observed"] for row in rows)
     by_name = {row["probe"]: row for row in rows}
