@@ -46,3 +46,8 @@ bench:
 	./scripts/install-system-deps.sh dnsperf wrk nginx-light
 	$(PIP) install -q -e '.[test,bench]'
 	$(PY) bench/run.py
+
+# make sample-pcaps: rewrite pcaps/malformed.pcap (Scapy-built, fixed times: same bytes each run).
+.PHONY: sample-pcaps
+sample-pcaps:
+	$(PY) scripts/make-sample-pcaps.py

@@ -2,24 +2,26 @@
 
 For each message: craft decodes it, Scapy dissects it, the oracle compares every field,
 and craft re-encodes its reading, which must decode back to the same message. The result
-is a ``Report`` value; printing it is the command's job. Long captures are checked by a
-few forked worker processes, fed a bounded number of batches at a time, so memory stays
-flat and the report keeps capture order. ``replay`` sends the captured queries to a live
-server and compares its answers with the captured ones.
+is a ``Report`` value; printing it is the command's job. ``replay`` sends the captured
+queries to a live server and compares its answers with the captured ones.
+
+Captures repeat themselves: the same questions and answers under new IDs. A message that
+equals an earlier clean one (decoded, agreed, round-tripped) in everything but its two ID
+octets gets that message's outcome without a second dissection. That is exact, not a
+guess: craft rejects any name that points into the header, so in a message craft decodes
+the ID octets are read as the ID and nowhere else, by craft and by Scapy alike, and
+craft's re-encoding differs from the other one's only there. ``memo=False`` (the
+command's ``--no-memo``) dissects every message anyway.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
 import socket
 import struct
 import time
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from multiprocessing.pool import AsyncResult
 
 from craft.capture import CaptureError, DnsItem, Stats, dns_messages
 from craft.codec import decode, encode
@@ -27,8 +29,7 @@ from craft.message import Header, Message
 from craft.wire import WireError
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
-SERIAL_FIRST = 2000  # messages checked in-process before workers are worth their start
-BATCH = 256
+MEMO_SIZE = 1 << 16  # clean outcomes remembered (oldest forgotten first): memory stays flat
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class Report:
     skipped: int
     problems: tuple[Problem, ...]
     error: str | None = None  # the file ended in a fault after ``packets`` whole frames
+    repeats: int = 0  # messages that repeat an earlier clean one but for the ID
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,7 @@ class Report:
             ("  queries", self.queries), ("  responses", self.responses),
             ("agreeing", self.agreeing), ("disagreeing", self.disagreeing),
             ("malformed", self.malformed), ("skipped non-DNS", self.skipped),
+            ("repeats, ID aside", self.repeats),
         ]
 
     def as_dict(self) -> dict[str, object]:
@@ -79,7 +82,8 @@ class Report:
             "packets": self.packets, "dns_messages": self.messages, "queries": self.queries,
             "responses": self.responses, "agreeing": self.agreeing,
             "disagreeing": self.disagreeing, "malformed": self.malformed,
-            "skipped_non_dns": self.skipped, "error": self.error, "ok": self.ok,
+            "skipped_non_dns": self.skipped, "repeats_id_aside": self.repeats,
+            "error": self.error, "ok": self.ok,
             "problems": [{"packet": p.packet, "kind": p.kind, "detail": p.detail}
                          for p in self.problems],
         }
@@ -110,14 +114,6 @@ def check_data(data: bytes) -> Outcome:
     return Outcome("response" if message.header.qr else "query", tuple(problems))
 
 
-def _check_batch(batch: list[bytes]) -> list[Outcome]:
-    return [check_data(data) for data in batch]
-
-
-def _worker_init() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-
-
 @dataclass(slots=True)
 class _Tally:
     messages: int = 0
@@ -144,34 +140,32 @@ class _Tally:
         self.problems.extend(Problem(packet, kind, detail) for kind, detail in outcome.problems)
 
 
-def default_jobs() -> int:
-    """Worker processes for long captures: the CPUs this process may use, at most 4."""
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = os.cpu_count() or 1
-    return max(1, min(usable, 4))
-
-
-def verify(path: str, progress: Callable[[int], None] | None = None, jobs: int = 1) -> Report:
+def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True) -> Report:
     """Check every DNS message in the capture at ``path``.
 
-    ``progress`` is called with the octets of the file read so far. With ``jobs`` > 1 the
-    messages after the first ``SERIAL_FIRST`` go to that many worker processes. Raises
-    ``CaptureError`` when the file cannot be read at all; a fault after some whole frames
-    (a cut or corrupt file) ends the report early with ``error`` set."""
+    ``progress`` is called with the octets of the file read so far. Raises ``CaptureError``
+    when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
+    file) ends the report early with ``error`` set."""
     tally = _Tally()
     stats = Stats()
     error: str | None = None
-    items = dns_messages(path, stats)
+    outcomes: dict[bytes, Outcome] = {}
+    repeats = 0
     try:
-        for count, item in enumerate(items, 1):
-            tally.add(item.packet, check_data(item.data))
+        for item in dns_messages(path, stats):
+            key = item.data[2:]
+            outcome = outcomes.get(key) if memo else None
+            if outcome is None:
+                outcome = check_data(item.data)
+                if memo and outcome.role != "malformed" and not outcome.problems:
+                    if len(outcomes) >= MEMO_SIZE:
+                        del outcomes[next(iter(outcomes))]
+                    outcomes[key] = outcome
+            else:
+                repeats += 1
+            tally.add(item.packet, outcome)
             if progress is not None:
                 progress(stats.offset)
-            if count >= SERIAL_FIRST and jobs > 1:
-                _parallel(items, tally, jobs, stats, progress)
-                break
     except CaptureError as exc:
         if stats.packets == 0 and exc.packet == 0:
             raise
@@ -186,40 +180,8 @@ def verify(path: str, progress: Callable[[int], None] | None = None, jobs: int =
         responses=tally.responses, agreeing=tally.agreeing, disagreeing=tally.disagreeing,
         malformed=tally.malformed, skipped=stats.skipped,
         problems=tuple(sorted(problems, key=lambda p: p.packet)), error=error,
+        repeats=repeats,
     )
-
-
-def _parallel(items: Iterator[DnsItem], tally: _Tally, jobs: int, stats: Stats,
-              progress: Callable[[int], None] | None) -> None:
-    """Check the rest of ``items`` in ``jobs`` forked workers, at most a few batches in
-    flight per worker (so a huge capture is never read ahead into memory)."""
-    context = multiprocessing.get_context("fork")
-    inflight: deque[tuple[list[int], AsyncResult[list[Outcome]]]] = deque()
-
-    def collect(keep: int) -> None:
-        while len(inflight) > keep:
-            packets, result = inflight.popleft()
-            for packet, outcome in zip(packets, result.get(), strict=True):
-                tally.add(packet, outcome)
-
-    with context.Pool(jobs, initializer=_worker_init) as pool:
-        packets: list[int] = []
-        batch: list[bytes] = []
-        try:
-            for item in items:
-                packets.append(item.packet)
-                batch.append(item.data)
-                if len(batch) == BATCH:
-                    inflight.append((packets, pool.apply_async(_check_batch, (batch,))))
-                    packets, batch = [], []
-                    collect(jobs * 3)
-                    if progress is not None:
-                        progress(stats.offset)
-        finally:
-            # Also when the file turns out cut short: what was read still counts.
-            if batch:
-                inflight.append((packets, pool.apply_async(_check_batch, (batch,))))
-            collect(0)
 
 
 # ---- replay ----

@@ -16,7 +16,7 @@ from ipaddress import ip_address
 import click
 
 from craft.capture import CaptureError
-from craft.verify import ReplayReport, Report, default_jobs, replay, verify
+from craft.verify import ReplayReport, Report, replay, verify
 
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
@@ -64,14 +64,14 @@ def _print_replay(result: ReplayReport, target: str) -> None:
         click.echo(f"packet {problem.packet}: replay: {problem.detail}")
 
 
-def _run(path: str, jobs: int) -> Report:
+def _run(path: str, memo: bool) -> Report:
     """``verify`` with a progress bar on stderr when it is a terminal and the file is big."""
     try:
         size = os.path.getsize(path)
     except OSError:
         size = 0  # verify reports why it cannot be read
     if not (sys.stderr.isatty() and size > PROGRESS_FROM):
-        return verify(path, jobs=jobs)
+        return verify(path, memo=memo)
     with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
         done = [0]
 
@@ -80,15 +80,15 @@ def _run(path: str, jobs: int) -> Report:
             done[0] = offset
 
         callback: Callable[[int], None] = progress
-        return verify(path, callback, jobs=jobs)
+        return verify(path, callback, memo=memo)
 
 
 @click.command("verify")
 @click.argument("path", metavar="FILE")
 @click.option("--json", "as_json", is_flag=True, help="The same report as JSON on stdout.")
-@click.option("--jobs", type=click.IntRange(0, 64), default=1, show_default=True,
-              help="Processes checking a long capture: 1 checks in this process; more help "
-                   "only with idle CPUs (0: one per CPU, at most 4).")
+@click.option("--no-memo", "no_memo", is_flag=True,
+              help="Dissect every message, even one that repeats an earlier clean message "
+                   "in all but its ID (the outcome is the same; this is slower).")
 @click.option("--replay", "replay_to", metavar="HOST:PORT",
               help="Also send every captured query to a live server and compare its answers "
                    "with the captured ones.")
@@ -99,7 +99,7 @@ def _run(path: str, jobs: int) -> Report:
 @click.option("--timeout", default=1.0, show_default=True, type=click.FloatRange(0.05, 30),
               help="Replay: seconds to wait for each answer.")
 @click.option("--force", is_flag=True, help="Replay: allow a server that is not on loopback.")
-def verify_command(path: str, as_json: bool, jobs: int, replay_to: str | None, rate: float,
+def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | None, rate: float,
                    max_time: float, timeout: float, force: bool) -> None:
     """Check every DNS message in a pcap or pcapng FILE with craft and with Scapy.
 
@@ -110,7 +110,7 @@ def verify_command(path: str, as_json: bool, jobs: int, replay_to: str | None, r
     """
     target = _target(replay_to, force) if replay_to else None
     try:
-        report = _run(path, jobs or default_jobs())
+        report = _run(path, not no_memo)
         replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
                     if target else None)
     except CaptureError as exc:
