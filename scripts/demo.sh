@@ -4,27 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR="${NO_COLOR-}"
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/serve-lib.sh
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 mkdir -p pcaps
 say "craft dns-serve: the lab table, capturing to pcaps/session.pcap"
-craft dns-serve --port 0 --pcap pcaps/session.pcap >"$work/server.out" 2>"$work/server.err" &
-pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -oP '127\.0\.0\.1:\K[0-9]+' "$work/server.err" | head -n 1 || true)
-  [ -n "$port" ] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/server.err"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "the server did not start"; cat "$work/server.err"; exit 1; }
+start_craft "$work/server.out" dns-serve --pcap pcaps/session.pcap
 cat "$work/server.err"
 ask() { echo "\$ craft dns-ask $*"; craft dns-ask --port "$port" "$@" || echo "(exit $?)"; }
 
@@ -50,7 +35,7 @@ head -n 40 "$work/server.out"
 echo "... ($(grep -c '^Request:' "$work/server.out") exchanges in all)"
 
 say "Stopping the server (SIGTERM to PID $pid)"
-kill "$pid"; wait "$pid" || true; pid=""
+stop_craft
 tail -n 2 "$work/server.err"
 
 say "craft verify pcaps/session.pcap: craft and Scapy must agree on every message"

@@ -5,13 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v dnsperf >/dev/null || { echo "installing dnsperf"; apt-get install -y -q dnsperf >/dev/null; }
 seconds="${SOAK_SECONDS:-60}"
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill "$pid"; wait "$pid" || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+. scripts/serve-lib.sh
 python3 - "$work/queries" <<'PY'
 import sys
 names = ["google.com", "youtube.com", "uwaterloo.ca", "wikipedia.org", "amazon.ca", "google.ca"]
@@ -19,14 +13,7 @@ lines = [f"{n} A" for n in names] + [f"{n} NS" for n in names] + ["google.com MX
          "example.org A", "GOOGLE.COM A", "amazon.ca SOA", "google.ca AAAA"]
 open(sys.argv[1], "w").write("\n".join(lines * 50) + "\n")
 PY
-craft dns-serve --quiet --port 0 2>"$work/server.err" &
-pid=$!
-port=""
-for _ in $(seq 100); do
-  port=$(grep -oP '127\.0\.0\.1:\K[0-9]+' "$work/server.err" | head -n 1 || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
+start_craft /dev/null dns-serve --quiet
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 echo "craft dns-serve on 127.0.0.1:$port (pid $pid), RSS $(rss) kB"
 dnsperf -s 127.0.0.1 -p "$port" -d "$work/queries" -l 10 -c 4 -q 200 >"$work/max.txt"
@@ -39,6 +26,6 @@ after=$(rss)
 grep -E "Queries sent|Queries completed|Queries lost|Queries per second" "$work/soak.txt"
 echo "server RSS: $before kB before, $after kB after"
 lost=$(awk '/Queries lost/ {print $3}' "$work/soak.txt")
-kill "$pid"; wait "$pid" || true; pid=""
+stop_craft
 if [ "$lost" != "0" ]; then echo "LOST QUERIES: $lost"; exit 1; fi
 echo "soak passed: no lost queries"
