@@ -2,284 +2,491 @@
 
 Reads ``$ORIGIN``, ``$TTL``, relative names, ``@``, owner inheritance (a line starting with
 white space), TTL and class in either order, BIND-style TTL units (``1h30m``), parentheses
-across lines, ``;`` comments, quoted strings with escapes, and RFC 3597 generic rdata
-(``TYPE65280 \\# 3 010203``, also for known types). Every fault is a ``ZoneError`` naming
-``file:line``; loading is all or nothing, so a server never starts half-loaded.
+across lines, ``;`` comments, quoted strings with escapes, ``\\DDD`` escapes in names, and
+RFC 3597 generic rdata (``TYPE65280 \\# 3 010203``, also for known types, and ``CLASSn``).
+Every fault is a ``ZoneError`` naming ``file:line``; loading is all or nothing, so a
+server never starts half-loaded. ``$INCLUDE`` is refused: one file is one zone.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from craft.codec import TTL_MAX
-from craft.constants import RRClass, RRType, class_number, type_number
+from craft.constants import RRClass, RRType, class_number, class_text, type_number, type_text
 from craft.message import Record
-from craft.names import BadNameError, Name
-from craft.rdata import SOA, Opaque, Rdata, Rest, is_seconds, parse_seconds, rdata_class
-from craft.wire import Reader, WireError
+from craft.names import LOWER, BadNameError, Name
+from craft.rdata import (
+    SOA,
+    CharStrings,
+    DomainName,
+    Opaque,
+    Rdata,
+    is_seconds,
+    parse_seconds,
+    rdata_class,
+)
+from craft.wire import Reader, WireError, Writer
 from craft.zone import Zone, ZoneError
+
+# A physical line needs the full tokenizer only when it holds one of these; anything else
+# (the vast majority of lines) is split on blanks after cutting its comment.
+_NEEDS_SCAN = re.compile(r'[^\t\r\x20-\x7e]|["()\\]')
+_TOKEN = re.compile(
+    r"""[ \t\r\f\v]+                # blanks
+    |;.*                            # comment to the end of the line
+    |(\()|(\))                      # 1, 2: parentheses
+    |"((?:[^"\\]|\\.)*)"            # 3: quoted string, escapes kept for the field parser
+    |(")                            # 4: a quote that is never closed on this line
+    |((?:[^ \t\r\f\v;()"\\]|\\.?)+) # 5: a word; a dangling backslash is the name's fault
+    """,
+    re.VERBOSE,
+)
+QUOTED = '"'  # first character of a token that was a quoted string (content follows)
+# Types that may share a name with a CNAME (RFC 4035 2.5) and RRsets whose members may
+# carry different TTLs (RFC 4034 3: each RRSIG has the TTL of the RRset it covers).
+_BESIDE_CNAME = frozenset({RRType.CNAME, RRType.RRSIG, RRType.NSEC})
+_MIXED_TTLS = frozenset({RRType.RRSIG})
 
 
 @dataclass(frozen=True, slots=True)
 class Line:
-    """One logical entry: tokens after parentheses are joined, with its first line number."""
+    """One logical entry: its tokens (parentheses joined), the line it starts on, and
+    whether that line starts with a blank (then the owner is the previous record's)."""
 
     number: int
     indented: bool
     tokens: list[str]
 
 
-def _logical_lines(text: str, filename: str) -> Iterator[Line]:
-    """Tokenize: quotes keep their content (escapes intact for the field parsers), ``;``
-    starts a comment outside quotes, newlines inside parentheses do not end an entry."""
+def _scan(line: str, tokens: list[str], depth: int, where: str) -> int:
+    """Tokenize one physical line into ``tokens``; returns the parenthesis depth after it."""
+    for match in _TOKEN.finditer(line):
+        kind = match.lastindex
+        if kind is None:
+            continue  # blanks or a comment
+        if kind == 5:
+            tokens.append(match.group(5))
+        elif kind == 3:
+            tokens.append(QUOTED + match.group(3))
+        elif kind == 1:
+            if depth:
+                raise ZoneError(where, "'(' inside parentheses")
+            depth = 1
+        elif kind == 2:
+            if not depth:
+                raise ZoneError(where, "')' without '('")
+            depth = 0
+        else:
+            raise ZoneError(where, "unterminated quoted string (quotes end on their line)")
+    return depth
+
+
+def logical_lines(text: str, filename: str = "<zone>") -> Iterator[Line]:
+    """Split master-file text into entries; newlines inside parentheses do not end one."""
     tokens: list[str] = []
     depth = 0
-    start_line = 1
+    start = 1
     indented = False
-    line_no = 1
-    i = 0
-    n = len(text)
-    at_line_start = True
-    while i < n:
-        c = text[i]
-        if at_line_start and depth == 0:
-            start_line = line_no
-            indented = c in " \t"
-            at_line_start = False
-        if c == "\n":
-            line_no += 1
-            if depth == 0:
-                if tokens:
-                    yield Line(start_line, indented, tokens)
-                tokens = []
-                at_line_start = True
-            i += 1
-        elif c in " \t\r":
-            i += 1
-        elif c == ";":
-            while i < n and text[i] != "\n":
-                i += 1
-        elif c == "(":
-            depth += 1
-            i += 1
-        elif c == ")":
-            if depth == 0:
-                raise ZoneError(f"{filename}:{line_no}", "')' without '('")
-            depth -= 1
-            i += 1
-        elif c == '"':
-            j = i + 1
-            value = []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    value.append(text[j : j + 2])
-                    j += 2
-                    continue
-                if text[j] == "\n":
-                    line_no += 1
-                value.append(text[j])
-                j += 1
-            if j >= n:
-                raise ZoneError(f"{filename}:{start_line}", "unterminated quoted string")
-            tokens.append('"' + "".join(value))  # leading quote marks a quoted token
-            i = j + 1
+    for number, line in enumerate(text.split("\n"), 1):
+        if not depth:
+            start = number
+            indented = line[:1] in (" ", "\t")
+        if _NEEDS_SCAN.search(line) is None:
+            cut = line.find(";")
+            tokens += (line if cut < 0 else line[:cut]).split()
         else:
-            j = i
-            while j < n and text[j] not in ' \t\r\n;()"':
-                j += 2 if text[j] == "\\" and j + 1 < n else 1
-            tokens.append(text[i:j])
-            i = j
+            depth = _scan(line, tokens, depth, f"{filename}:{number}")
+        if not depth and tokens:
+            yield Line(start, indented, tokens)
+            tokens = []
     if depth:
-        raise ZoneError(f"{filename}:{start_line}", "'(' never closed")
-    if tokens:
-        yield Line(start_line, indented, tokens)
+        raise ZoneError(f"{filename}:{start}", "'(' never closed")
 
 
 def parse_ttl(token: str) -> int:
-    """A record TTL: seconds or units, at most 2^31 - 1 (RFC 2181 8)."""
-    return parse_seconds(token, TTL_MAX)
+    """A record TTL: seconds or units (``1h30m``), at most 2^31 - 1 (RFC 2181 8)."""
+    if not is_seconds(token):
+        raise ValueError(f"bad TTL {token!r} (seconds, or units s m h d w as in 1h30m)")
+    try:
+        return parse_seconds(token, TTL_MAX)
+    except ValueError:
+        raise ValueError(f"TTL {token} over the maximum {TTL_MAX} (RFC 2181 8)") from None
 
 
-def _is_class(token: str) -> bool:
-    upper = token.upper()
-    return upper in ("IN", "CH", "HS", "CS", "NONE", "ANY") or (
-        upper.startswith("CLASS") and upper[5:].isdigit()
-    )
+def is_absolute(token: str) -> bool:
+    """Whether a name token ends in an unescaped dot (``a\\.`` is relative, ``a\\\\.`` not)."""
+    if not token.endswith("."):
+        return False
+    body = token[:-1]
+    return (len(body) - len(body.rstrip("\\"))) % 2 == 0
 
 
-def _unquoted(tokens: list[str]) -> list[str]:
-    return [t[1:] if t.startswith('"') else t for t in tokens]
+def parse_name(token: str, origin: Name | None) -> Name:
+    """A name token: absolute, or relative to ``origin`` (``@`` is the origin itself).
+    ValueError when it is quoted, relative with no origin, or over the RFC 1035 limits."""
+    if token.startswith(QUOTED):
+        raise ValueError(f"quoted string {token[1:]!r} where a name belongs")
+    if origin is None and not is_absolute(token) and token != ".":
+        raise ValueError(f"relative name {token!r} with no $ORIGIN")
+    try:
+        if "\\" in token or token in ("@", "."):
+            return Name.from_text(token, origin)
+        absolute = token.endswith(".")
+        labels = tuple((token[:-1] if absolute else token).encode("utf-8").split(b"."))
+        if b"" in labels:
+            return Name.from_text(token, origin)  # for its precise complaint
+        if origin is not None and not absolute:
+            labels += origin.labels
+        name = Name(labels)
+        name.check()
+        return name
+    except BadNameError as exc:
+        raise ValueError(f"{exc.reason} in name {token!r}") from None
 
 
-def _rdata(rtype: int, tokens: list[str], origin: Name | None) -> Rdata:
+class _Names:
+    """Name tokens relative to the current origin, memoized: zone files repeat names."""
+
+    def __init__(self, origin: Name | None) -> None:
+        self.origin = origin
+        self.memo: dict[str, Name] = {}
+
+    def set_origin(self, origin: Name) -> None:
+        self.origin = origin
+        self.memo.clear()
+
+    def __call__(self, token: str) -> Name:
+        name = self.memo.get(token)
+        if name is None:
+            name = self.memo[token] = parse_name(token, self.origin)
+        return name
+
+
+def _generic_data(tokens: list[str]) -> bytes:
+    """RFC 3597 generic rdata after its ``\\#``: a decimal length, then hex in any words."""
+    if len(tokens) < 2:
+        raise ValueError("\\# needs a length and hex data")
+    length = tokens[1]
+    if not (length.isascii() and length.isdigit()) or int(length) > 0xFFFF:
+        raise ValueError(f"bad \\# length {length!r}")
+    hex_text = "".join(tokens[2:])
+    if not re.fullmatch(r"(?:[0-9a-fA-F]{2})*", hex_text):
+        raise ValueError(f"bad hex {hex_text!r} in \\# data")
+    data = bytes.fromhex(hex_text)
+    if len(data) != int(length):
+        raise ValueError(f"\\# says {int(length)} octets, hex has {len(data)}")
+    return data
+
+
+def _from_generic(cls: type[Rdata], rtype: int, data: bytes) -> Rdata:
+    """A known type written as ``\\# len hex``: read it as the wire says, uncompressed."""
+    reader = Reader(data)
+    try:
+        rdata = cls.decode(reader, len(data))
+    except WireError as exc:
+        raise ValueError(f"\\# data is not valid {type_text(rtype)} rdata: {exc.reason}") from None
+    if reader.pos != len(data):
+        raise ValueError(f"\\# data longer than the {type_text(rtype)} rdata it holds")
+    writer = Writer()
+    rdata.encode(writer, compress=False)
+    if writer.getvalue() != data:  # RFC 3597 5: names in generic rdata are never compressed
+        raise ValueError(f"\\# data of {type_text(rtype)} holds a compressed name")
+    return rdata
+
+
+def _typed(cls: type[Rdata], tokens: list[str], names: _Names) -> Rdata:
+    """Walk the type's fields: names through ``names`` (origin, memo), the rest through
+    each field's own parser. Quoted strings are character strings, nothing else."""
+    rest = list(tokens)
+    values: list[Any] = []
+    for field, kind in cls.fields:
+        if isinstance(kind, CharStrings):
+            rest = [t[1:] if t.startswith(QUOTED) else t for t in rest]
+        elif rest and rest[0].startswith(QUOTED):
+            raise ValueError(f"quoted string {rest[0][1:]!r} where the {field} belongs")
+        if isinstance(kind, DomainName):
+            if not rest:
+                raise ValueError(f"missing {field}")
+            values.append(names(rest.pop(0)))
+        else:
+            values.append(kind.parse(rest, names.origin))
+    if rest:
+        shown = " ".join(t if not t.startswith(QUOTED) else f'"{t[1:]}"' for t in rest)
+        raise ValueError(f"unexpected {shown!r} after the rdata")
+    return cls(*values)
+
+
+def _rdata(rtype: int, tokens: list[str], names: _Names) -> Rdata:
     cls = rdata_class(rtype)
-    if tokens and tokens[0] == "\\#":
-        data = Rest().parse(list(tokens), origin)
-        if cls is Opaque:
-            return Opaque(data)
-        reader = Reader(data)  # generic form of a known type: read it as the wire says
-        try:
-            rdata = cls.decode(reader, len(data))
-        except WireError as exc:
-            raise ValueError(f"\\# data is not valid rdata: {exc.reason}") from None
-        if reader.pos != len(data):
-            raise ValueError("\\# data longer than the rdata it holds")
-        return rdata
+    if tokens[0] == "\\#":
+        data = _generic_data(tokens)
+        return Opaque(data) if cls is Opaque else _from_generic(cls, rtype, data)
     if cls is Opaque:
-        raise ValueError("unknown type needs RFC 3597 form \\# LENGTH HEX")
-    return cls.from_text(tokens, origin)
+        raise ValueError(f"{type_text(rtype)} rdata must be in RFC 3597 form: \\# LENGTH HEX")
+    return _typed(cls, tokens, names)
 
 
-def _record_parts(
-    rest: list[str], origin: Name | None, allow_meta: bool = False
-) -> tuple[int | None, int | None, int, Rdata]:
-    """TTL and class (either order, both optional), type and rdata of one record's tokens
-    after its owner."""
+_CLASSES = {name: int(value) for name, value in RRClass.__members__.items()}
+_TYPES = {name: int(value) for name, value in RRType.__members__.items()}
+
+
+def _class(token: str) -> int | None:
+    """The class a token names, or None when it is not a class mnemonic or ``CLASSn``."""
+    upper = token.upper()
+    number = _CLASSES.get(upper)
+    if number is None and upper.startswith("CLASS") and upper[5:].isdigit():
+        number = class_number(upper)
+    return number
+
+
+def _is_meta_type(rtype: int) -> bool:
+    """TYPE0, OPT and the query/meta range 128-255 (RFC 6895 3.1) never sit in a zone."""
+    return rtype == 0 or rtype == RRType.OPT or 128 <= rtype <= 255
+
+
+def _record_head(tokens: list[str], allow_meta: bool) -> tuple[int | None, int | None, int, int]:
+    """TTL and class (either order, both optional) and type of one record's tokens after
+    its owner; the last value is where the rdata starts."""
     ttl: int | None = None
     rclass: int | None = None
-    while rest:
-        if ttl is None and is_seconds(rest[0]):
-            ttl = parse_ttl(rest.pop(0))
-        elif rclass is None and _is_class(rest[0]):
-            rclass = class_number(rest.pop(0))
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token[:1].isdigit():
+            if ttl is not None:
+                raise ValueError(f"a second TTL {token!r}")
+            ttl = parse_ttl(token)
         else:
-            break
-    if not rest:
+            number = _class(token)
+            if number is None:
+                break
+            if rclass is not None:
+                raise ValueError(f"a second class {token!r}")
+            rclass = number
+        i += 1
+    if i == len(tokens):
         raise ValueError("missing type")
-    mnemonic = rest.pop(0)
-    rtype = type_number(mnemonic)
-    if not allow_meta and rtype in (RRType.OPT, RRType.ANY, RRType.AXFR, RRType.IXFR):
+    mnemonic = tokens[i]
+    if mnemonic.startswith(QUOTED):
+        raise ValueError(f"quoted string {mnemonic[1:]!r} where the type belongs")
+    rtype = _TYPES.get(mnemonic.upper())
+    if rtype is None:
+        rtype = type_number(mnemonic)
+    if not allow_meta and _is_meta_type(rtype):
         raise ValueError(f"{mnemonic} is not a record type for zones")
-    if not rest:
+    if i + 1 == len(tokens):
         raise ValueError("missing rdata")
-    return ttl, rclass, rtype, _rdata(rtype, _unquoted(rest), origin)
+    return ttl, rclass, rtype, i + 1
 
 
 def parse_record(text: str, origin: Name | None = None) -> Record:
     """One record in zone-file form (``name [ttl] [class] type rdata``), for crafting: any
-    type is allowed, a missing TTL is 0 and a missing class IN. ValueError if bad."""
-    lines = list(_logical_lines(text, "<record>"))
+    type is allowed, a missing TTL is 0 and a missing class IN; relative names are relative
+    to ``origin`` (the root when None). ValueError if bad."""
+    try:
+        lines = list(logical_lines(text, "<record>"))
+    except ZoneError as exc:
+        raise ValueError(exc.reason) from None
     if len(lines) != 1:
         raise ValueError("expected exactly one record")
-    tokens = list(lines[0].tokens)
-    base = origin or Name.root()
-    try:
-        owner = Name.from_text(tokens.pop(0), base)
-        ttl, rclass, rtype, rdata = _record_parts(tokens, base, allow_meta=True)
-    except BadNameError as exc:
-        raise ValueError(exc.reason) from None
+    tokens = lines[0].tokens
+    names = _Names(origin or Name.root())
+    owner = names(tokens[0])
+    ttl, rclass, rtype, start = _record_head(tokens[1:], allow_meta=True)
+    rdata = _rdata(rtype, tokens[1 + start :], names)
     return Record(owner, rtype, RRClass.IN if rclass is None else rclass, ttl or 0, rdata)
+
+
+class _Reader:
+    """The state a master file carries from entry to entry (RFC 1035 5.1)."""
+
+    def __init__(self, origin: Name | None, default_ttl: int | None) -> None:
+        self.names = _Names(origin)
+        self.default_ttl = default_ttl  # $TTL (RFC 2308 4)
+        self.last_ttl: int | None = None
+        self.last_owner: Name | None = None
+        self.last_class = int(RRClass.IN)
+        self.records: list[Record] = []
+        self.lines: list[int] = []
+
+    def entry(self, line: Line) -> None:
+        tokens = line.tokens
+        head = tokens[0]
+        if head.startswith("$"):
+            self.directive(head.upper(), tokens[1:])
+            return
+        if line.indented:
+            if self.last_owner is None:
+                raise ValueError("no owner name for this record (the line starts with a blank)")
+            owner = self.last_owner
+            rest = tokens
+        else:
+            owner = self.names(head)
+            rest = tokens[1:]
+        ttl, rclass, rtype, start = _record_head(rest, allow_meta=False)
+        if self.names.origin is None and rtype == RRType.SOA:
+            self.names.set_origin(owner)  # no $ORIGIN: the SOA's owner is the origin
+        rdata = _rdata(rtype, rest[start:], self.names)
+        if ttl is None:
+            if self.default_ttl is not None:
+                ttl = self.default_ttl
+            elif self.last_ttl is not None:
+                ttl = self.last_ttl  # RFC 1035 5.1: the last TTL stated
+            elif isinstance(rdata, SOA):
+                ttl = rdata.minimum  # what BIND does for an SOA with no TTL and no $TTL
+            else:
+                raise ValueError("no TTL, and no $TTL or earlier record to take one from")
+        rclass = self.last_class if rclass is None else rclass
+        if rclass in (0, RRClass.NONE, RRClass.ANY):
+            raise ValueError(f"{class_text(rclass)} is not a class for zones")
+        self.records.append(Record(owner, rtype, rclass, ttl, rdata))
+        self.lines.append(line.number)
+        self.last_owner, self.last_ttl, self.last_class = owner, ttl, rclass
+
+    def directive(self, name: str, args: list[str]) -> None:
+        if name == "$ORIGIN":
+            if len(args) != 1:
+                raise ValueError("$ORIGIN takes one name")
+            origin = self.names(args[0])  # a relative $ORIGIN extends the current one
+            self.names.set_origin(origin)
+        elif name == "$TTL":
+            if len(args) != 1:
+                raise ValueError("$TTL takes one value")
+            self.default_ttl = parse_ttl(args[0])
+        elif name == "$INCLUDE":
+            raise ValueError("$INCLUDE is not supported: put the records in this file")
+        else:
+            raise ValueError(f"unknown directive {name} (only $ORIGIN and $TTL)")
 
 
 def parse_zone(
     text: str, *, filename: str = "<zone>", origin: Name | None = None,
     default_ttl: int | None = None,
 ) -> Zone:
-    """Parse master-file text into a checked ``Zone`` (raises ``ZoneError``)."""
-    current_origin = origin
-    ttl_default = default_ttl
-    last_ttl: int | None = None
-    last_owner: Name | None = None
-    last_class = int(RRClass.IN)
-    zone_origin = origin
-    records: list[Record] = []
-    lines: list[int] = []
-    for line in _logical_lines(text, filename):
-        where = f"{filename}:{line.number}"
-        tokens = line.tokens
+    """Parse master-file text into a checked ``Zone``. Its origin is ``origin``, else the
+    owner of the SOA; relative names before any ``$ORIGIN`` are relative to ``origin``, or
+    (without one) to the SOA's owner once it is read. Raises ``ZoneError("file:line", reason)``."""
+    reader = _Reader(origin, default_ttl)
+    for line in logical_lines(text, filename):
         try:
-            head = tokens[0].upper()
-            if head == "$ORIGIN":
-                if len(tokens) != 2:
-                    raise ValueError("$ORIGIN takes one name")
-                current_origin = Name.from_text(tokens[1], current_origin)
-                if zone_origin is None:
-                    zone_origin = current_origin
-                continue
-            if head == "$TTL":
-                if len(tokens) != 2:
-                    raise ValueError("$TTL takes one value")
-                ttl_default = parse_ttl(tokens[1])
-                continue
-            if head.startswith("$"):
-                raise ValueError(f"{tokens[0]} is not supported")
-            rest = list(tokens)
-            if line.indented:
-                if last_owner is None:
-                    raise ValueError("no owner name for this record")
-                owner = last_owner
-            else:
-                if current_origin is None and not rest[0].endswith(".") and rest[0] != ".":
-                    raise ValueError(f"relative name {rest[0]!r} with no $ORIGIN")
-                owner = Name.from_text(rest.pop(0), current_origin)
-            ttl, rclass, rtype, rdata = _record_parts(rest, current_origin)
-            if ttl is None:
-                if ttl_default is not None:
-                    ttl = ttl_default
-                elif last_ttl is not None:
-                    ttl = last_ttl
-                elif isinstance(rdata, SOA):
-                    ttl = rdata.minimum  # RFC 1035 without $TTL: the SOA minimum
-                else:
-                    raise ValueError("no TTL and no $TTL before it")
-        except (ValueError, BadNameError) as exc:
-            reason = exc.reason if isinstance(exc, BadNameError) else str(exc)
-            raise ZoneError(where, reason) from None
-        rclass = last_class if rclass is None else rclass
-        if zone_origin is None and isinstance(rdata, SOA):
-            zone_origin = owner
-        records.append(Record(owner, rtype, rclass, ttl, rdata))
-        lines.append(line.number)
-        last_owner, last_ttl, last_class = owner, ttl, rclass
-    if not records:
+            reader.entry(line)
+        except ValueError as exc:  # BadNameError and WireError are ValueErrors too
+            reason = exc.reason if isinstance(exc, ZoneError | BadNameError) else str(exc)
+            raise ZoneError(f"{filename}:{line.number}", reason) from None
+    if not reader.records:
         raise ZoneError(f"{filename}:1", "no records")
-    if zone_origin is None:
-        raise ZoneError(f"{filename}:1", "no $ORIGIN and no SOA to take the origin from")
-    _check_records(records, lines, zone_origin, filename)
+    zone_origin = origin
+    if zone_origin is None:  # the SOA marks the top of the zone (RFC 1035 5.2)
+        soa = next((r for r in reader.records if r.rtype == RRType.SOA), None)
+        if soa is None:
+            raise ZoneError(f"{filename}:{reader.lines[0]}", "no SOA record")
+        zone_origin = soa.name
+    records = _check_records(reader.records, reader.lines, zone_origin, filename)
     zone = Zone(zone_origin, tuple(records))
     try:
         zone.check()
-    except ZoneError as exc:
-        raise ZoneError(filename, exc.reason) from None
+    except ZoneError as exc:  # _check_records already holds every rule check() has
+        raise ZoneError(f"{filename}:{reader.lines[0]}", exc.reason) from None
     return zone
 
 
-def _check_records(records: list[Record], lines: list[int], origin: Name, filename: str) -> None:
-    """Per-record rules that need a line number: inside the zone, CNAME alone (RFC 1034
-    3.6.2), one SOA."""
+_HAS_NAMES: dict[type[Rdata], bool] = {}
+
+
+def _rdata_key(rdata: Rdata) -> object:
+    """Rdata identity for duplicate detection: names inside compare case-insensitively."""
+    cls = type(rdata)
+    named = _HAS_NAMES.get(cls)
+    if named is None:
+        named = _HAS_NAMES[cls] = any(isinstance(kind, DomainName) for _, kind in cls.fields)
+    if not named:
+        return rdata
+    values = (getattr(rdata, field) for field, _ in rdata.fields)
+    return tuple(v.key if isinstance(v, Name) else v for v in values)
+
+
+def _check_records(
+    records: list[Record], lines: list[int], origin: Name, filename: str
+) -> list[Record]:
+    """Zone rules, each reported at the offending record's line: names inside the zone,
+    one class, one SOA at the apex, NS at the apex, a CNAME alone at its name (RFC 1034
+    3.6.2), one TTL per RRset (RFC 2181 5.2, the first one stated). Exact duplicates are dropped (RFC 2181 5)."""
+    depth = len(origin.labels)
+    apex = tuple(label.translate(LOWER) for label in origin.labels)
+    zone_class = records[0].rclass
     types_at: dict[bytes, set[int]] = {}
+    rrset_ttl: dict[tuple[bytes, int], int] = {}
+    seen: set[tuple[bytes, int, object]] = set()
+    owners: dict[Name, bytes] = {}  # records share Name objects: check each owner once
+    kept: list[Record] = []
+    soa_line = 0
     for record, number in zip(records, lines, strict=True):
         where = f"{filename}:{number}"
-        if not record.name.is_subdomain_of(origin):
-            raise ZoneError(where, f"{record.name.to_text()} is outside the zone {origin.to_text()}")
-        if record.rtype == RRType.SOA and not record.name.equals(origin):
-            raise ZoneError(where, "SOA only at the zone apex")
-        seen = types_at.setdefault(record.name.key, set())
-        if record.rtype == RRType.SOA and RRType.SOA in seen:
-            raise ZoneError(where, "a second SOA")
-        if (record.rtype == RRType.CNAME and seen - {RRType.CNAME}) or (
-            RRType.CNAME in seen and record.rtype != RRType.CNAME
+        name = record.name
+        owner_text = name.to_text
+        key = owners.get(name)
+        if key is None:
+            if depth and (
+                len(name.labels) < depth
+                or tuple(label.translate(LOWER) for label in name.labels[-depth:]) != apex
+            ):
+                raise ZoneError(where, f"{owner_text()} is outside the zone {origin.to_text()}")
+            key = owners[name] = name.key
+        if record.rclass != zone_class:
+            raise ZoneError(where, f"class {class_text(record.rclass)} in a zone of class "
+                                   f"{class_text(zone_class)}")
+        rtype = record.rtype
+        if rtype == RRType.SOA:
+            if len(name.labels) != depth:
+                raise ZoneError(where, f"SOA at {owner_text()}: only at the zone apex "
+                                       f"{origin.to_text()}")
+            if soa_line:
+                raise ZoneError(where, f"a second SOA (the first is on line {soa_line})")
+            soa_line = number
+        types = types_at.setdefault(key, set())
+        if rtype == RRType.CNAME and RRType.CNAME in types:
+            raise ZoneError(where, f"a second CNAME at {owner_text()}")
+        if (rtype == RRType.CNAME and types - _BESIDE_CNAME) or (
+            RRType.CNAME in types and rtype not in _BESIDE_CNAME
         ):
-            raise ZoneError(where, f"CNAME and other data at {record.name.to_text()}")
-        if record.rtype == RRType.CNAME and RRType.CNAME in seen:
-            raise ZoneError(where, f"two CNAMEs at {record.name.to_text()}")
-        seen.add(record.rtype)
+            raise ZoneError(where, f"CNAME and other data at {owner_text()} (RFC 1034 3.6.2)")
+        types.add(rtype)
+        first_ttl = rrset_ttl.setdefault((key, rtype), record.ttl)
+        if first_ttl != record.ttl and rtype not in _MIXED_TTLS:
+            # RFC 2181 5.2 forbids mixed TTLs on the wire; like BIND ("TTL set to prior
+            # TTL") the RRset keeps the TTL of its first record rather than failing the load.
+            record = replace(record, ttl=first_ttl)
+        identity = (key, rtype, _rdata_key(record.rdata))
+        if identity not in seen:
+            seen.add(identity)
+            kept.append(record)
+    if not soa_line:
+        raise ZoneError(f"{filename}:{lines[0]}", f"no SOA record at the apex {origin.to_text()}")
+    if RRType.NS not in types_at.get(origin.key, ()):
+        raise ZoneError(f"{filename}:{soa_line}", f"no NS record at the apex {origin.to_text()}")
+    return kept
 
 
 def load_zone(path: str | Path, origin: Name | None = None) -> Zone:
-    """Read and parse one master file (``OSError`` if unreadable, ``ZoneError`` if bad)."""
+    """Read and parse one master file; ``ZoneError`` for every fault, unreadable included."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a leading BOM is not part of a name
     except UnicodeDecodeError as exc:
         raise ZoneError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise ZoneError(str(path), exc.strerror or str(exc)) from None
     return parse_zone(text, filename=str(path), origin=origin)
 
 
 def zone_to_text(zone: Zone) -> str:
-    """Master-file text, SOA first, absolute names, that ``parse_zone`` reads back equal."""
+    """Master-file text, SOA first, absolute names and explicit TTL and class on every
+    record, that ``parse_zone`` reads back equal (and ``nsd-checkzone`` accepts)."""
     soa = zone.soa
     lines = [f"$ORIGIN {zone.origin.to_text()}", soa.to_text()]
     lines.extend(r.to_text() for r in zone.records if r is not soa)

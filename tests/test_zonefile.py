@@ -53,12 +53,31 @@ def test_syntax_features() -> None:
     by_name = {(r.name.to_text(), r.rtype): r for r in zone.records}
     assert by_name[("t.test.", RRType.NS)].ttl == 5400
     assert by_name[("ns1.t.test.", RRType.A)].ttl == 60
-    assert [r.ttl for r in zone.records if r.name.to_text() == "x.t.test."] == [172800, 5400]
+    # RFC 2181 5.2: the RRset keeps its first TTL, as BIND does
+    assert [r.ttl for r in zone.records if r.name.to_text() == "x.t.test."] == [172800, 172800]
     assert by_name[("txt.t.test.", RRType.TXT)].rdata == TXT((b"a b", b'c"d', b"e"))
     assert by_name[("_s._tcp.t.test.", RRType.SRV)].rdata == SRV(1, 2, 3, Name.from_text("x.t.test."))
     assert by_name[("u.t.test.", 65280)].rdata == Opaque(b"\xab\xcd")
     assert by_name[("g.t.test.", RRType.A)].rdata == A("10.0.0.3")
     assert Name((b"esc.aped", b"t", b"test")) in {r.name for r in zone.records}
+
+
+def test_rrset_rules_duplicates_escapes_and_bom(tmp_path: Path) -> None:
+    zone = parse_zone(
+        HEAD + "x 60 A 10.0.0.1\nx 90 A 10.0.0.2\n"  # RFC 2181 5.2: the first TTL wins
+        "x A 10.0.0.1\n"                           # an exact duplicate is dropped
+        "m MX 1 NS1\nm MX 1 ns1\n"                  # names in rdata compare case-blind
+        "sp\\032ace A 10.0.0.3\n"
+    )
+    by_name = records(zone_to_text(zone))
+    assert by_name["x.t.test."] == ["60 10.0.0.1", "60 10.0.0.2"]
+    assert by_name["m.t.test."] == ["300 1 NS1.t.test."]
+    assert Name((b"sp ace", b"t", b"test")) in {r.name for r in zone.records}
+    path = tmp_path / "bom.zone"
+    path.write_bytes(b"\xef\xbb\xbf" + HEAD.encode())
+    assert load_zone(path).origin == Name.from_text("t.test.")
+    with pytest.raises(ZoneError, match="No such file"):
+        load_zone(tmp_path / "missing.zone")
 
 
 def test_ttl_from_soa_minimum_without_ttl_directive() -> None:
@@ -79,7 +98,7 @@ def test_origin_from_soa_owner_and_from_argument() -> None:
         ("x IN A 999.1.1.1\n", 7, "bad IPv4 address"),
         ("x IN AAAA 1.2.3.4\n", 7, "bad IPv6 address"),
         ("x 99999999999 IN A 1.2.3.4\n", 7, "over"),
-        ("x 1q IN A 1.2.3.4\n", 7, "unknown type"),
+        ("x 1q IN A 1.2.3.4\n", 7, "bad TTL"),
         ("x IN BOGUS 1\n", 7, "unknown type"),
         ("x IN TYPE65280 0102\n", 7, "\\#"),
         ("x IN TYPE65280 \\# 3 0102\n", 7, "says 3 octets"),
@@ -96,13 +115,20 @@ def test_origin_from_soa_owner_and_from_argument() -> None:
         ("x IN CNAME ns1\nx IN A 1.2.3.4\n", 8, "CNAME and other data"),
         ("x IN A 1.2.3.4\nx IN CNAME ns1\n", 8, "CNAME and other data"),
         ("@ IN SOA a b 1 2 3 4 5\n", 7, "a second SOA"),
-        ("x IN SOA a b 1 2 3 4 5\n", 7, "SOA only at the zone apex"),
+        ("x IN SOA a b 1 2 3 4 5\n", 7, "only at the zone apex"),
         ("$INCLUDE other.zone\n", 7, "not supported"),
         ("$TTL\n", 7, "$TTL takes one value"),
         ("x IN OPT 1\n", 7, "not a record type for zones"),
-        ("x IN A \\# 3 010203\n", 7, "not valid rdata"),
+        ("x IN A \\# 3 010203\n", 7, "not valid A rdata"),
         ("x IN TXT \"" + "a" * 256 + "\"\n", 7, "max 255"),
         ("x IN SRV 1 2 70000 t\n", 7, "bad 16-bit number"),
+        ("x CH A 1.2.3.4\n", 7, "class CH in a zone of class IN"),
+        ("x IN CNAME ns1\nx IN CNAME ns2\n", 8, "a second CNAME"),
+        ("x IN NS \"quoted\"\n", 7, "quoted string"),
+        ("x IN TXT (\"a\" ( \"b\" )\n", 7, "'(' inside parentheses"),
+        ("x IN A \\# 4 c00002\n", 7, "says 4 octets"),
+        ("x IN SOA \\# 37 0b6161616161616161616161016200c00c0000000000000000000000000000000000000000\n", 7, "compressed name"),  # RFC 3597 5
+        ("$FOO bar\n", 7, "unknown directive"),
     ],
 )
 def test_errors_name_file_line_and_reason(body: str, line: int, reason: str) -> None:
