@@ -3,7 +3,8 @@
 No sockets here. ``parse_request`` takes the bytes received so far and returns a request
 (or an ``HttpError`` carrying the status to answer) and how many bytes it used, or None
 while the head is incomplete. ``plan`` maps a request onto the served folder and returns
-the response to send: status, headers and a body that is bytes or a slice of a file.
+the response to send: status, headers and a body that is bytes or a slice of a file;
+``locate`` and ``file_response`` are its two halves, for a caller that remembers files.
 """
 
 from __future__ import annotations
@@ -165,13 +166,17 @@ class Response:
     close: bool = False
     send_body: bool = True  # False for HEAD and 304: headers say what GET would send
     length: int = field(default=0)
+    encoded: bytes = b""  # ``headers`` already encoded, each line ending in CRLF
 
     def head_bytes(self, date: str) -> bytes:
-        lines = [f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Unknown')}",
-                 f"Date: {date}", f"Server: {SERVER}",
-                 f"Connection: {'close' if self.close else 'keep-alive'}"]
-        lines.extend(f"{k}: {v}" for k, v in self.headers)
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        start = (f"HTTP/1.1 {self.status} {REASONS.get(self.status, 'Unknown')}\r\n"
+                 f"Date: {date}\r\nServer: {SERVER}\r\n"
+                 f"Connection: {'close' if self.close else 'keep-alive'}\r\n").encode("latin-1")
+        return start + (self.encoded or encode_headers(self.headers)) + b"\r\n"
+
+
+def encode_headers(headers: tuple[tuple[str, str], ...]) -> bytes:
+    return "".join(f"{k}: {v}\r\n" for k, v in headers).encode("latin-1")
 
 
 def http_date(when: float | None = None) -> str:
@@ -231,8 +236,10 @@ def resolve(root: Path, target: str) -> Path:
     return real
 
 
-def plan(request: Request, root: Path) -> Response:
-    """The response to a parsed request; ``root`` must be resolved (absolute, no links)."""
+def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result]:
+    """The regular file a GET or HEAD names (a folder's index.html included) with its
+    stat, or the response that answers the request instead: an error, a redirect from a
+    folder without its slash, a folder listing, or 405/501 for other methods."""
     head = request.method == "HEAD"
     close = not request.keep_alive
     if request.method not in ("GET", "HEAD"):
@@ -262,30 +269,72 @@ def plan(request: Request, root: Path) -> Response:
         return error_response(403, "not a regular file", head=head, close=close)
     if not os.access(path, os.R_OK):
         return error_response(403, "not readable", head=head, close=close)
-    return _file(request, str(path), info, head, close)
+    return str(path), info
 
 
-def _file(request: Request, path: str, info: os.stat_result, head: bool, close: bool) -> Response:
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """What the headers of a file's responses need, computed once per version of the file;
+    ``content`` holds the whole file when the caller chose to keep it in memory."""
+
+    path: str
+    size: int
+    etag: str
+    modified: str
+    mtime: int
+    base: tuple[tuple[str, str], ...]  # Content-Type, Last-Modified, ETag, Accept-Ranges
+    whole: bytes  # ``base`` and Content-Length of the whole file, encoded
+    version: tuple[int, int, int, int]  # inode, size, mtime and ctime in ns
+    content: bytes | None = None
+
+
+def file_version(info: os.stat_result) -> tuple[int, int, int, int]:
+    """Changes whenever the file's content, size or permissions do (ctime follows chmod)."""
+    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
+
+
+def file_info(path: str, info: os.stat_result, content: bytes | None = None) -> FileInfo:
     size = info.st_size
     etag = f'"{info.st_mtime_ns:x}-{size:x}"'
     modified = http_date(info.st_mtime)
     base = (("Content-Type", content_type(path)), ("Last-Modified", modified),
             ("ETag", etag), ("Accept-Ranges", "bytes"))
-    if _not_modified(request, etag, int(info.st_mtime)):
+    whole = encode_headers((*base, ("Content-Length", str(size))))
+    return FileInfo(path, size, etag, modified, int(info.st_mtime), base, whole,
+                    file_version(info), content)
+
+
+def plan(request: Request, root: Path) -> Response:
+    """The response to a parsed request; ``root`` must be resolved (absolute, no links)."""
+    found = locate(request, root)
+    if isinstance(found, Response):
+        return found
+    return file_response(request, file_info(*found))
+
+
+def file_response(request: Request, file: FileInfo) -> Response:
+    """GET or HEAD of a located file: 200, 206 for one byte range, 304, or 416."""
+    head = request.method == "HEAD"
+    close = not request.keep_alive
+    size, etag, base = file.size, file.etag, file.base
+    if _not_modified(request, etag, file.mtime):
         return Response(304, base, b"", close, False, 0)
-    offset, length, status = 0, size, 200
-    extra: tuple[tuple[str, str], ...] = ()
     wanted = request.header("range")
-    if wanted is not None and (request.header("if-range") in (None, etag, modified)):
+    if wanted is not None and (request.header("if-range") in (None, etag, file.modified)):
         span = _range(wanted, size)
         if span == "unsatisfiable":
             return error_response(416, f"range {wanted} is outside {size} octets", head=head,
                                   close=close, extra=(("Content-Range", f"bytes */{size}"),))
         if isinstance(span, tuple):
-            offset, length, status = span[0], span[1] - span[0] + 1, 206
-            extra = (("Content-Range", f"bytes {span[0]}-{span[1]}/{size}"),)
-    headers = (*base, ("Content-Length", str(length)), *extra)
-    return Response(status, headers, FileBody(path, offset, length), close, not head, length)
+            offset, length = span[0], span[1] - span[0] + 1
+            headers = (*base, ("Content-Length", str(length)),
+                       ("Content-Range", f"bytes {span[0]}-{span[1]}/{size}"))
+            body: bytes | FileBody = (FileBody(file.path, offset, length) if file.content is None
+                                      else file.content[offset:offset + length])
+            return Response(206, headers, body, close, not head, length)
+    headers = (*base, ("Content-Length", str(size)))
+    whole = FileBody(file.path, 0, size) if file.content is None else file.content
+    return Response(200, headers, whole, close, not head, size, file.whole)
 
 
 def _not_modified(request: Request, etag: str, mtime: int) -> bool:

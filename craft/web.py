@@ -2,7 +2,8 @@
 
 Every connection has an input buffer and a queue of outgoing pieces (header bytes, body
 bytes, or a file slice sent with ``os.sendfile``), so a slow download never blocks other
-clients and files of any size stream without being read into memory. Pipelined requests
+clients and files of any size stream without being read into memory (small ones are sent
+from ``FileCache``'s memory, head and body in one send). Pipelined requests
 are answered in order. Connections idle too long, or too slow to send a request head, are
 closed.
 """
@@ -17,6 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from craft.filecache import FileCache
 from craft.http import (
     FileBody,
     HttpError,
@@ -25,7 +27,6 @@ from craft.http import (
     error_response,
     http_date,
     parse_request,
-    plan,
 )
 
 IDLE_TIMEOUT = 15.0
@@ -33,6 +34,7 @@ HEAD_TIMEOUT = 10.0
 MAX_CONNECTIONS = 1024
 RECV_SIZE = 65536
 SENDFILE_CHUNK = 1 << 20
+SMALL_RESPONSE = 64 * 1024
 
 AccessLog = Callable[[str, Request | None, int, int], None]
 
@@ -58,6 +60,7 @@ class WebServer:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise OSError(f"{root}: not a folder")
+        self.files = FileCache(self.root)
         self.host, self.port = host, port
         self.log = log
         self.idle_timeout, self.head_timeout = idle_timeout, head_timeout
@@ -182,7 +185,7 @@ class WebServer:
 
     def _plan(self, request: Request) -> Response:
         try:
-            return plan(request, self.root)
+            return self.files.plan(request)
         except OSError:
             return error_response(500, "the file could not be read", close=True)
 
@@ -193,10 +196,14 @@ class WebServer:
         return self._date[0]
 
     def _queue(self, conn: _Connection, response: Response, request: Request | None) -> None:
-        conn.outq.append(response.head_bytes(self._now()))
+        head = response.head_bytes(self._now())
         sent = 0
-        if response.send_body:
-            body = response.body
+        body = response.body
+        if response.send_body and isinstance(body, bytes) and len(body) <= SMALL_RESPONSE:
+            conn.outq.append(head + body)  # one send, one segment for a small response
+            sent = response.length
+        elif response.send_body:
+            conn.outq.append(head)
             if isinstance(body, FileBody):
                 try:
                     fd = os.open(body.path, os.O_RDONLY)
@@ -209,6 +216,8 @@ class WebServer:
             elif body:
                 conn.outq.append(body)
             sent = response.length
+        else:
+            conn.outq.append(head)
         if response.close:
             conn.closing = True
         if self.log is not None:

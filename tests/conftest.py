@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import pytest
 
@@ -22,20 +23,35 @@ from craft.dns_server import DnsServer
 from craft.zone import Zone, default_zones
 
 
+class Servable(Protocol):
+    def bind(self) -> tuple[str, int]: ...
+    def serve_forever(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=Servable)
+
+
 @contextlib.contextmanager
-def running_server(zones: Sequence[Zone] | None = None) -> Iterator[DnsServer]:
-    """A DnsServer on a free port in a thread; stopped and joined on exit."""
-    server = DnsServer(Authority(list(zones) if zones is not None else default_zones()),
-                       "127.0.0.1", 0)
-    server.bind()
+def serving(server: S) -> Iterator[tuple[S, tuple[str, int]]]:
+    """A DnsServer or WebServer bound and serving in a thread; stopped and joined on exit."""
+    address = server.bind()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server
+        yield server, address
     finally:
         server.stop()
         thread.join(5)
         assert not thread.is_alive(), "server thread did not stop"
+
+
+@contextlib.contextmanager
+def running_server(zones: Sequence[Zone] | None = None) -> Iterator[DnsServer]:
+    """A DnsServer on a free port in a thread; stopped and joined on exit."""
+    with serving(DnsServer(Authority(list(zones) if zones is not None else default_zones()),
+                           "127.0.0.1", 0)) as (server, _):
+        yield server
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import time
 
 import pytest
-from conftest import craft_process, running_server
+from conftest import craft_process, running_server, serving
 
 from craft.codec import decode, encode
 from craft.constants import Opcode, Rcode, RRType
@@ -237,19 +237,10 @@ def test_tcp_idle_connection_is_closed() -> None:
     from craft.zone import default_zones
 
     server = DnsServer(Authority(default_zones()), "127.0.0.1", 0, tcp_idle=0.3)
-    address = server.bind()
-    import threading
-
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with socket.create_connection(address, timeout=5) as sock:
-            start = time.monotonic()
-            assert sock.recv(10) == b""  # the server hung up on us
-            assert time.monotonic() - start < 4.5
-    finally:
-        server.stop()
-        thread.join(5)
+    with serving(server) as (_, address), socket.create_connection(address, timeout=5) as sock:
+        start = time.monotonic()
+        assert sock.recv(10) == b""  # the server hung up on us
+        assert time.monotonic() - start < 4.5
 
 
 def test_cli_server_prints_lab_layout_and_stops_on_sigterm() -> None:

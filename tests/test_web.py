@@ -9,13 +9,13 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import h11
 import pytest
+from conftest import serving
 
 from craft.web import WebServer
 
@@ -44,16 +44,8 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def web(root: Path) -> Iterator[tuple[str, int]]:
-    server = WebServer(root, "127.0.0.1", 0, idle_timeout=2.0, head_timeout=1.0)
-    address = server.bind()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(WebServer(root, "127.0.0.1", 0, idle_timeout=2.0, head_timeout=1.0)) as (_, address):
         yield address
-    finally:
-        server.stop()
-        thread.join(5)
-        assert not thread.is_alive()
 
 
 def raw(address: tuple[str, int], data: bytes, timeout: float = 5.0) -> bytes:
