@@ -423,6 +423,9 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
         f"- lost queries in the throughput runs: craft-1 {int(max(results['dns craft-1 lost']))}, "
         f"craft-2 {int(max(results['dns craft-2 lost']))}, NSD {int(max(results['dns nsd lost']))}",
         f"- at 80% of craft-1's measured maximum: {lost} lost",
+        f"- nginx's own ratio to http.server, same run: 1 KB "
+        f"{med(results, 'http 1KB nginx') / med(results, 'http 1KB http.server'):.2f}, 1 MB "
+        f"{med(results, 'http 1MB nginx') / med(results, 'http 1MB http.server'):.2f}",
         f"- verify peak memory: {med(results, 'verify craft rss 10k'):,.0f} kB at 10,000 messages, "
         f"{med(results, 'verify craft rss 100k'):,.0f} kB at 100,000 (Scapy's rdpcap: "
         f"{med(results, 'verify scapy rss 100k'):,.0f} kB at 100,000)",
