@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, Chromium, curl),
-# only those missing, so a second `make test` costs nothing; with arguments, those Debian
-# packages instead (their command named like the package). Needs root or sudo.
+# Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, BIND, Knot,
+# Chromium, curl), only those missing, so a second `make test` costs nothing; with
+# arguments, those Debian packages instead (their command named like the package). Needs
+# root or sudo.
 set -euo pipefail
 declare -A want=(
   [tshark]=tshark
   [dig]=bind9-dnsutils
   [kdig]=knot-dnsutils
   [nsd]=nsd
+  [named]=bind9
+  [knotd]=knot
   [chromium]=chromium
   [curl]=curl
 )
