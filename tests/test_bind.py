@@ -1,0 +1,390 @@
+"""Interop with a real BIND 9 (``named``) serving the repository's zone files.
+
+This file owns the ``running_named`` fixture and every test that talks to BIND:
+named-checkzone on ``zones/*.zone``; ``craft dns-ask`` getting the same output from BIND and
+from ``craft dns-serve`` on the same files (and the same AXFR); BIND's raw responses
+re-encoded byte for byte by a layout-keeping decode, with Scapy agreeing on each; and
+``craft dns-probe`` run against BIND. All traffic stays on 127.0.0.1; one named and one
+craft process serve the whole module and are stopped when it ends.
+
+What BIND does differently from craft, and the tests pin: it rotates the records of an RRset
+from one answer to the next (so answer lines are compared as sets); it writes owner names in
+the zone's case where craft echoes the question's; it adds the zone's NS records and their
+addresses to answers craft sends bare (checked below as "glue"); it answers a client COOKIE;
+and, as named does by default for primary zones, it refuses owner names that are not host
+names unless ``check-names`` is relaxed, which example.test.zone needs for ``escaped\\.dot``
+and ``sp\\032ace``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from conftest import craft_process, free_port, wait_until
+from test_interop import craft_ask
+from test_send import _same_bytes
+
+from craft.codec import decode, encode
+from craft.constants import Rcode, RRType, type_number, type_text
+from craft.dns_client import axfr
+from craft.message import Edns, Header, Message, Question, Record
+from craft.names import Name
+from craft.oracle import check
+from craft.probe import build_probes
+from craft.send import send_bytes
+from craft.zone import LAB_TABLE
+
+REPO = Path(__file__).resolve().parent.parent
+ZONE_FILES = sorted((REPO / "zones").glob("*.zone"))
+# Owner names BIND's check-names (RFC 952 host names) flags, per zone file; named's default
+# for a primary zone is `check-names fail`, so these zones get `check-names warn` below.
+CHECK_NAMES_FLAGGED = {
+    "example.test.": ["escaped\\.dot.example.test", "sp\\032ace.example.test"],
+}
+# Probes BIND 9.18 is known to fail (none): a change here is a finding, not noise.
+BIND_PROBE_FAILURES: frozenset[str] = frozenset()
+
+
+def origin_of(path: Path) -> str:
+    return path.name.removesuffix(".zone") + "."
+
+
+def _soa_answered(port: int, origin: str) -> bool:
+    query = encode(Message(Header(id=secrets.randbits(16)),
+                           (Question(Name.from_text(origin), RRType.SOA),)))
+    try:
+        reply = send_bytes(query, ("127.0.0.1", port), timeout=0.5).reply
+    except OSError:
+        return False
+    if reply is None:
+        return False
+    message = decode(reply)
+    return message.rcode == Rcode.NOERROR and message.header.aa and bool(message.answer)
+
+
+@contextlib.contextmanager
+def running_named(workdir: Path, zones_conf: str, origins: Sequence[str]) -> Iterator[int]:
+    """A real BIND on 127.0.0.1 with ``zones_conf`` (``zone`` clauses), authoritative only,
+    in the foreground as the current user; yields its port once every zone in ``origins``
+    answers its SOA; SIGTERM (then SIGKILL) to its process group on exit."""
+    named = shutil.which("named") or "/usr/sbin/named"
+    if not os.path.exists(named):
+        pytest.skip("named missing: `make test` installs bind9")
+    port = free_port()
+    conf = workdir / "named.conf"
+    conf.write_text(
+        "options {\n"
+        f'  directory "{workdir}";\n  pid-file "{workdir}/named.pid";\n'
+        f'  session-keyfile "{workdir}/session.key";\n'
+        f'  managed-keys-directory "{workdir}";\n'
+        f"  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n"
+        "  recursion no;\n  dnssec-validation no;\n  notify no;\n"
+        "  allow-transfer { 127.0.0.1; };\n"
+        "};\n"
+        "controls { };\n" + zones_conf
+    )
+    log = workdir / "named.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([named, "-g", "-n", "1", "-c", str(conf)], stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def ready() -> bool:
+            # A zone named will not load is logged at once: stop waiting then, not at timeout.
+            return (proc.poll() is not None or "not loaded due to errors" in log.read_text()
+                    or all(_soa_answered(port, origin) for origin in origins))
+
+        wait_until(ready, f"named did not answer within 10 s; log in {log}", timeout=10)
+        failed = proc.poll() is not None or "not loaded due to errors" in log.read_text()
+        if failed:
+            raise AssertionError(f"named (exit {proc.returncode}) did not load every zone:\n"
+                                 f"{log.read_text()[-3000:]}")
+        yield port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+def zone_clause(path: Path) -> str:
+    relaxed = " check-names warn;" if origin_of(path) in CHECK_NAMES_FLAGGED else ""
+    return f'zone "{origin_of(path)}" {{ type primary; file "{path}";{relaxed} }};\n'
+
+
+@pytest.fixture(scope="module")
+def bind_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """BIND serving every zone file in zones/."""
+    workdir = tmp_path_factory.mktemp("bind")
+    with running_named(workdir, "".join(zone_clause(p) for p in ZONE_FILES),
+                       [origin_of(p) for p in ZONE_FILES]) as port:
+        yield port
+
+
+@pytest.fixture(scope="module")
+def craft_port() -> Iterator[int]:
+    """``craft dns-serve`` serving the same zone files as ``bind_port``."""
+    files = [arg for path in ZONE_FILES for arg in ("--zone", str(path))]
+    with craft_process(["dns-serve", "--port", "0", "--quiet", *files]) as (_, port):
+        yield port
+
+
+# ---- zone files ----
+
+
+@pytest.mark.parametrize("path", ZONE_FILES, ids=lambda p: p.name)
+def test_named_checkzone_reads_every_zone_file(path: Path) -> None:
+    checkzone = shutil.which("named-checkzone")
+    if checkzone is None:
+        pytest.skip("named-checkzone missing: `make test` installs bind9")
+
+    def run(check_names: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([checkzone, "-k", check_names, origin_of(path), str(path)],
+                              capture_output=True, text=True, timeout=30, check=False)
+
+    warned = run("warn")
+    assert warned.returncode == 0, warned.stdout + warned.stderr
+    flagged = re.findall(r": (\S+): bad owner name \(check-names\)", warned.stdout)
+    assert flagged == CHECK_NAMES_FLAGGED.get(origin_of(path), []), warned.stdout
+    # named itself uses `fail` for primary zones: only a zone with flagged names is refused.
+    strict = run("fail")
+    assert (strict.returncode == 0) == (not flagged), strict.stdout + strict.stderr
+
+
+# ---- the same answers from BIND and from craft ----
+
+# Names to ask, by type: the lab names, then example.test's types, chains and odd names.
+LAB_NAMES = [domain for domain, _, _ in LAB_TABLE] + ["google.ca"]
+QUESTIONS: dict[str, list[str]] = {
+    "A": [*LAB_NAMES, "nope.google.com", "example.org", "mail2.example.test",
+          "ns2.example.test", "www.example.test", "www.sub.example.test", "generic.example.test",
+          "escaped\\.dot.example.test", "sp\\032ace.example.test", "nope.example.test"],
+    "NS": ["google.com", "youtube.com", "example.test", "www.example.test"],
+    "SOA": ["amazon.ca", "example.test", "nope.uwaterloo.ca"],
+    "MX": ["google.com", "example.test", "mx.sub.example.test", "host.example.test",
+           "www.example.test"],
+    "TXT": ["example.test", "txt.example.test", "sub.example.test", "nope.sub.example.test"],
+    "AAAA": ["wikipedia.org", "mail.example.test", "www.example.test"],
+    "CNAME": ["www.example.test", "host.example.test"],
+    "ANY": ["youtube.com", "google.com", "example.test"],
+    "SRV": ["_sip._udp.example.test"],
+    "PTR": ["80.2.0.192.in-addr.example.test"],
+    "TYPE65280": ["private.example.test"],
+    "TYPE65281": ["empty.example.test"],
+}
+PROMPT = "Enter Domain Name: "
+
+
+def ask_session(port: int, rtype: str, names: Sequence[str]) -> list[list[str]]:
+    """The lab's interactive ``craft dns-ask`` (one process for many names): per name, its
+    output lines sorted (BIND rotates the records of an RRset), the port masked."""
+    result = subprocess.run(
+        [sys.executable, "-m", "craft", "dns-ask", "-t", rtype, "--port", str(port)],
+        input="".join(f"{name}\n" for name in names) + "end\n",
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert result.returncode == 0 and not result.stderr, result.stderr
+    blocks = result.stdout.replace(f"127.0.0.1:{port}", "127.0.0.1:P").split(PROMPT)
+    assert blocks[0] == "" and blocks[-1] == "Session ended\n", result.stdout
+    return [sorted(block.splitlines()) for block in blocks[1:-1]]
+
+
+def test_craft_ask_gets_the_same_output_from_bind_and_craft(
+    bind_port: int, craft_port: int
+) -> None:
+    jobs = [(port, rtype, names) for rtype, names in QUESTIONS.items()
+            for port in (bind_port, craft_port)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        sessions = list(pool.map(lambda job: ask_session(*job), jobs))
+    for (_, rtype, names), from_bind, from_craft in zip(jobs[::2], sessions[::2], sessions[1::2],
+                                                        strict=True):
+        assert len(from_bind) == len(from_craft) == len(names), rtype
+        for name, bind_lines, craft_lines in zip(names, from_bind, from_craft, strict=True):
+            assert bind_lines == craft_lines, (name, rtype)
+            assert any(line.startswith(f"{name}: ") for line in bind_lines), (name, rtype)
+    text = "\n".join(line for session in sessions for block in session for line in block)
+    for outcome in ("type A,", "type SRV,", "(NXDOMAIN)", "(NODATA)", "(REFUSED"):
+        assert outcome in text
+
+
+def ask_both(bind: int, craft: int, questions: Sequence[tuple[str, str]]
+             ) -> list[tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]]:
+    """``craft dns-ask NAME -t TYPE`` at BIND and at craft, a few processes at a time."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        from_bind = pool.map(lambda q: craft_ask(bind, *q), questions)
+        from_craft = pool.map(lambda q: craft_ask(craft, *q), questions)
+        return list(zip(from_bind, from_craft, strict=True))
+
+
+def test_craft_ask_exits_the_same_for_bind_and_craft(bind_port: int, craft_port: int) -> None:
+    questions = {("google.com", "A"): 0, ("nope.google.com", "A"): 3, ("google.com", "MX"): 4,
+                 ("example.org", "A"): 5, ("nope.sub.example.test", "TXT"): 3,
+                 ("host.example.test", "MX"): 4}
+    for ((name, rtype), code), (bind, craft) in zip(
+        questions.items(), ask_both(bind_port, craft_port, list(questions)), strict=True
+    ):
+        seen = [(r.returncode, sorted(r.stdout.replace(f"127.0.0.1:{p}", "P").splitlines()))
+                for r, p in ((bind, bind_port), (craft, craft_port))]
+        assert seen[0] == seen[1], (name, rtype)
+        assert bind.returncode == code, (name, rtype, bind.stdout)
+
+
+def test_upper_case_question_bind_answers_in_zone_case_craft_echoes(
+    bind_port: int, craft_port: int
+) -> None:
+    [(bind, craft)] = ask_both(bind_port, craft_port, [("GOOGLE.COM", "A")])
+    assert bind.returncode == craft.returncode == 0
+    assert all(line.startswith("google.com: ") for line in bind.stdout.splitlines())
+    assert all(line.startswith("GOOGLE.COM: ") for line in craft.stdout.splitlines())
+    assert sorted(bind.stdout.lower().splitlines()) == sorted(craft.stdout.lower().splitlines())
+
+
+def test_axfr_from_bind_and_craft_carries_the_same_records(bind_port: int, craft_port: int) -> None:
+    for path in ZONE_FILES:
+        origin = Name.from_text(origin_of(path))
+        from_bind = sorted(r.to_text() for r in axfr(origin, ("127.0.0.1", bind_port)))
+        from_craft = sorted(r.to_text() for r in axfr(origin, ("127.0.0.1", craft_port)))
+        assert from_bind == from_craft, path.name
+        assert len(from_bind) >= 4  # SOA, NS, the A (or more), the glue
+
+
+# ---- BIND's own bytes, read by craft and by Scapy ----
+
+
+def types_of(section: Sequence[Record]) -> list[str]:
+    return [type_text(r.rtype) for r in section if r.rtype != RRType.OPT]
+
+
+def has(section: Sequence[Record], owner: str, rtype: str) -> bool:
+    name = Name.from_text(owner)
+    return any(r.rtype == type_number(rtype) and r.name.equals(name) for r in section)
+
+
+Expect = Callable[[Message], bool]
+COOKIE = 10
+# (label, qname, qtype, EDNS, opcode, what BIND's reply must show)
+CASES: list[tuple[str, str, str, Edns | None, int, Expect]] = [
+    ("A with glue", "google.com.", "A", None, 0,
+     lambda m: types_of(m.answer) == ["A", "A"] and has(m.additional, "ns1.google.com.", "A")),
+    ("EDNS", "google.com.", "A", Edns(), 0,
+     lambda m: m.edns is not None and m.edns.version == 0 and len(m.answer) == 2),
+    ("upper case", "GOOGLE.COM.", "A", None, 0, lambda m: len(m.answer) == 2),
+    ("mixed case ANY, EDNS", "GoOgLe.CoM.", "ANY", Edns(), 0,
+     lambda m: sorted(types_of(m.answer)) == ["A", "A", "NS", "SOA"]),
+    ("ANY", "google.com.", "ANY", None, 0,
+     lambda m: sorted(types_of(m.answer)) == ["A", "A", "NS", "SOA"]),
+    ("ANY at example.test", "example.test.", "ANY", Edns(), 0, lambda m: len(m.answer) == 6),
+    ("CNAME chain", "www.example.test.", "A", None, 0,
+     lambda m: types_of(m.answer) == ["CNAME", "CNAME", "A"]),
+    ("CNAME chain, upper case, DO", "WWW.Example.Test.", "AAAA", Edns(do=True), 0,
+     lambda m: types_of(m.answer) == ["CNAME", "CNAME", "AAAA"]
+     and m.edns is not None and m.edns.do),
+    ("CNAME in a subdomain", "www.sub.example.test.", "A", None, 0,
+     lambda m: types_of(m.answer) == ["CNAME", "A"]),
+    ("NXDOMAIN with SOA, EDNS", "nope.example.test.", "A", Edns(), 0,
+     lambda m: m.rcode == Rcode.NXDOMAIN and has(m.authority, "example.test.", "SOA")),
+    ("NXDOMAIN with SOA", "nope.google.com.", "A", None, 0,
+     lambda m: m.rcode == Rcode.NXDOMAIN and has(m.authority, "google.com.", "SOA")),
+    ("NODATA", "host.example.test.", "MX", None, 0,
+     lambda m: m.rcode == 0 and not m.answer and has(m.authority, "example.test.", "SOA")),
+    ("MX with glue", "example.test.", "MX", None, 0,
+     lambda m: has(m.additional, "mail.example.test.", "AAAA")
+     and has(m.additional, "mail2.example.test.", "A")),
+    ("NS with glue", "example.test.", "NS", Edns(), 0,
+     lambda m: has(m.additional, "ns2.example.test.", "A")),
+    ("SRV with glue", "_sip._udp.example.test.", "SRV", None, 0,
+     lambda m: has(m.additional, "sip.example.test.", "A")),
+    ("TXT strings", "txt.example.test.", "TXT", Edns(), 0, lambda m: len(m.answer) == 4),
+    ("unknown type", "private.example.test.", "TYPE65280", None, 0, lambda m: len(m.answer) == 1),
+    ("empty rdata", "empty.example.test.", "TYPE65281", None, 0, lambda m: len(m.answer) == 1),
+    ("dot inside a label", "escaped\\.dot.example.test.", "A", None, 0,
+     lambda m: len(m.answer) == 1),
+    ("PTR", "80.2.0.192.in-addr.example.test.", "PTR", None, 0, lambda m: len(m.answer) == 1),
+    ("MX at a subdomain", "mx.sub.example.test.", "MX", None, 0,
+     lambda m: has(m.additional, "sub.example.test.", "A")),
+    ("REFUSED", "example.org.", "A", None, 0, lambda m: m.rcode == Rcode.REFUSED),
+    ("BADVERS", "google.com.", "A", Edns(version=1), 0, lambda m: m.rcode == Rcode.BADVERS),
+    ("COOKIE", "google.com.", "SOA", Edns(options=((COOKIE, bytes(range(8))),)), 0,
+     lambda m: m.edns is not None and any(c == COOKIE and len(d) > 8 for c, d in m.edns.options)),
+    ("NOTIMP", "google.com.", "A", None, 15, lambda m: m.rcode == Rcode.NOTIMP),
+]
+
+
+def query_bytes(qname: str, qtype: str, edns: Edns | None, opcode: int) -> bytes:
+    question = Question(Name.from_text(qname), type_number(qtype))
+    header = Header(id=secrets.randbits(16), opcode=opcode)
+    return encode(Message(header, (question,)).with_edns(edns))
+
+
+@pytest.mark.parametrize("transport", ["udp", "tcp"])
+@pytest.mark.parametrize(("label", "qname", "qtype", "edns", "opcode", "expect"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_bind_replies_keep_their_bytes_and_scapy_agrees(
+    bind_port: int, transport: str, label: str, qname: str, qtype: str, edns: Edns | None,
+    opcode: int, expect: Expect,
+) -> None:
+    query = query_bytes(qname, qtype, edns, opcode)
+    reply = send_bytes(query, ("127.0.0.1", bind_port), tcp=transport == "tcp", timeout=2).reply
+    assert reply is not None, f"BIND sent nothing for {label}"
+    message = decode(reply)
+    assert message.header.qr and reply[:2] == query[:2]
+    assert expect(message), message.to_text()
+    assert _same_bytes(reply), reply.hex()
+    verdict = check(reply)
+    assert verdict.agrees, verdict.describe()
+
+
+def test_bind_compresses_where_craft_would_not_and_the_layout_keeps_it(bind_port: int) -> None:
+    # BIND writes the answer's owner in the zone's case, so it cannot point at an upper-case
+    # question; craft's encoder would point there. Only the kept layout gives BIND's bytes.
+    reply = send_bytes(query_bytes("GOOGLE.COM.", "A", None, 0), ("127.0.0.1", bind_port),
+                       timeout=2).reply
+    assert reply is not None
+    message = decode(reply)
+    assert message.question[0].name == Name.from_text("GOOGLE.COM.")
+    assert message.answer[0].name == Name.from_text("google.com.")
+    assert encode(message) != reply
+    assert _same_bytes(reply)
+
+
+# ---- craft dns-probe ----
+
+
+def test_probes_run_against_bind(bind_port: int) -> None:
+    def probe(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "craft", "dns-probe", f"127.0.0.1:{bind_port}", "google.com",
+             *extra], capture_output=True, text=True, timeout=120, check=False,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+
+    table = probe()
+    print(table.stdout)  # the table, for `pytest -rP` and for failures
+    result = probe("--json")
+    rows = json.loads(result.stdout)
+    expected_names = [p.name for p in build_probes(Name.from_text("google.com."))]
+    assert isinstance(rows, list) and [row["probe"] for row in rows] == expected_names
+    for row in rows:
+        assert set(row) == {"probe", "expected", "observed", "ok"}, row
+        assert isinstance(row["ok"], bool) and row["observed"] and row["expected"]
+        assert row["observed"] != "no reply", row
+    failed = {row["probe"] for row in rows if not row["ok"]}
+    assert failed == BIND_PROBE_FAILURES, table.stdout
+    assert result.returncode == (1 if failed else 0), result.stderr
+    assert table.returncode == result.returncode
+    assert f"{len(rows) - len(failed)}/{len(rows)} probes match" in table.stdout
