@@ -121,6 +121,33 @@ def wait_until(check: Callable[[], bool], message: str, timeout: float = 20.0) -
 
 
 @contextlib.contextmanager
+def running_daemon(cmd: Sequence[str], log: Path | None = None,
+                   settle: float = 0.3) -> Iterator[subprocess.Popen[bytes]]:
+    """A server run in the foreground in its own process group, its output to ``log``.
+
+    Fails if it exits within ``settle`` seconds. On exit: SIGTERM to the process group,
+    then SIGKILL, and the process is always waited for."""
+    with open(log if log is not None else os.devnull, "wb") as out:
+        proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        time.sleep(settle)
+        if proc.poll() is not None:
+            output = log.read_text(errors="replace")[-2000:] if log is not None else ""
+            raise AssertionError(f"{Path(cmd[0]).name} exited with {proc.returncode}\n{output}")
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@contextlib.contextmanager
 def running_nsd(workdir: Path, zones_conf: str) -> Iterator[int]:
     """A real NSD on 127.0.0.1 with ``zones_conf`` (``zone:`` clauses); stopped on exit."""
     nsd = shutil.which("nsd") or "/usr/sbin/nsd"
@@ -136,17 +163,5 @@ def running_nsd(workdir: Path, zones_conf: str) -> Iterator[int]:
         "  verbosity: 1\n  server-count: 1\n  tcp-count: 10\n"
         "remote-control:\n  control-enable: no\n" + zones_conf
     )
-    proc = subprocess.Popen([nsd, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        time.sleep(0.3)
-        if proc.poll() is not None:
-            raise AssertionError(f"nsd exited with {proc.returncode}")
+    with running_daemon([nsd, "-d", "-c", str(conf)]):
         yield port
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)

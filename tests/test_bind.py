@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -32,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import craft_process, free_port, wait_until
+from conftest import craft_process, free_port, running_daemon, wait_until
 from test_interop import craft_ask
 from test_send import _same_bytes
 
@@ -96,29 +95,17 @@ def running_named(workdir: Path, zones_conf: str, origins: Sequence[str]) -> Ite
         "controls { };\n" + zones_conf
     )
     log = workdir / "named.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([named, "-g", "-n", "1", "-c", str(conf)], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with running_daemon([named, "-g", "-n", "1", "-c", str(conf)], log, settle=0.0) as proc:
         def ready() -> bool:
             # A zone named will not load is logged at once: stop waiting then, not at timeout.
             return (proc.poll() is not None or "not loaded due to errors" in log.read_text()
                     or all(_soa_answered(port, origin) for origin in origins))
 
         wait_until(ready, f"named did not answer within 10 s; log in {log}", timeout=10)
-        failed = proc.poll() is not None or "not loaded due to errors" in log.read_text()
-        if failed:
+        if proc.poll() is not None or "not loaded due to errors" in log.read_text():
             raise AssertionError(f"named (exit {proc.returncode}) did not load every zone:\n"
                                  f"{log.read_text()[-3000:]}")
         yield port
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(5)
 
 
 def zone_clause(path: Path) -> str:

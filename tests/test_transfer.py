@@ -1,16 +1,26 @@
-"""Zone transfers: AXFR framing, access, serials, and a real NSD as craft's secondary."""
+"""Zone transfers: AXFR framing, access, serials, and real NSD and Knot as craft's secondaries."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import craft_process, running_nsd, running_server, wait_until
+from conftest import (
+    craft_process,
+    free_port,
+    running_daemon,
+    running_nsd,
+    running_server,
+    wait_until,
+)
 
 from craft.codec import decode, encode
 from craft.constants import Rcode, RRType
@@ -83,15 +93,21 @@ def ask_text(port: int, name: str) -> str:
                           capture_output=True, text=True, timeout=30, check=False).stdout
 
 
-def test_nsd_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: Path) -> None:
+def lab_primary(tmp_path: Path) -> tuple[Path, list[str]]:
+    """The lab zone files copied to tmp_path/primary, and the --zone options that load them."""
     primary = tmp_path / "primary"
     primary.mkdir()
-    secondary = tmp_path / "nsd"
-    secondary.mkdir()
     files = []
     for domain, _, _ in LAB_TABLE:
         shutil.copy(ZONES / f"{domain}.zone", primary)
         files += ["--zone", str(primary / f"{domain}.zone")]
+    return primary, files
+
+
+def test_nsd_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: Path) -> None:
+    primary, files = lab_primary(tmp_path)
+    secondary = tmp_path / "nsd"
+    secondary.mkdir()
     with craft_process(["dns-serve", "--port", "0", "--quiet", *files]) as (craft, craft_port):
         conf = "".join(
             f"zone:\n  name: {domain}.\n  zonefile: {domain}.zone\n"
@@ -135,3 +151,64 @@ def test_watch_reloads_a_changed_zone_and_keeps_serving_on_a_broken_one(tmp_path
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "reload failed, still serving the old zones" in err and "google.com.zone:" in err
+
+
+@contextlib.contextmanager
+def running_knot(workdir: Path, port: int, zones_conf: str) -> Iterator[Path]:
+    """A real knotd on 127.0.0.1@``port`` in the foreground, its configuration, storage,
+    rundir and timer database in ``workdir``, with ``zones_conf`` (``remote:``, ``acl:``
+    and ``zone:`` sections); yields its log file; stopped on exit."""
+    knotd = shutil.which("knotd") or "/usr/sbin/knotd"
+    if not os.path.exists(knotd):
+        pytest.skip("knotd missing: `make test` installs it (Debian package knot)")
+    conf = workdir / "knot.conf"
+    conf.write_text(
+        f"server:\n  listen: 127.0.0.1@{port}\n  rundir: {workdir}\n"
+        "log:\n  - target: stderr\n    any: info\n"
+        f"database:\n  storage: {workdir}\n  timer-db: {workdir}/timers\n"
+        f"template:\n  - id: default\n    storage: {workdir}\n" + zones_conf
+    )
+    log = workdir / "knotd.log"
+    with running_daemon([knotd, "-c", str(conf)], log=log):
+        yield log
+
+
+def test_knot_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: Path) -> None:
+    primary, files = lab_primary(tmp_path)
+    secondary = tmp_path / "knot"
+    secondary.mkdir()
+    knot_port = free_port()  # known before craft starts, so craft can notify it
+    with craft_process(["dns-serve", "--port", "0", "--quiet", *files,
+                        "--notify", f"127.0.0.1:{knot_port}"]) as (craft, craft_port):
+        conf = (
+            f"remote:\n  - id: craft\n    address: 127.0.0.1@{craft_port}\n"
+            "acl:\n  - id: notify-from-craft\n    address: 127.0.0.1\n    action: notify\n"
+            "zone:\n" + "".join(f"  - domain: {domain}\n    master: craft\n"
+                                "    acl: notify-from-craft\n" for domain, _, _ in LAB_TABLE)
+        )
+        with running_knot(secondary, knot_port, conf) as log:
+
+            def knot_serves(check: Callable[[], bool], message: str) -> None:
+                try:
+                    wait_until(check, message, timeout=30)
+                except AssertionError:
+                    raise AssertionError(f"{message}; knotd's log:\n{log.read_text()}") from None
+
+            for domain, _, _ in LAB_TABLE:
+                knot_serves(lambda d=domain: ask_text(knot_port, d) == ask_text(craft_port, d) != "",
+                            f"Knot never served {domain} as craft does")
+            # Change a zone without touching its serial: craft bumps it and notifies Knot.
+            zone_file = primary / "google.com.zone"
+            zone_file.write_text(zone_file.read_text() + "www IN A 192.165.1.99\n")
+            craft.send_signal(signal.SIGHUP)
+            knot_serves(lambda: "192.165.1.99" in ask_text(knot_port, "www.google.com"),
+                        "Knot did not pick up the change after NOTIFY")
+            assert ask_text(knot_port, "www.google.com") == ask_text(craft_port, "www.google.com")
+            craft.terminate()
+            _, err = craft.communicate(timeout=10)
+            knot_log = log.read_text()
+    assert "reloaded google.com. serial 2022101401 -> 2022101402" in err
+    assert f"NOTIFY google.com. serial 2022101402 to 127.0.0.1:{knot_port}: acknowledged" in err
+    assert "not acknowledged" not in err
+    assert "[google.com.] notify, incoming" in knot_log  # the transfer followed the NOTIFY
+    assert "2022101401 -> 2022101402" in knot_log

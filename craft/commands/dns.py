@@ -114,21 +114,25 @@ def _stop_on_signals(server: DnsServer) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
+def file_times(paths: Sequence[str]) -> list[float]:
+    return [os.stat(p).st_mtime if os.path.exists(p) else 0.0 for p in paths]
+
+
 class Reloader:
     """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
     serials bumped where content changed without a newer serial, NOTIFY sent to each
     secondary for every changed zone, the signal passed on to worker processes."""
 
     def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
-                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]]) -> None:
+                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
+                 mtimes: list[float] | None = None) -> None:
+        """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
+        made while they loaded is still seen as a change."""
         self.server, self.paths, self.zones = server, list(paths), zones
         self.allowed, self.notify = list(allowed), list(notify)
         self.children: list[int] = []
         self.lock = threading.Lock()
-        self.mtimes = self._mtimes()
-
-    def _mtimes(self) -> list[float]:
-        return [os.stat(p).st_mtime if os.path.exists(p) else 0.0 for p in self.paths]
+        self.mtimes = file_times(self.paths) if mtimes is None else mtimes
 
     def reload(self) -> None:
         for pid in self.children:
@@ -140,7 +144,7 @@ class Reloader:
             click.echo("craft dns-serve: reload: the embedded table has no files to reread", err=True)
             return
         with self.lock:
-            self.mtimes = self._mtimes()
+            self.mtimes = file_times(self.paths)
             try:
                 fresh = load_zones(self.paths)
             except click.ClickException as exc:
@@ -178,7 +182,7 @@ class Reloader:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
             while True:
                 time.sleep(interval)
-                if self._mtimes() != self.mtimes:
+                if file_times(self.paths) != self.mtimes:
                     self.reload()
 
         threading.Thread(target=loop, daemon=True, name="watch").start()
@@ -250,6 +254,7 @@ def dns_serve_command(
         raise click.ClickException(
             "--pcap needs --workers 1: one capture file cannot take records from several processes"
         )
+    mtimes = file_times(zones)
     loaded = load_zones(zones)
     try:
         authority = Authority(loaded, allow_transfer=allowed)
@@ -278,6 +283,10 @@ def dns_serve_command(
         address = server.bind()
     except ServerError as exc:
         raise click.ClickException(f"cannot listen on {exc}") from None
+    reloader = Reloader(server, zones, loaded, allowed, targets, mtimes)
+    # Ready for SIGHUP before the start-up line says we listen: a reload asked for at once
+    # must reload, not kill the server with the signal's default action.
+    signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
     names = ", ".join(z.origin.to_text() for z in loaded)
     source = "embedded lab table" if not zones else ", ".join(zones)
     click.echo(
@@ -286,10 +295,8 @@ def dns_serve_command(
         + (f"; {workers} workers" if workers > 1 else ""),
         err=True,
     )
-    reloader = Reloader(server, zones, loaded, allowed, targets)
     children = _fork_workers(workers - 1, authority, address, observers, reloader)
     reloader.children = children
-    signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
     if watch:
         reloader.watch()
     try:
