@@ -198,7 +198,9 @@ def test_max_size_property(recs: list[Record], limit: int) -> None:
     message = Message(Header(qr=True), (Question(Name.from_text("q.example.")),), tuple(recs))
     wire = encode(message, max_size=limit)
     out = decode(wire)
-    assert out.answer == message.answer[: len(out.answer)]
+    # up to name case: a name may take the case of an earlier equal one (see above)
+    kept = Message(message.header, message.question, message.answer[: len(out.answer)])
+    assert fold_case(out).answer == fold_case(kept).answer
     assert out.header.tc == (len(out.answer) < len(recs))
     assert len(wire) <= limit or not out.answer  # only a too-big question may overflow
 
