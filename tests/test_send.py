@@ -13,6 +13,7 @@ import pytest
 
 from craft.capture import dns_messages
 from craft.codec import decode, encode
+from craft.commands.send import join_multiword
 from craft.constants import Rcode
 from craft.dns_client import build_query
 from craft.message import Header, Message, Question, Record
@@ -146,3 +147,23 @@ def test_layout_falls_back_when_the_message_changes() -> None:
     message = decode(original, layout=layout)
     changed = Message(message.header, (Question(Name.from_text("youtube.com.")),))
     assert decode(encode(changed, layout=layout)) == changed
+
+
+def test_multiword_values_need_no_quotes() -> None:
+    args = ["--question", "a.b", "A", "IN", "--tcp", "--answer=a.b.", "60", "IN", "A", "1.2.3.4",
+            "--flags", "rd", "--question", "c.d", "--", "x"]
+    assert join_multiword(args) == ["--question", "a.b A IN", "--tcp", "--answer=a.b. 60 IN A 1.2.3.4",
+                                    "--flags", "rd", "--question", "c.d", "--", "x"]
+    assert join_multiword(["--question", "-x", "A"]) == ["--question", "-x A"]
+
+
+def test_cli_question_as_the_issue_writes_it(dns_server: tuple[str, int]) -> None:
+    run = subprocess.run([sys.executable, "-m", "craft", "dns-send", "--port", str(dns_server[1]),
+                          "--question", "google.com", "MX", "IN", "--json"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode == 0, run.stderr
+    sent = json.loads(run.stdout)["sent"]["craft"]["question"]
+    assert sent == [{"name": "google.com.", "type": "MX", "class": "IN"}]
+    stray = subprocess.run([sys.executable, "-m", "craft", "dns-send", "--tcp", "extra"],
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert stray.returncode == 2 and "extra" in stray.stderr and "Traceback" not in stray.stderr

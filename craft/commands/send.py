@@ -94,6 +94,40 @@ def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
     return tuple(options)
 
 
+MULTIWORD_OPTIONS = ("--question", "--answer", "--authority", "--additional")
+
+
+class _MultiwordCommand(click.Command):
+    """Lets ``--question google.com A IN`` and ``--answer NAME TTL IN A ADDR`` be written
+    without quotes. dns-send takes no arguments, so a bare word after the value of one of
+    these options can only be more of that value; quoting still works the same."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, join_multiword(args))
+
+
+def join_multiword(args: list[str]) -> list[str]:
+    """``[--question, a.b, A, IN, --tcp]`` -> ``[--question, "a.b A IN", --tcp]``."""
+    joined: list[str] = []
+    value_next = extending = False
+    for position, arg in enumerate(args):
+        if value_next:
+            joined.append(arg)
+            value_next, extending = False, True
+            continue
+        if extending and arg != "--" and not arg.startswith("-"):
+            joined[-1] = f"{joined[-1]} {arg}"
+            continue
+        extending = False
+        if arg == "--":
+            return joined + args[position:]
+        joined.append(arg)
+        name, equals, _ = arg.partition("=")
+        if name in MULTIWORD_OPTIONS:
+            value_next, extending = not equals, bool(equals)
+    return joined
+
+
 def _side(data: bytes | None, color: bool) -> dict[str, object] | None:
     if data is None:
         return None
@@ -115,7 +149,7 @@ def _show(data: bytes, color: bool) -> None:
     click.echo("  scapy: " + check(data).describe().replace("\n", "\n  "))
 
 
-@click.command("dns-send", epilog="\b\nFaults for --mutate (applied in order, after encoding):\n"
+@click.command("dns-send", cls=_MultiwordCommand, epilog="\b\nFaults for --mutate (applied in order, after encoding):\n"
                + mutations_help())
 @click.option("--server", default="127.0.0.1", show_default=True, help="Server address (any).")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
@@ -125,9 +159,10 @@ def _show(data: bytes, color: bool) -> None:
 @click.option("--opcode", default="QUERY", show_default=True, help="Opcode name or number.")
 @click.option("--rcode", default="NOERROR", show_default=True,
               help="RCODE name or number (above 15 needs EDNS).")
-@click.option("--question", "questions", multiple=True, metavar="'NAME [TYPE [CLASS]]'",
+@click.option("--question", "questions", multiple=True, metavar="NAME [TYPE [CLASS]]",
               help="A question (repeatable; none at all is allowed).")
-@click.option("--answer", "answers", multiple=True, metavar="RECORD", help="Answer record, zone-file form.")
+@click.option("--answer", "answers", multiple=True, metavar="RECORD",
+              help="Answer record, zone-file form (its words quoted or not).")
 @click.option("--authority", "authorities", multiple=True, metavar="RECORD", help="Authority record.")
 @click.option("--additional", "additionals", multiple=True, metavar="RECORD", help="Additional record.")
 @click.option("--edns/--no-edns", default=None, help="Add an OPT record (implied by other EDNS options).")
@@ -162,7 +197,8 @@ def dns_send_command(
 
     \b
     Examples:
-      craft dns-send --question 'google.com A' --flags rd
+      craft dns-send --question google.com A --flags rd
+      craft dns-send --question google.com MX IN --answer google.com. 60 IN A 1.2.3.4
       craft dns-send --question 'google.com A' --mutate pointer-loop
       craft dns-send --question 'google.com A' --edns --edns-version 1 --do
       craft dns-send --raw 1a2b0100000100000000000006676f6f676c6503636f6d0000010001
