@@ -82,8 +82,9 @@ def _number(enum: type[IntEnum], prefix: str, text: str, limit: int) -> int:
     upper = text.upper()
     if upper in enum.__members__:
         return int(enum.__members__[upper])
-    if upper.startswith(prefix) and upper[len(prefix) :].isdigit():
-        value = int(upper[len(prefix) :])
+    digits = upper[len(prefix) :]
+    if upper.startswith(prefix) and digits.isascii() and digits.isdigit():
+        value = int(digits)
         if value <= limit:
             return value
     raise ValueError(f"unknown {prefix.lower()} {text!r}")

@@ -40,7 +40,7 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "applicatio
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)
 
 
 class HttpError(Exception):
@@ -106,7 +106,7 @@ def parse_request(data: bytes | bytearray) -> tuple[Request | HttpError, int] | 
     if request.header("transfer-encoding") is not None:
         return HttpError(501, "request bodies with Transfer-Encoding", close=True), used
     if length is not None:
-        if not length.isdigit():
+        if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
             return HttpError(400, "bad Content-Length", close=True), used
         if int(length) > MAX_DISCARDED_BODY:
             return HttpError(413, "request body too large", close=True), used
@@ -148,6 +148,11 @@ def _parse_head(lines: list[bytes]) -> Request:
     request = Request(method.decode("ascii"), target_text, numbers, tuple(headers))
     if numbers >= (1, 1) and request.header("host") is None:
         raise HttpError(400, "HTTP/1.1 request without Host")
+    names = [name for name, _ in headers]
+    if names.count("host") > 1:  # RFC 9112 3.2
+        raise HttpError(400, "more than one Host header", close=True)
+    if len({value for name, value in headers if name == "content-length"}) > 1:  # RFC 9112 6.3
+        raise HttpError(400, "Content-Length headers that disagree", close=True)
     return request
 
 

@@ -122,7 +122,7 @@ def mutate(data: bytes, spec: str) -> bytes:
         raise MutationError(name, f"unknown; one of {', '.join(MUTATIONS)}")
     arg = 0
     if mutation.takes:
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):
             raise MutationError(name, f"needs {name}:{mutation.takes} (a whole number)")
         arg = int(text)
     elif text:

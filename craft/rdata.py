@@ -62,13 +62,13 @@ class UInt(FieldKind):
 
     def parse(self, tokens: list[str], origin: Name | None) -> int:
         token = _pop(tokens, "number")
-        if not token.isdigit() or int(token) > self.limit:
+        if not (token.isascii() and token.isdigit()) or int(token) > self.limit:
             raise ValueError(f"bad {8 * self.size}-bit number {token!r}")
         return int(token)
 
 
 _SECONDS_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_SECONDS_RE = re.compile(r"^(?:\d+[smhdw]?)+$", re.IGNORECASE)
+_SECONDS_RE = re.compile(r"^(?:\d+[smhdw]?)+$", re.IGNORECASE | re.ASCII)
 
 
 def is_seconds(token: str) -> bool:
@@ -260,9 +260,19 @@ class Options(FieldKind):
     def parse(self, tokens: list[str], origin: Name | None) -> tuple[tuple[int, bytes], ...]:
         options = []
         while tokens:
-            code, _, data = tokens.pop(0).partition(":")
-            options.append((int(code), bytes.fromhex(data)))
+            options.append(parse_edns_option(tokens.pop(0)))
         return tuple(options)
+
+
+def parse_edns_option(token: str) -> tuple[int, bytes]:
+    """``CODE:HEX`` (``10:0011223344556677``) to an EDNS option's code and data."""
+    code, colon, data = token.partition(":")
+    try:
+        if not (colon and code.isascii() and code.isdigit() and int(code) <= 0xFFFF):
+            raise ValueError
+        return int(code), bytes.fromhex(data)
+    except ValueError:
+        raise ValueError(f"bad EDNS option {token!r} (CODE:HEX, CODE 0..65535)") from None
 
 
 class Rest(FieldKind):

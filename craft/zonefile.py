@@ -239,7 +239,7 @@ def _class(token: str) -> int | None:
     """The class a token names, or None when it is not a class mnemonic or ``CLASSn``."""
     upper = token.upper()
     number = _CLASSES.get(upper)
-    if number is None and upper.startswith("CLASS") and upper[5:].isdigit():
+    if number is None and upper.startswith("CLASS") and upper[5:].isascii() and upper[5:].isdigit():
         number = class_number(upper)
     return number
 

@@ -218,8 +218,38 @@ def fuzz_tcp(port: int, rng: random.Random, corpus: list[bytes], oracle: bool) -
 SECRET = b"FUZZ-SECRET-OUTSIDE-ROOT"
 
 
+HEADER_NAMES = [b"Host", b"Content-Length", b"Range", b"If-Modified-Since", b"If-None-Match",
+                b"Connection", b"Transfer-Encoding", b"Expect"]
+ODD_VALUE_OCTETS = b"0123456789-,=*: \t\"bytes" + bytes([0xB2, 0xB3, 0xB9, 0xBD, 0xFF, 0x80, 0xC3])
+# latin-1 superscripts: str.isdigit() holds for them once decoded, yet int() refuses them
+DIGIT_LIKE = b"0123456789\xb2\xb3\xb9"
+
+
+def _odd_number(rng: random.Random) -> bytes:
+    return bytes(rng.choice(DIGIT_LIKE) for _ in range(rng.randint(1, 3))) or b"0"
+
+
+def hostile_headers(rng: random.Random) -> bytes:
+    """A request whose meaningful headers carry odd, repeated or oversized values."""
+    lines = [b"GET /files/notes.txt HTTP/1.1"]
+    for _ in range(rng.randint(1, 6)):
+        shape = rng.randrange(4)
+        if shape == 0:
+            value = bytes(rng.choice(ODD_VALUE_OCTETS) for _ in range(rng.randint(0, 24)))
+        elif shape == 1:
+            value = b"9" * rng.randint(20, 400)
+        elif shape == 2:
+            value = _odd_number(rng)
+        else:
+            value = b"bytes=" + _odd_number(rng) + b"-" + _odd_number(rng)
+        lines.append(rng.choice(HEADER_NAMES) + b": " + value)
+    return b"\r\n".join(lines) + b"\r\n\r\n"
+
+
 def hostile_request(rng: random.Random) -> bytes:
-    kind = rng.randrange(8)
+    kind = rng.randrange(9)
+    if kind == 8:
+        return hostile_headers(rng)
     paths = ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/..\\secret.txt",
              "/%00", "http://x/../secret.txt", "/files/../../secret.txt", "/escape/secret.txt",
              "/" + "a/" * 500, "/%c0%ae%c0%ae/secret.txt", "/HelloWorld.html"]

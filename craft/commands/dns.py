@@ -18,6 +18,7 @@ import click
 
 from craft.answer import Authority
 from craft.codec import decode
+from craft.commands.params import host_port
 from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
@@ -207,13 +208,7 @@ def _networks(values: Sequence[str]) -> list[Network]:
 
 
 def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
-    targets = []
-    for value in values:
-        host, sep, port = value.rpartition(":")
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-            raise click.BadParameter(f"{value!r} is not HOST:PORT", param_hint="--notify")
-        targets.append((host.strip("[]"), int(port)))
-    return targets
+    return [host_port(value, "--notify") for value in values]
 
 
 @click.command("dns-serve")

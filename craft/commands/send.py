@@ -10,6 +10,7 @@ import time
 import click
 
 from craft.codec import decode, encode
+from craft.commands.params import host_port
 from craft.constants import (
     class_number,
     opcode_number,
@@ -21,6 +22,7 @@ from craft.hexview import want_color
 from craft.message import Edns, Header, Message, Question, Record, message_dict
 from craft.mutate import MutationError, mutate, mutations_help
 from craft.names import BadNameError, Name
+from craft.rdata import parse_edns_option
 from craft.send import Sent, send_bytes
 from craft.wire import WireError
 from craft.zonefile import parse_record
@@ -31,7 +33,7 @@ EXIT_NETWORK = 8
 
 
 def _number(text: str, parse: object, what: str) -> int:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         return int(text)
     try:
         return parse(text)  # type: ignore[operator, no-any-return]
@@ -84,14 +86,10 @@ def _flags(text: str) -> dict[str, bool]:
 
 
 def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
-    options = []
-    for value in values:
-        code, _, data = value.partition(":")
-        try:
-            options.append((int(code), bytes.fromhex(data)))
-        except ValueError:
-            raise click.BadParameter(f"{value!r}: expected CODE:HEX", param_hint="--edns-option") from None
-    return tuple(options)
+    try:
+        return tuple(parse_edns_option(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--edns-option") from None
 
 
 MULTIWORD_OPTIONS = ("--question", "--answer", "--authority", "--additional")
@@ -318,14 +316,12 @@ def dns_probe_command(target: str, zone: str, timeout: float, as_json: bool) -> 
     """
     from craft.probe import run_probes
 
-    host, sep, port = target.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise click.BadParameter(f"{target!r} is not HOST:PORT", param_hint="HOST:PORT")
+    address = host_port(target, "HOST:PORT")
     try:
         origin = Name.from_text(zone if zone.endswith(".") else zone + ".")
     except BadNameError as exc:
         raise click.BadParameter(exc.reason, param_hint="ZONE") from None
-    results = run_probes((host.strip("[]"), int(port)), origin, timeout)
+    results = run_probes(address, origin, timeout)
     if as_json:
         click.echo(json.dumps([{"probe": r.name, "expected": r.expected, "observed": r.observed,
                                 "ok": r.ok} for r in results], indent=2))

@@ -16,6 +16,7 @@ from ipaddress import ip_address
 import click
 
 from craft.capture import CaptureError
+from craft.commands.params import host_port
 from craft.verify import ReplayReport, Report, replay, verify
 
 EXIT_PROBLEMS = 1
@@ -24,11 +25,7 @@ PROGRESS_FROM = 1 << 20  # octets: smaller files are done before a bar would be 
 
 
 def _target(text: str, force: bool) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise click.BadParameter("expected HOST:PORT, e.g. 127.0.0.1:10053 or [::1]:53",
-                                 param_hint="--replay")
+    host, port = host_port(text, "--replay")
     try:
         loopback = ip_address(host).is_loopback
     except ValueError:
@@ -37,7 +34,7 @@ def _target(text: str, force: bool) -> tuple[str, int]:
         raise click.BadParameter(
             "replay goes to 127.0.0.1 or ::1 only, unless --force", param_hint="--replay"
         )
-    return host, int(port)
+    return host, port
 
 
 def _print_report(report: Report) -> None:
