@@ -358,15 +358,21 @@ class Authority:
         return encode(response, max_size=limit)
 
     def _formerr(self, data: bytes) -> bytes | None:
-        """FORMERR with the query's ID and opcode and no sections (the rest is unreadable)."""
-        try:
-            header, _ = decode_header(data)
-        except WireError:
-            return None
-        if header.qr:
-            return None
-        flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | Rcode.FORMERR
-        return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+        return error_reply(data, Rcode.FORMERR)
+
+
+def error_reply(data: bytes, rcode: int) -> bytes | None:
+    """A header-only response with the query's ID, opcode and RD and ``rcode``: for when
+    the rest of the query cannot be read (FORMERR) or not be answered (SERVFAIL). None
+    when there is no query header to answer."""
+    try:
+        header, _ = decode_header(data)
+    except WireError:
+        return None
+    if header.qr:
+        return None
+    flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
+    return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
 
 
 def _labels(wire: bytes) -> tuple[bytes, ...]:

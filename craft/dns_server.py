@@ -12,12 +12,14 @@ import contextlib
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from craft.answer import UDP_MIN, Authority
+from craft.answer import UDP_MIN, Authority, error_reply
+from craft.constants import Rcode
 
 TCP_LIMIT = 65535
 TCP_IDLE = 10.0
@@ -52,10 +54,11 @@ class Connection:
 Observer = Callable[[Exchange | Connection], None]
 
 
-class Stopped(Exception):
+class Stopped(BaseException):
     """Raised from a signal handler to end ``serve_forever`` (interrupting a blocked
     receive, which a wake-up datagram cannot do when SO_REUSEPORT may route it to a
-    sibling process)."""
+    sibling process). A BaseException, like KeyboardInterrupt, so that no ``except
+    Exception`` on the way (the fault guards below, library code) can swallow it."""
 
 
 class ServerError(OSError):
@@ -162,7 +165,10 @@ class DnsServer:
                 authority = self.authority
                 respond = authority.respond
             if not observers:
-                response = respond(data, UDP_MIN)
+                try:
+                    response = respond(data, UDP_MIN)
+                except Exception as exc:  # a bug answers SERVFAIL; it never stops the server
+                    response = self._fault(data, client, exc)
                 if response is not None:
                     try:
                         sendto(response, client)
@@ -173,15 +179,16 @@ class DnsServer:
             # and recorded whole: never a query in the file without its response.
             held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
             try:
-                response = respond(data, UDP_MIN)
+                try:
+                    response = respond(data, UDP_MIN)
+                except Exception as exc:
+                    response = self._fault(data, client, exc)
                 if response is not None:
                     try:
                         sendto(response, client)
                     except OSError:
                         pass
-                exchange = Exchange("udp", client[:2], server, data, response, time.time())
-                for observe in observers:
-                    observe(exchange)
+                self._observe(Exchange("udp", client[:2], server, data, response, time.time()))
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
@@ -206,8 +213,7 @@ class DnsServer:
 
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
-        for observe in self.observers:
-            observe(Connection(True, client, server, time.time()))
+        self._observe(Connection(True, client, server, time.time()))
         try:
             conn.settimeout(self.tcp_idle)
             while self._running:
@@ -218,14 +224,17 @@ class DnsServer:
                 data = _recv_exact(conn, length)
                 if data is None:
                     return
-                responses = self.authority.respond_stream(data, client[0])
+                try:
+                    responses = self.authority.respond_stream(data, client[0])
+                except Exception as exc:
+                    fault = self._fault(data, client, exc)
+                    responses = [] if fault is None else [fault]
                 for response in responses:
                     conn.sendall(struct.pack("!H", len(response)) + response)
-                for observe in self.observers:
-                    observe(Exchange("tcp", client, server, data,
-                                     responses[0] if responses else None, time.time()))
-                    for extra in responses[1:]:  # the rest of a zone transfer
-                        observe(Exchange("tcp", client, server, b"", extra, time.time()))
+                self._observe(Exchange("tcp", client, server, data,
+                                       responses[0] if responses else None, time.time()))
+                for extra in responses[1:]:  # the rest of a zone transfer
+                    self._observe(Exchange("tcp", client, server, b"", extra, time.time()))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:
@@ -233,8 +242,26 @@ class DnsServer:
                 self._conns.pop(conn, None)
             conn.close()
             self._slots.release()
-            for observe in self.observers:
-                observe(Connection(False, client, server, time.time()))
+            self._observe(Connection(False, client, server, time.time()))
+
+    def _fault(self, data: bytes, client: tuple[str, int], exc: Exception) -> bytes | None:
+        """An unexpected error while answering: one line on stderr, SERVFAIL to the client
+        (RFC 1035 4.1.1: the server could not process the query), and serving goes on."""
+        _warn(f"internal error answering {client[0]}#{client[1]}: {type(exc).__name__}: {exc}; "
+              "answered SERVFAIL")
+        return error_reply(data, Rcode.SERVFAIL)
+
+    def _observe(self, event: Exchange | Connection) -> None:
+        """Hand ``event`` to each observer; one that fails (a closed stdout, a bug) is said
+        once on stderr and dropped, and the server goes on answering."""
+        for observe in list(self.observers):
+            try:
+                observe(event)
+            except Exception as exc:
+                with contextlib.suppress(ValueError):
+                    self.observers.remove(observe)
+                _warn(f"{getattr(observe, '__name__', type(observe).__name__)} stopped: "
+                      f"{type(exc).__name__}: {exc}")
 
     def _finish_tcp(self, timeout: float = 3.0) -> None:
         """End open TCP connections and let their threads write what they handled: an
@@ -279,3 +306,8 @@ def _recv_exact(conn: socket.socket, count: int) -> bytes | None:
             return None
         chunks += chunk
     return bytes(chunks)
+
+
+def _warn(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"craft dns-serve: {text}", file=sys.stderr, flush=True)

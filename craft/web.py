@@ -10,9 +10,11 @@ closed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import socket
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -115,13 +117,11 @@ class WebServer:
                         self._accept(conns)
                     else:
                         conn = key.data
-                        if events & selectors.EVENT_READ:
-                            self._read(conn)
-                        if events & selectors.EVENT_WRITE and conn.sock.fileno() >= 0:
-                            self._write(conn)
-                        if conn.sock.fileno() >= 0:
-                            self._rearm(conn)
-                        else:
+                        try:
+                            self._serve(conn, events)
+                        except Exception as exc:  # a bug costs one connection, never the server
+                            self._fault(conn, exc)
+                        if conn.sock.fileno() < 0:
                             conns.pop(id(conn), None)
                 self._expire(conns)
         finally:
@@ -131,6 +131,26 @@ class WebServer:
             self.sock.close()
             self._wake_r.close()
             self._wake_w.close()
+
+    def _serve(self, conn: _Connection, events: int) -> None:
+        if events & selectors.EVENT_READ:
+            self._read(conn)
+        if events & selectors.EVENT_WRITE and conn.sock.fileno() >= 0:
+            self._write(conn)
+        if conn.sock.fileno() >= 0:
+            self._rearm(conn)
+
+    def _fault(self, conn: _Connection, exc: Exception) -> None:
+        """An unexpected error while serving ``conn``: say so on stderr in one line, send a
+        500 if nothing of a response has gone yet, and close that connection alone."""
+        _warn(f"internal error serving {conn.address}: {type(exc).__name__}: {exc}; "
+              "connection closed")
+        if conn.sock.fileno() >= 0 and not conn.outq:
+            page = error_response(500, "internal error", close=True)
+            body = page.body if isinstance(page.body, bytes) else b""
+            with contextlib.suppress(OSError):
+                conn.sock.send(page.head_bytes(self._now()) + body)
+        self._close(conn)
 
     def _accept(self, conns: dict[int, _Connection]) -> None:
         assert self.sock is not None
@@ -221,7 +241,11 @@ class WebServer:
         if response.close:
             conn.closing = True
         if self.log is not None:
-            self.log(conn.address, request, response.status, sent)
+            try:
+                self.log(conn.address, request, response.status, sent)
+            except Exception as exc:  # e.g. stdout closed (`| head`): stop logging, keep serving
+                self.log = None
+                _warn(f"access log stopped: {type(exc).__name__}: {exc}")
         self._write(conn)
 
     def _write(self, conn: _Connection) -> None:
@@ -289,3 +313,8 @@ class WebServer:
             os.close(fd)
         conn.files.clear()
         conn.outq.clear()
+
+
+def _warn(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        print(f"craft web-serve: {text}", file=sys.stderr, flush=True)

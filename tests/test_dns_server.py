@@ -293,3 +293,53 @@ def test_port_in_use_is_a_clear_error(dns_server: tuple[str, int]) -> None:
     )
     assert result.returncode == 1
     assert "cannot listen" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixture[str]) -> None:
+    from craft.answer import Authority
+    from craft.dns_server import DnsServer, Exchange
+    from craft.zone import default_zones
+
+    authority = Authority(default_zones())
+    respond = authority.respond
+
+    def failing(data: bytes, limit: int = 512) -> bytes | None:
+        if b"\x04boom" in data:
+            raise RuntimeError("injected fault")
+        return respond(data, limit)
+
+    authority.respond = failing  # type: ignore[method-assign]
+    seen: list[Exchange] = []
+
+    def broken_observer(event: object) -> None:
+        raise ValueError("observer bug")
+
+    server = DnsServer(authority, "127.0.0.1", 0, [broken_observer, seen.append])  # type: ignore[list-item]
+    with serving(server) as (_, address):
+        boom = q("boom.google.com.", rd=True)
+        udp = raw_udp(address, encode(boom))
+        tcp = tcp_exchange(boom, address, 2)
+        after = raw_udp(address, encode(q("google.com.")))
+    assert udp is not None and decode(udp).rcode == Rcode.SERVFAIL
+    assert decode(udp).header.id == 0x4242 and decode(udp).header.rd
+    assert tcp.message.rcode == Rcode.SERVFAIL
+    assert after is not None and len(decode(after).answer) == 2
+    assert len([e for e in seen if isinstance(e, Exchange)]) == 3  # the good observer kept going
+    err = capfd.readouterr().err
+    assert "internal error answering 127.0.0.1#" in err and "RuntimeError: injected fault" in err
+    assert err.count("broken_observer stopped: ValueError: observer bug") == 1
+
+
+def test_a_closed_stdout_does_not_stop_the_server() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--no-oracle"]) as (proc, port):
+        assert proc.stdout is not None
+        proc.stdout.close()  # like `craft dns-serve | head -3` once head has exited
+        for _ in range(3):
+            reply = raw_udp(("127.0.0.1", port), LAB_REQUEST)
+            assert reply == LAB_RESPONSE
+        proc.terminate()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.wait(10)
+    assert proc.returncode == 0, err
+    assert "Broken pipe" in err and "Traceback" not in err

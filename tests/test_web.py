@@ -15,8 +15,9 @@ from pathlib import Path
 
 import h11
 import pytest
-from conftest import serving
+from conftest import craft_process, serving
 
+from craft.http import Request, Response
 from craft.web import WebServer
 
 SITE = Path(__file__).resolve().parent.parent / "site"
@@ -146,6 +147,25 @@ def test_status_codes(web: tuple[str, int], request_bytes: bytes, status: int) -
     reply = raw(web, request_bytes)
     assert reply.startswith(f"HTTP/1.1 {status} ".encode()), reply[:80]
     assert b"\r\nDate: " in reply and b"\r\nServer: craft/" in reply
+
+
+def test_a_fault_costs_one_connection_not_the_server(root: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    server = WebServer(root, "127.0.0.1", 0)
+    plan = server.files.plan
+
+    def failing_plan(request: Request) -> Response:
+        if request.target == "/boom":
+            raise RuntimeError("injected fault")
+        return plan(request)
+
+    server.files.plan = failing_plan  # type: ignore[method-assign]
+    with serving(server) as (_, address):
+        reply = raw(address, b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 500 ") and reply.count(b"HTTP/1.1 ") == 1
+        assert raw(address, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(
+            b"HTTP/1.1 200 ")
+    err = capfd.readouterr().err
+    assert "internal error serving 127.0.0.1: RuntimeError: injected fault; connection closed" in err
 
 
 def test_405_says_allow_and_404_is_a_small_page(web: tuple[str, int]) -> None:
@@ -329,3 +349,18 @@ def test_headless_chromium_renders_the_page(web: tuple[str, int]) -> None:
         )
     assert "<h1>Hello World</h1>" in result.stdout, result.stderr[-500:]
     assert "served by <strong>craft web-serve</strong>" in result.stdout
+
+
+def test_a_closed_stdout_stops_the_log_not_the_server(root: Path) -> None:
+    with craft_process(["web-serve", "--port", "0", "--root", str(root)]) as (proc, port):
+        assert proc.stdout is not None
+        proc.stdout.close()  # like `craft web-serve | head -3` once head has exited
+        for _ in range(3):
+            reply = raw(("127.0.0.1", port), b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            assert reply.startswith(b"HTTP/1.1 200 ")
+        proc.terminate()
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        proc.wait(10)
+    assert proc.returncode == 0, err
+    assert err.count("access log stopped: BrokenPipeError") == 1 and "Traceback" not in err
