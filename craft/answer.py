@@ -16,7 +16,7 @@ truncation) takes the slow path through the full codec.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from craft.codec import decode, decode_header, encode
@@ -91,6 +91,21 @@ class ZoneIndex:
             soa.name, soa.rtype, soa.rclass, min(soa.ttl, soa.rdata.minimum), soa.rdata
         )
 
+    def exists(self, key: bytes) -> bool:
+        """Whether a name is in the zone: it owns records or is an empty non-terminal."""
+        return key in self.nodes or key in self.nonterminals
+
+    def wildcard(self, qname: Name) -> Node | None:
+        """The records a name that does not exist takes from a wildcard (RFC 4592 3.3.1):
+        those of ``*.<closest encloser>``, the closest encloser being qname's nearest
+        ancestor that exists. None when that wildcard is absent."""
+        labels = qname.labels
+        for depth in range(len(labels) - 1, len(self.origin.labels) - 1, -1):
+            encloser = Name(labels[len(labels) - depth :])
+            if self.exists(encloser.key) or depth == len(self.origin.labels):
+                return self.nodes.get(Name((b"*", *encloser.labels)).key)
+        return None
+
     def delegation(self, qname: Name) -> Node | None:
         """The NS set of a zone cut between the apex and ``qname``, if any (a referral)."""
         labels = qname.labels
@@ -162,21 +177,28 @@ class Authority:
                 ns = cut.by_type[RRType.NS]
                 return Lookup(Rcode.NOERROR, False, (), tuple(ns), self._glue(ns))
             node = index.nodes.get(name.key)
+            synthesized = False
             if node is None:
-                if answer:
-                    break
                 if name.key in index.nonterminals:  # empty non-terminal: NODATA
+                    if answer:
+                        break
                     return Lookup(Rcode.NOERROR, True, (), (index.negative_soa,))
-                return Lookup(Rcode.NXDOMAIN, True, (), (index.negative_soa,))
+                node = index.wildcard(name)
+                if node is None:
+                    if answer:
+                        break
+                    return Lookup(Rcode.NXDOMAIN, True, (), (index.negative_soa,))
+                synthesized = True
+            owned = _owned_by(name) if synthesized else list
             if qtype == RRType.ANY:
-                answer.extend(node.records())
+                answer.extend(owned(node.records()))
                 break
             if qtype in node.by_type:
-                answer.extend(node.by_type[qtype])
+                answer.extend(owned(node.by_type[qtype]))
                 break
             cname = node.by_type.get(RRType.CNAME)
             if cname and qtype != RRType.CNAME:
-                answer.extend(cname)
+                answer.extend(owned(cname))
                 target = _target(cname[0].rdata)
                 if target is None or not target.is_subdomain_of(index.origin):
                     break  # the chain leaves the zone: the resolver follows it
@@ -373,6 +395,11 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
         return None
     flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
     return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+
+
+def _owned_by(name: Name) -> Callable[[Iterable[Record]], list[Record]]:
+    """Wildcard records as the answer gives them: owned by the name asked (RFC 4592 2.1.1)."""
+    return lambda records: [replace(record, name=name) for record in records]
 
 
 def _labels(wire: bytes) -> tuple[bytes, ...]:

@@ -156,18 +156,23 @@ def test_named_checkzone_reads_every_zone_file(path: Path) -> None:
 
 # Names to ask, by type: the lab names, then example.test's types, chains and odd names.
 LAB_NAMES = [domain for domain, _, _ in LAB_TABLE] + ["google.ca"]
+# Names that exist only through a wildcard (RFC 4592): one label, several, the `*` itself.
+WILDCARD_NAMES = ["x.wild.example.test", "a.b.wild.example.test", "*.wild.example.test"]
 QUESTIONS: dict[str, list[str]] = {
     "A": [*LAB_NAMES, "nope.google.com", "example.org", "mail2.example.test",
           "ns2.example.test", "www.example.test", "www.sub.example.test", "generic.example.test",
-          "escaped\\.dot.example.test", "sp\\032ace.example.test", "nope.example.test"],
+          "escaped\\.dot.example.test", "sp\\032ace.example.test", "nope.example.test",
+          *WILDCARD_NAMES, "real.wild.example.test", "wild.example.test", "ent.wild.example.test",
+          "x.ent.wild.example.test", "x.*.wild.example.test", "any.cn.example.test"],
     "NS": ["google.com", "youtube.com", "example.test", "www.example.test"],
     "SOA": ["amazon.ca", "example.test", "nope.uwaterloo.ca"],
     "MX": ["google.com", "example.test", "mx.sub.example.test", "host.example.test",
-           "www.example.test"],
-    "TXT": ["example.test", "txt.example.test", "sub.example.test", "nope.sub.example.test"],
+           "www.example.test", "x.wild.example.test"],
+    "TXT": ["example.test", "txt.example.test", "sub.example.test", "nope.sub.example.test",
+            *WILDCARD_NAMES, "real.wild.example.test"],
     "AAAA": ["wikipedia.org", "mail.example.test", "www.example.test"],
-    "CNAME": ["www.example.test", "host.example.test"],
-    "ANY": ["youtube.com", "google.com", "example.test"],
+    "CNAME": ["www.example.test", "host.example.test", "x.cn.example.test"],
+    "ANY": ["youtube.com", "google.com", "example.test", "x.wild.example.test"],
     "SRV": ["_sip._udp.example.test"],
     "PTR": ["80.2.0.192.in-addr.example.test"],
     "TYPE65280": ["private.example.test"],
@@ -234,11 +239,12 @@ def test_craft_ask_exits_the_same_for_bind_and_craft(bind_port: int, craft_port:
 def test_upper_case_question_bind_answers_in_zone_case_craft_echoes(
     bind_port: int, craft_port: int
 ) -> None:
-    [(bind, craft)] = ask_both(bind_port, craft_port, [("GOOGLE.COM", "A")])
-    assert bind.returncode == craft.returncode == 0
-    assert all(line.startswith("google.com: ") for line in bind.stdout.splitlines())
-    assert all(line.startswith("GOOGLE.COM: ") for line in craft.stdout.splitlines())
-    assert sorted(bind.stdout.lower().splitlines()) == sorted(craft.stdout.lower().splitlines())
+    asked = [("GOOGLE.COM", "A"), ("MiXeD.wild.example.test", "A")]  # the second by a wildcard
+    for (name, _), (bind, craft) in zip(asked, ask_both(bind_port, craft_port, asked), strict=True):
+        assert bind.returncode == craft.returncode == 0
+        assert all(line.startswith(f"{name.lower()}: ") for line in bind.stdout.splitlines())
+        assert all(line.startswith(f"{name}: ") for line in craft.stdout.splitlines())
+        assert sorted(bind.stdout.lower().splitlines()) == sorted(craft.stdout.lower().splitlines())
 
 
 def test_axfr_from_bind_and_craft_carries_the_same_records(bind_port: int, craft_port: int) -> None:

@@ -343,3 +343,33 @@ def test_a_closed_stdout_does_not_stop_the_server() -> None:
         proc.wait(10)
     assert proc.returncode == 0, err
     assert "Broken pipe" in err and "Traceback" not in err
+
+
+def test_wildcards_synthesize_as_rfc4592_says() -> None:
+    from pathlib import Path
+
+    from craft.zonefile import load_zone
+
+    zone = load_zone(Path(__file__).parent.parent / "zones" / "example.test.zone")
+    with running_server([zone]) as server:
+        def ask_udp(name: str, rtype: int = RRType.A) -> Message:
+            reply = raw_udp(server.address, encode(q(name, rtype)))
+            assert reply is not None
+            return decode(reply)
+
+        synthesized = ask_udp("Some.Thing.wild.example.test.")
+        assert synthesized.rcode == Rcode.NOERROR and synthesized.header.aa
+        assert [r.to_text() for r in synthesized.answer] == [
+            "Some.Thing.wild.example.test. 3600 IN A 192.0.2.100"]  # owner: the name asked
+        assert [r.rdata.to_text() for r in ask_udp("x.wild.example.test.", RRType.ANY).answer] == [
+            "192.0.2.100", '"synthesized for any name under wild"']
+        nodata = ask_udp("x.wild.example.test.", RRType.MX)
+        assert nodata.rcode == Rcode.NOERROR and not nodata.answer and nodata.authority[0].rtype == RRType.SOA
+        assert [r.rdata.to_text() for r in ask_udp("real.wild.example.test.").answer] == ["192.0.2.101"]
+        assert ask_udp("ent.wild.example.test.").rcode == Rcode.NOERROR  # exists: no wildcard
+        assert ask_udp("x.ent.wild.example.test.").rcode == Rcode.NXDOMAIN  # no *.ent.wild
+        assert ask_udp("x.*.wild.example.test.").rcode == Rcode.NXDOMAIN
+        chain = ask_udp("any.cn.example.test.")
+        assert [r.to_text() for r in chain.answer] == [
+            "any.cn.example.test. 3600 IN CNAME host.example.test.",
+            "host.example.test. 3600 IN A 192.0.2.80"]
