@@ -30,7 +30,7 @@ from craft.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512
-MAX_CNAME_CHAIN = 8
+MAX_CNAME_CHAIN = 16  # BIND and NSD follow at least 11 links; loops end sooner (seen names)
 CACHE_LIMIT = 65536
 EDNS_VERSION = 0
 
@@ -106,10 +106,13 @@ class ZoneIndex:
                 return self.nodes.get(Name((b"*", *encloser.labels)).key)
         return None
 
-    def delegation(self, qname: Name) -> Node | None:
-        """The NS set of a zone cut between the apex and ``qname``, if any (a referral)."""
+    def delegation(self, qname: Name, at_cut: bool = True) -> Node | None:
+        """The NS set of a zone cut between the apex and ``qname``, if any (a referral).
+        ``at_cut=False`` leaves out a cut at qname itself: DS there is the parent's own
+        data, answered rather than referred (RFC 4035 3.1.4.1)."""
         labels = qname.labels
-        for depth in range(len(self.origin.labels) + 1, len(labels) + 1):
+        deepest = len(labels) if at_cut else len(labels) - 1
+        for depth in range(len(self.origin.labels) + 1, deepest + 1):
             cut = Name(labels[len(labels) - depth :])
             node = self.nodes.get(cut.key)
             if node is not None and RRType.NS in node.by_type:
@@ -167,28 +170,27 @@ class Authority:
                 return Lookup(Rcode.NOTAUTH, False)
             # RFC 1995 2: over UDP, the current SOA alone sends the client to TCP.
             return Lookup(Rcode.NOERROR, True, (index.zone.soa,))
+        # A CNAME chain inside the zone is followed (RFC 1034 4.3.2 step 3a); whatever ends
+        # it (data, NODATA, NXDOMAIN, a referral) is answered after the CNAMEs, with the SOA
+        # for the negative ends (RFC 2308 3) and the rcode of the last name (RFC 6604 3).
         answer: list[Record] = []
+        seen: set[bytes] = set()
         name = qname
         for _ in range(MAX_CNAME_CHAIN + 1):
-            cut = index.delegation(name)
+            seen.add(name.key)
+            cut = index.delegation(name, at_cut=qtype != RRType.DS)
             if cut is not None:
-                if answer:
-                    break
                 ns = cut.by_type[RRType.NS]
-                return Lookup(Rcode.NOERROR, False, (), tuple(ns), self._glue(ns))
+                return Lookup(Rcode.NOERROR, bool(answer), tuple(answer), tuple(ns),
+                              self._glue(ns, referral=True))
             node = index.nodes.get(name.key)
-            synthesized = False
+            if node is None and name.key in index.nonterminals:
+                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
+            synthesized = node is None
             if node is None:
-                if name.key in index.nonterminals:  # empty non-terminal: NODATA
-                    if answer:
-                        break
-                    return Lookup(Rcode.NOERROR, True, (), (index.negative_soa,))
                 node = index.wildcard(name)
                 if node is None:
-                    if answer:
-                        break
-                    return Lookup(Rcode.NXDOMAIN, True, (), (index.negative_soa,))
-                synthesized = True
+                    return Lookup(Rcode.NXDOMAIN, True, tuple(answer), (index.negative_soa,))
             owned = _owned_by(name) if synthesized else list
             if qtype == RRType.ANY:
                 answer.extend(owned(node.records()))
@@ -197,20 +199,19 @@ class Authority:
                 answer.extend(owned(node.by_type[qtype]))
                 break
             cname = node.by_type.get(RRType.CNAME)
-            if cname and qtype != RRType.CNAME:
-                answer.extend(owned(cname))
-                target = _target(cname[0].rdata)
-                if target is None or not target.is_subdomain_of(index.origin):
-                    break  # the chain leaves the zone: the resolver follows it
-                name = target
-                continue
-            if not answer:
-                return Lookup(Rcode.NOERROR, True, (), (index.negative_soa,))
-            break
+            if not cname or qtype == RRType.CNAME:
+                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
+            answer.extend(owned(cname))
+            target = _target(cname[0].rdata)
+            if target is None or not target.is_subdomain_of(index.origin) or target.key in seen:
+                break  # the chain leaves the zone (the resolver follows it) or loops
+            name = target
         return Lookup(Rcode.NOERROR, True, tuple(answer), (), self._glue(answer))
 
-    def _glue(self, records: Iterable[Record]) -> tuple[Record, ...]:
-        """A/AAAA for name targets of NS, MX and SRV that our zones hold (RFC 1035 3.3)."""
+    def _glue(self, records: Iterable[Record], referral: bool = False) -> tuple[Record, ...]:
+        """A/AAAA for name targets of NS, MX and SRV that our zones hold (RFC 1035 3.3).
+        Addresses at or below a zone cut are glue, not our data: they go only with the
+        referral that needs them (RFC 2181 5.4.1)."""
         glue: list[Record] = []
         seen: set[bytes] = set()
         for record in records:
@@ -224,7 +225,9 @@ class Authority:
                 continue
             seen.add(target.key)
             index = self.find_zone(target)
-            node = index.nodes.get(target.key) if index else None
+            if index is None or (not referral and index.delegation(target) is not None):
+                continue
+            node = index.nodes.get(target.key)
             if node is not None:
                 glue.extend(node.by_type.get(RRType.A, ()))
                 glue.extend(node.by_type.get(RRType.AAAA, ()))
@@ -232,34 +235,48 @@ class Authority:
 
     def answer(self, query: Message) -> Message | None:
         """The response to a decoded query, as a message (None: drop it)."""
-        h = query.header
-        if h.qr:
+        if query.header.qr:
             return None
-        opts = [r for r in query.additional if r.rtype == RRType.OPT]
-        edns = Edns.from_record(opts[0]) if opts else None
-        reply_edns = Edns(payload=self.payload, do=edns.do) if edns is not None else None
-        base = Header(id=h.id, qr=True, opcode=h.opcode, rd=h.rd, cd=h.cd)
+        refusal = self.refusal(query)
+        if refusal is not None:
+            return refusal
+        q = query.question[0]
+        found = self.lookup(q.name, q.rtype, q.rclass)
+        header = replace(_reply_header(query.header), aa=found.aa, rcode=found.rcode)
+        return Message(
+            header, query.question, found.answer, found.authority, found.additional
+        ).with_edns(self.reply_edns(query))
 
+    def reply_edns(self, query: Message) -> Edns | None:
+        """The OPT a response carries: ours, with the query's DO bit, when it had one."""
+        opts = [r for r in query.additional if r.rtype == RRType.OPT]
+        return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do) if opts else None
+
+    def refusal(self, query: Message) -> Message | None:
+        """The error response a query gets before any lookup (FORMERR, BADVERS, NOTIMP),
+        or None when it may be answered."""
         def error(rcode: int) -> Message:
-            e = reply_edns
+            e = self.reply_edns(query)
             if e is not None and rcode > 0xF:
                 e = replace(e, ext_rcode=rcode >> 4)
-            return Message(replace(base, rcode=rcode & 0xF), query.question).with_edns(e)
+            header = replace(_reply_header(query.header), rcode=rcode & 0xF)
+            return Message(header, query.question).with_edns(e)
 
-        if len(opts) > 1 or (opts and opts[0].name.labels):
+        opts = [r for r in query.additional if r.rtype == RRType.OPT]
+        # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only.
+        if (len(opts) > 1 or (opts and opts[0].name.labels)
+                or any(r.rtype == RRType.OPT for r in (*query.answer, *query.authority))):
             return error(Rcode.FORMERR)
-        if edns is not None and edns.version > EDNS_VERSION:
+        if opts and Edns.from_record(opts[0]).version > EDNS_VERSION:
             return error(Rcode.BADVERS)
-        if h.opcode != Opcode.QUERY:
+        if query.header.opcode != Opcode.QUERY:
             return error(Rcode.NOTIMP)
         if len(query.question) != 1:
             return error(Rcode.FORMERR)
-        q = query.question[0]
-        found = self.lookup(q.name, q.rtype, q.rclass)
-        header = replace(base, aa=found.aa, rcode=found.rcode)
-        return Message(
-            header, query.question, found.answer, found.authority, found.additional
-        ).with_edns(reply_edns)
+        if query.question[0].rtype == RRType.IXFR and not any(
+                r.rtype == RRType.SOA for r in query.authority):
+            return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
+        return None
 
     # ---- bytes in, bytes out (the hot path) ----
 
@@ -324,9 +341,11 @@ class Authority:
                 return None
             pos += length + 1
         qend = pos + 5
-        if qend > size or pos - HEADER_SIZE > 255:
+        if qend > size or pos - HEADER_SIZE + 1 > 255:  # the name's octets, root included
             return None
         qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
+        if qtype == RRType.IXFR:
+            return None  # an IXFR needs the client's SOA in authority: the slow path checks
         opt = b""
         do = 0
         if ar:
@@ -337,7 +356,7 @@ class Authority:
             if version != 0 or rdlen != 0 or ext != 0:
                 return None
             do = eflags & 0x8000
-            limit = max(limit, client_payload, UDP_MIN)
+            limit = max(limit, min(client_payload, self.payload), UDP_MIN)
             opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
         elif size != qend:
             return None
@@ -361,8 +380,9 @@ class Authority:
                 query = decode(data)
             except WireError:
                 query = None
-            if query is not None and is_transfer(query):
-                return transfer_response(query, self.zone_list, client, self.allow_transfer)
+            if query is not None and is_transfer(query) and self.refusal(query) is None:
+                return transfer_response(query, self.zone_list, client, self.allow_transfer,
+                                         self.reply_edns(query))
         response = self.respond(data, 0xFFFF)
         return [] if response is None else [response]
 
@@ -375,8 +395,8 @@ class Authority:
         if response is None:
             return None
         edns = query.edns
-        if edns is not None:
-            limit = max(limit, edns.payload, UDP_MIN)
+        if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
+            limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
         return encode(response, max_size=limit)
 
     def _formerr(self, data: bytes) -> bytes | None:
@@ -395,6 +415,12 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
         return None
     flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
     return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+
+
+def _reply_header(query: Header) -> Header:
+    """A response's header before its outcome: ID, OPCODE, RD and CD copied (RFC 1035
+    4.1.1, RFC 4035 3.1.6); AA, TC, RA, Z and AD clear."""
+    return Header(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd)
 
 
 def _owned_by(name: Name) -> Callable[[Iterable[Record]], list[Record]]:

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from craft.codec import encode
 from craft.constants import Opcode, Rcode, RRClass, RRType
-from craft.message import Header, Message, Question, Record
+from craft.message import Edns, Header, Message, Question, Record
 from craft.rdata import SOA
 from craft.zone import Zone
 
@@ -34,18 +34,31 @@ def transfer_allowed(client: str, allowed: Sequence[Network]) -> bool:
 
 
 def transfer_response(query: Message, zones: Sequence[Zone], client: str,
-                      allowed: Sequence[Network]) -> list[bytes]:
+                      allowed: Sequence[Network], edns: Edns | None = None) -> list[bytes]:
     """The messages answering an AXFR or IXFR query over TCP: the zone with its SOA first
-    and last, split over as many messages as needed; REFUSED or NOTAUTH otherwise."""
+    and last, split over as many messages as needed; for an IXFR from a client already at
+    our serial (or a newer one), our SOA alone (RFC 1995 2); REFUSED or NOTAUTH otherwise.
+    ``edns`` is the OPT every message carries when the query had one (RFC 6891 7)."""
     h = query.header
-    base = Header(id=h.id, qr=True, opcode=h.opcode, aa=True)
+    # RFC 5936 2.2.1: ID, OPCODE, RD (and CD) copied from the query.
+    base = Header(id=h.id, qr=True, opcode=h.opcode, aa=True, rd=h.rd, cd=h.cd)
     q = query.question[0]
+
+    def refused(rcode: int) -> list[bytes]:
+        header = replace(base, aa=False, rcode=rcode)
+        return [encode(Message(header, query.question).with_edns(edns))]
+
+    if q.rclass != RRClass.IN:
+        return refused(Rcode.REFUSED)  # our zones are class IN (RFC 5936 2.1: QCLASS)
     zone = next((z for z in zones if z.origin.equals(q.name)), None)
     if zone is None:
-        return [encode(Message(replace(base, aa=False, rcode=Rcode.NOTAUTH), query.question))]
+        return refused(Rcode.NOTAUTH)
     if not transfer_allowed(client, allowed):
-        return [encode(Message(replace(base, aa=False, rcode=Rcode.REFUSED), query.question))]
+        return refused(Rcode.REFUSED)
     soa = zone.soa
+    client_serial = _client_serial(query) if q.rtype == RRType.IXFR else None
+    if client_serial is not None and not serial_newer(zone.serial, client_serial):
+        return [encode(Message(base, query.question, (soa,)).with_edns(edns))]
     body = [soa, *(r for r in zone.records if r is not soa), soa]
     messages: list[bytes] = []
     batch: list[Record] = []
@@ -53,17 +66,26 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     for record in body:
         cost = len(encode(Message(answer=(record,)), compress=False)) - 12
         if batch and size + cost > MESSAGE_BUDGET:
-            messages.append(_message(base, query, batch, first=not messages))
+            messages.append(_message(base, query, batch, edns, first=not messages))
             batch, size = [], 0
         batch.append(record)
         size += cost
-    messages.append(_message(base, query, batch, first=not messages))
+    messages.append(_message(base, query, batch, edns, first=not messages))
     return messages
 
 
-def _message(base: Header, query: Message, records: list[Record], first: bool) -> bytes:
+def _message(base: Header, query: Message, records: list[Record], edns: Edns | None,
+             first: bool) -> bytes:
     # RFC 5936 2.2: the question appears in the first message; later ones may omit it.
-    return encode(Message(base, query.question if first else (), tuple(records)))
+    return encode(Message(base, query.question if first else (), tuple(records)).with_edns(edns))
+
+
+def _client_serial(query: Message) -> int | None:
+    """The serial of the SOA an IXFR query carries in its authority section."""
+    for record in query.authority:
+        if isinstance(record.rdata, SOA):
+            return record.rdata.serial
+    return None
 
 
 def serial_newer(new: int, old: int) -> bool:

@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -36,17 +37,21 @@ from test_interop import craft_ask
 from test_send import _same_bytes
 
 from craft.codec import decode, encode
-from craft.constants import Rcode, RRType, type_number, type_text
+from craft.constants import Rcode, RRClass, RRType, type_number, type_text
 from craft.dns_client import axfr
 from craft.message import Edns, Header, Message, Question, Record
 from craft.names import Name
 from craft.oracle import check
 from craft.probe import build_probes
+from craft.rdata import OPT
 from craft.send import send_bytes
 from craft.zone import LAB_TABLE
+from craft.zonefile import parse_record
 
 REPO = Path(__file__).resolve().parent.parent
 ZONE_FILES = sorted((REPO / "zones").glob("*.zone"))
+EDGE_ZONE = REPO / "tests" / "data" / "edge.test.zone"
+SERVED_FILES = [*ZONE_FILES, EDGE_ZONE]  # what BIND and craft both serve below
 # Owner names BIND's check-names (RFC 952 host names) flags, per zone file; named's default
 # for a primary zone is `check-names fail`, so these zones get `check-names warn` below.
 CHECK_NAMES_FLAGGED = {
@@ -115,17 +120,17 @@ def zone_clause(path: Path) -> str:
 
 @pytest.fixture(scope="module")
 def bind_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    """BIND serving every zone file in zones/."""
+    """BIND serving every zone file in zones/ and the edge-case zone."""
     workdir = tmp_path_factory.mktemp("bind")
-    with running_named(workdir, "".join(zone_clause(p) for p in ZONE_FILES),
-                       [origin_of(p) for p in ZONE_FILES]) as port:
+    with running_named(workdir, "".join(zone_clause(p) for p in SERVED_FILES),
+                       [origin_of(p) for p in SERVED_FILES]) as port:
         yield port
 
 
 @pytest.fixture(scope="module")
 def craft_port() -> Iterator[int]:
     """``craft dns-serve`` serving the same zone files as ``bind_port``."""
-    files = [arg for path in ZONE_FILES for arg in ("--zone", str(path))]
+    files = [arg for path in SERVED_FILES for arg in ("--zone", str(path))]
     with craft_process(["dns-serve", "--port", "0", "--quiet", *files]) as (_, port):
         yield port
 
@@ -248,12 +253,133 @@ def test_upper_case_question_bind_answers_in_zone_case_craft_echoes(
 
 
 def test_axfr_from_bind_and_craft_carries_the_same_records(bind_port: int, craft_port: int) -> None:
-    for path in ZONE_FILES:
+    for path in SERVED_FILES:
         origin = Name.from_text(origin_of(path))
         from_bind = sorted(r.to_text() for r in axfr(origin, ("127.0.0.1", bind_port)))
         from_craft = sorted(r.to_text() for r in axfr(origin, ("127.0.0.1", craft_port)))
         assert from_bind == from_craft, path.name
         assert len(from_bind) >= 4  # SOA, NS, the A (or more), the glue
+
+
+# ---- the edges of the answer logic (tests/data/edge.test.zone) ----
+
+# (name, type): CNAME chains ending in NXDOMAIN, NODATA, a referral, data after 12 links;
+# DS at a cut (the parent's data) and below it; referrals for names at, below and glue of a
+# cut; an MX whose exchange is glue below a cut (no additional data); an RRset over 1232.
+EDGE_QUESTIONS = [
+    ("dangle", "A"), ("tohost", "MX"), ("tochild", "A"), ("c1", "A"), ("dschild", "DS"),
+    ("child", "DS"), ("x.child", "DS"), ("www.child", "A"), ("child", "NS"), ("ns.child", "A"),
+    ("mxglue", "MX"), ("bigger", "TXT"), ("host", "A"), ("nope", "A"),
+]
+
+
+def _udp(port: int, message: Message) -> Message:
+    reply = send_bytes(encode(message), ("127.0.0.1", port), timeout=2).reply
+    assert reply is not None
+    return decode(reply)
+
+
+def _texts(section: Sequence[Record]) -> list[str]:
+    return sorted(r.to_text().lower() for r in section if r.rtype != RRType.OPT)
+
+
+def _settles_outside_the_answer(message: Message) -> bool:
+    """Negative answers, referrals and chains that end without data: their authority and
+    additional sections are the point (BIND adds NS and glue to positive ones, see above)."""
+    return not message.answer or message.answer[-1].rtype == RRType.CNAME or not message.header.aa
+
+
+def test_edge_cases_answered_as_bind_answers(bind_port: int, craft_port: int) -> None:
+    for name, rtype in EDGE_QUESTIONS:
+        query = Message(Header(id=secrets.randbits(16)),
+                        (Question(Name.from_text(f"{name}.edge.test."), type_number(rtype)),)
+                        ).with_edns(Edns(payload=4096))
+        from_bind, from_craft = _udp(bind_port, query), _udp(craft_port, query)
+        where = (name, rtype)
+        assert (from_bind.rcode, from_bind.header.aa, from_bind.header.tc) == (
+            from_craft.rcode, from_craft.header.aa, from_craft.header.tc), where
+        if from_bind.header.tc:
+            # Both cut at 1232 octets for a 4096 client; BIND sends no record of an RRset
+            # that does not fit whole, craft the records that fit (RFC 2181 9 allows both).
+            assert len(encode(from_craft)) <= 1232, where
+            continue
+        assert _texts(from_bind.answer) == _texts(from_craft.answer), where
+        if _settles_outside_the_answer(from_bind):
+            assert _texts(from_bind.authority) == _texts(from_craft.authority), where
+            assert _texts(from_bind.additional) == _texts(from_craft.additional), where
+    assert from_craft.rcode == Rcode.NXDOMAIN  # the last question, as a check of the loop
+
+
+def _tcp_messages(port: int, message: Message) -> list[Message]:
+    """Every message a TCP query gets back, until the transfer ends or the server stops."""
+    wire = encode(message)
+    replies: list[Message] = []
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(len(wire).to_bytes(2, "big") + wire)
+        stream = sock.makefile("rb")
+        while len(head := stream.read(2)) == 2:
+            replies.append(decode(stream.read(int.from_bytes(head, "big"))))
+            soas = sum(r.rtype == RRType.SOA for m in replies for r in m.answer)
+            if replies[-1].rcode or soas >= 2 or (message.question[0].rtype == RRType.IXFR
+                                                  and soas == 1 and len(replies[-1].answer) == 1):
+                break
+    return replies
+
+
+def test_transfers_answer_as_bind_answers(bind_port: int, craft_port: int) -> None:
+    origin = Name.from_text("edge.test.")
+    serial = 2026112501
+
+    def soa_at(number: int) -> Record:
+        return parse_record(f"edge.test. 0 IN SOA ns1.edge.test. h.edge.test. {number} 1 1 1 1")
+
+    def xfr(rtype: RRType, *, authority: Sequence[Record] = (), rd: bool = False,
+            edns: bool = False) -> Message:
+        message = Message(Header(id=secrets.randbits(16), rd=rd), (Question(origin, rtype),),
+                          (), tuple(authority))
+        return message.with_edns(Edns(payload=1232) if edns else None)
+
+    cases = {
+        "IXFR at our serial: our SOA alone (RFC 1995 2)": xfr(RRType.IXFR, authority=[soa_at(serial)]),
+        "IXFR from a newer serial: our SOA alone": xfr(RRType.IXFR, authority=[soa_at(serial + 9)]),
+        "IXFR without the client's SOA: FORMERR (RFC 1995 3)": xfr(RRType.IXFR),
+        "AXFR with RD": xfr(RRType.AXFR, rd=True),
+        "AXFR with EDNS: an OPT back (RFC 6891 7)": xfr(RRType.AXFR, edns=True),
+    }
+    for what, query in cases.items():
+        from_bind, from_craft = _tcp_messages(bind_port, query), _tcp_messages(craft_port, query)
+        first_bind, first_craft = from_bind[0], from_craft[0]
+        assert (first_bind.rcode, first_bind.edns is not None) == (
+            first_craft.rcode, first_craft.edns is not None), what
+        # RFC 5936 2.2.1 recommends copying RD and allows 0: craft copies (as NSD), BIND not.
+        assert all(m.header.rd == query.header.rd for m in from_craft), what
+        assert ([_texts(m.answer) for m in from_bind] == [_texts(m.answer) for m in from_craft]
+                or len(from_bind) != len(from_craft)), what  # split differently: same records
+        assert sorted(t for m in from_bind for t in _texts(m.answer)) == sorted(
+            t for m in from_craft for t in _texts(m.answer)), what
+    ixfr_now = _tcp_messages(craft_port, cases["IXFR at our serial: our SOA alone (RFC 1995 2)"])
+    assert len(ixfr_now) == 1 and [r.rtype for r in ixfr_now[0].answer] == [RRType.SOA]
+    chaos = Message(Header(id=7), (Question(origin, RRType.AXFR, RRClass.CH),))
+    assert _tcp_messages(craft_port, chaos)[0].rcode == Rcode.REFUSED  # BIND: NOTAUTH, NSD: REFUSED
+
+
+def test_malformed_edges_are_formerr_as_with_bind(bind_port: int, craft_port: int) -> None:
+    host = Name.from_text("host.edge.test.")
+    opt = Record(Name(()), RRType.OPT, 1232, 0, OPT(()))
+    long_name = Name((b"a" * 63, b"b" * 63, b"c" * 63, b"d" * 52, b"edge", b"test"))
+    assert long_name.wire_length() == 256
+    cases = {
+        "OPT in the answer section (RFC 6891 6.1.1)": encode(
+            Message(Header(id=1), (Question(host, RRType.A),), (opt,))),
+        "OPT in answer and in additional": encode(
+            Message(Header(id=2), (Question(host, RRType.A),), (opt,), (), (opt,))),
+        "a 256-octet QNAME (RFC 1035 3.1)": bytes.fromhex("000301000001000000000000")
+        + b"".join(bytes([len(label)]) + label for label in long_name.labels) + b"\0\0\1\0\1",
+    }
+    for what, wire in cases.items():
+        for port in (bind_port, craft_port):
+            reply = send_bytes(wire, ("127.0.0.1", port), timeout=2).reply
+            assert reply is not None and decode(reply).rcode == Rcode.FORMERR, (what, port)
 
 
 # ---- BIND's own bytes, read by craft and by Scapy ----
