@@ -11,10 +11,11 @@ import secrets
 import socket
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from craft.codec import decode, encode
-from craft.constants import RRType, class_text, rcode_text, type_text
+from craft.constants import RRClass, RRType, class_text, rcode_text, type_text
 from craft.message import Edns, Header, Message, Question, Record
 from craft.names import Name
 from craft.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
@@ -148,34 +149,72 @@ def ask(
     raise AssertionError("unreachable")
 
 
-def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0) -> list[Record]:
+def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
+         ixfr_serial: int | None = None) -> list[Record]:
     """Transfer ``zone`` over TCP (RFC 5936): the records from the first SOA to the last,
-    the closing SOA left out; ClientError when refused or cut short."""
+    the closing SOA left out; ClientError when refused or cut short. With ``ixfr_serial``
+    it asks IXFR from that serial instead (RFC 1995, the client's SOA in authority); see
+    ``_until_closing_soa`` for the shapes of the answer."""
     query = build_query(zone, RRType.AXFR)
+    if ixfr_serial is not None:
+        ours = Record(zone, RRType.SOA, RRClass.IN, 0, SOA(zone, zone, ixfr_serial, 0, 0, 0, 0))
+        query = Message(query.header, (Question(zone, RRType.IXFR),), (), (ours,))
     wire = encode(query)
-    records: list[Record] = []
     try:
         with socket.create_connection(server, timeout=timeout) as sock:
             sock.sendall(struct.pack("!H", len(wire)) + wire)
-            while True:
-                data = _recv_exact(sock, struct.unpack("!H", _recv_exact(sock, 2))[0])
-                message = decode(data)
-                if message.header.id != query.header.id:
-                    continue
-                if message.rcode != 0:
-                    raise ClientError("reply", f"transfer refused: {rcode_text(message.rcode)}")
-                for record in message.answer:
-                    if records and record.rtype == RRType.SOA:
-                        return records
-                    records.append(record)
-                if not records or records[0].rtype != RRType.SOA:
-                    raise ClientError("reply", "transfer does not start with the SOA")
+            return _until_closing_soa(_answer_records(sock, query), ixfr_serial is not None)
     except WireError as exc:
         raise ClientError("reply", f"undecodable transfer message: {exc}") from None
     except TimeoutError:
         raise ClientError("timeout", f"transfer from {server[0]}:{server[1]} timed out") from None
     except OSError as exc:
         raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+
+
+def _answer_records(sock: socket.socket, query: Message) -> Iterator[tuple[Record, bool]]:
+    """The answer records of the messages answering ``query`` over TCP, in order, each with
+    whether it is the only record of its message."""
+    while True:
+        message = decode(_recv_exact(sock, struct.unpack("!H", _recv_exact(sock, 2))[0]))
+        if message.header.id != query.header.id:
+            continue
+        if message.rcode != 0:
+            raise ClientError("reply", f"transfer refused: {rcode_text(message.rcode)}")
+        for record in message.answer:
+            yield record, len(message.answer) == 1
+
+
+def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> list[Record]:
+    """A transfer's records up to its closing SOA, which is left out. AXFR, and IXFR sent
+    AXFR-style: the SOA, the records, the SOA. Incremental IXFR (RFC 1995 4): the SOA, then
+    per version an old SOA with the records deleted and a newer SOA with those added, then
+    the SOA again. An IXFR answered by the SOA alone means the client is up to date."""
+    records: list[Record] = []
+    incremental = adding = False
+    current = -1
+    for record, alone in stream:
+        if not records:
+            if not isinstance(record.rdata, SOA):
+                raise ClientError("reply", "transfer does not start with the SOA")
+            current = record.rdata.serial
+            records.append(record)
+            if ixfr and alone:
+                return records
+            continue
+        if not isinstance(record.rdata, SOA):
+            records.append(record)
+            continue
+        if not ixfr or (len(records) > 1 and not incremental):
+            return records
+        if len(records) == 1:
+            incremental = True  # the old SOA of the first difference
+        elif adding and record.rdata.serial == current:
+            return records
+        else:
+            adding = not adding
+        records.append(record)
+    raise ClientError("reply", "transfer cut short")
 
 
 def send_notify(message: Message, target: tuple[str, int], timeout: float = 1.0,

@@ -88,6 +88,47 @@ def test_dig_axfr_matches_the_zone() -> None:
     assert set(ours) == set(zone.records)
 
 
+def test_ixfr_from_dns_ask_and_dig() -> None:
+    zone = default_zones()[0]
+    with running_server() as server:
+        port = str(server.address[1])
+
+        def ask(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "craft", "dns-ask", "google.com", "-t", "IXFR",
+                                   "--port", port, *args], capture_output=True, text=True, timeout=30,
+                                  check=False)
+
+        whole, current = ask(), ask("--serial", str(zone.serial))
+        newer = ask("--serial", str((zone.serial + 5) % 2**32))
+        dig_now = subprocess.run(["dig", "@127.0.0.1", "-p", port, "google.com", f"IXFR={zone.serial}",
+                                  "+noall", "+answer"], capture_output=True, text=True, timeout=30,
+                                 check=True).stdout if shutil.which("dig") else None
+    texts = sorted(r.to_text() for r in zone.records)
+    assert whole.returncode == 0 and sorted(whole.stdout.splitlines()[1:]) == texts
+    soa = zone.soa.to_text()
+    assert current.returncode == 0 and current.stdout.splitlines()[1:] == [soa]
+    assert newer.stdout == current.stdout
+    if dig_now is not None:  # dig's view of the same: the SOA alone
+        assert [" ".join(line.split()) for line in dig_now.splitlines()] == [" ".join(soa.split())]
+
+
+def test_incremental_ixfr_answers_are_read_to_their_closing_soa() -> None:
+    from craft.dns_client import _until_closing_soa
+    from craft.zonefile import parse_record
+
+    def soa(serial: int) -> Record:
+        return parse_record(f"z. 60 IN SOA ns.z. h.z. {serial} 1 1 1 1")
+
+    a1, a2, a3 = (parse_record(f"x.z. 60 IN A 192.0.2.{i}") for i in (1, 2, 3))
+    # RFC 1995 4: current SOA, (old SOA, deleted, new SOA, added) per version, current SOA
+    incremental = [soa(3), soa(1), a1, soa(2), a2, soa(2), a2, soa(3), a3, soa(3)]
+    stream = iter([(record, False) for record in incremental] + [(a1, False)])
+    assert _until_closing_soa(stream, ixfr=True) == incremental[:-1]
+    axfr_style = [soa(3), a1, a2, soa(3)]
+    assert _until_closing_soa(iter([(r, False) for r in axfr_style]), ixfr=True) == axfr_style[:-1]
+    assert _until_closing_soa(iter([(soa(3), True)]), ixfr=True) == [soa(3)]
+
+
 def ask_text(port: int, name: str) -> str:
     return subprocess.run([sys.executable, "-m", "craft", "dns-ask", name, "--port", str(port)],
                           capture_output=True, text=True, timeout=30, check=False).stdout

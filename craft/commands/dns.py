@@ -239,9 +239,9 @@ def dns_serve_command(
     """Serve zones authoritatively over UDP and TCP on one port.
 
     Prints each request and response as hex in the lab's layout, with Scapy's verdict
-    under each, unless --quiet. Zone transfers (AXFR, and IXFR as a full transfer) go
-    over TCP to --allow-transfer clients. SIGHUP rereads the zone files. Ctrl-C or SIGTERM
-    stops it (exit 0).
+    under each, unless --quiet. Zone transfers (AXFR, and IXFR as a full transfer or the SOA
+    alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
+    zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
     allowed = _networks(allow)
     targets = _targets(notify)
@@ -502,15 +502,20 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--pcap", metavar="FILE", help="Capture the exchanges to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap FILE.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
+@click.option("--serial", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
+              help="With -t IXFR: the zone serial we claim to hold (0: send the whole zone).")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, pcap: str | None,
-    append: bool, color: bool | None,
+    append: bool, color: bool | None, serial: int,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
     Without NAME it is the lab's interactive client: it prompts "Enter Domain Name:"
     until you type "end" (or end the input), then prints "Session ended".
+
+    -t AXFR transfers the zone NAME over TCP and prints it in master-file form; -t IXFR
+    does the same from --serial (a server with nothing newer sends its SOA alone).
 
     \b
     Exit codes:
@@ -524,10 +529,11 @@ def dns_ask_command(
       8  network error or an undecodable reply
     """
     rtype = _parse_type(qtype)
-    if rtype == RRType.AXFR:
+    if rtype in (RRType.AXFR, RRType.IXFR):
         if name is None:
-            raise click.UsageError("AXFR needs a zone NAME")
-        sys.exit(_transfer(name, (server, port), timeout))
+            raise click.UsageError(f"{type_text(rtype)} needs a zone NAME")
+        ixfr_serial = serial if rtype == RRType.IXFR else None
+        sys.exit(_transfer(name, (server, port), timeout, ixfr_serial))
     capture = _open_capture(pcap, append)
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
@@ -541,14 +547,15 @@ def dns_ask_command(
     sys.exit(code)
 
 
-def _transfer(text: str, server: tuple[str, int], timeout: float) -> int:
-    """Print a zone transferred with AXFR, in master-file form."""
+def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: int | None) -> int:
+    """Print a zone transferred with AXFR (or IXFR from ``ixfr_serial``), in master-file
+    form; an incremental IXFR prints its old and new SOAs between the changes."""
     try:
         zone = Name.from_text(text if text.endswith(".") else text + ".")
     except BadNameError as exc:
         raise click.BadParameter(exc.reason, param_hint="NAME") from None
     try:
-        records = axfr(zone, server, max(timeout, 5.0))
+        records = axfr(zone, server, max(timeout, 5.0), ixfr_serial)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
         return EXIT_REFUSED if "refused" in exc.reason.lower() else EXIT_NETWORK
