@@ -16,6 +16,7 @@ truncation) takes the slow path through the full codec.
 from __future__ import annotations
 
 import struct
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,7 +24,7 @@ from craft.codec import decode, decode_header, encode
 from craft.constants import Opcode, Rcode, RRClass, RRType
 from craft.message import Edns, Header, Message, Question, Record
 from craft.names import LOWER, Name
-from craft.rdata import CNAME, MX, NS, SOA, SRV, Rdata
+from craft.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.transfer import LOOPBACK, Network, is_transfer, transfer_response
 from craft.wire import HEADER_SIZE, WireError
 from craft.zone import Zone
@@ -124,8 +125,10 @@ class Authority:
     """Answers queries for a set of zones, authoritatively."""
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
-                 allow_transfer: Sequence[Network] = LOOPBACK) -> None:
+                 allow_transfer: Sequence[Network] = LOOPBACK,
+                 clock: Callable[[], float] = time.time) -> None:
         self.payload = payload
+        self.clock = clock  # for the time in TSIG errors; the only clock the answers read
         self.zone_list = list(zones)
         self.allow_transfer = list(allow_transfer)
         self.zones = sorted(
@@ -263,12 +266,24 @@ class Authority:
             return Message(header, query.question).with_edns(e)
 
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
-        # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only.
+        # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only;
+        # RFC 8945 5.1: a TSIG too belongs there and nowhere else.
         if (len(opts) > 1 or (opts and opts[0].name.labels)
-                or any(r.rtype == RRType.OPT for r in (*query.answer, *query.authority))):
+                or any(r.rtype in (RRType.OPT, RRType.TSIG)
+                       for r in (*query.answer, *query.authority))):
             return error(Rcode.FORMERR)
         if opts and Edns.from_record(opts[0]).version > EDNS_VERSION:
             return error(Rcode.BADVERS)
+        signed = [i for i, r in enumerate(query.additional) if r.rtype == RRType.TSIG]
+        if signed:
+            # RFC 8945 5.1, 5.2: one TSIG, last, or FORMERR; we hold no keys, so any key is
+            # unknown: NOTAUTH with an unsigned TSIG saying BADKEY. Never answered unsigned.
+            last = len(query.additional) - 1
+            badkey = _tsig_badkey(query.additional[-1], int(self.clock())) if signed == [last] else None
+            if badkey is None:
+                return error(Rcode.FORMERR)
+            refused = error(Rcode.NOTAUTH)
+            return replace(refused, additional=(*refused.additional, badkey))
         if query.header.opcode != Opcode.QUERY:
             return error(Rcode.NOTIMP)
         if len(query.question) != 1:
@@ -415,6 +430,32 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
         return None
     flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
     return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+
+
+TSIG_BADKEY = 17
+
+
+def _tsig_badkey(request: Record, now: int) -> Record | None:
+    """The TSIG of a BADKEY error (RFC 8945 5.2.1): the request's key name, algorithm,
+    fudge and original ID, our time, no MAC, error 17 (as BIND sends it). None when the
+    request's TSIG cannot be read (its algorithm name is uncompressed, RFC 8945 4.2)."""
+    data = request.rdata.data if isinstance(request.rdata, Opaque) else b""
+    pos = 0
+    while pos < len(data) and data[pos] != 0:
+        if data[pos] > 63:
+            return None
+        pos += data[pos] + 1
+    pos += 1  # the root label
+    if pos + 10 > len(data):
+        return None
+    mac_size = int.from_bytes(data[pos + 8 : pos + 10], "big")
+    tail = pos + 10 + mac_size
+    if tail + 6 > len(data) or tail + 6 + int.from_bytes(data[tail + 4 : tail + 6], "big") != len(data):
+        return None
+    algorithm, fudge, original_id = data[:pos], data[pos + 6 : pos + 8], data[tail : tail + 2]
+    rdata = (algorithm + (now % 2**48).to_bytes(6, "big") + fudge + b"\0\0"  # no MAC
+             + original_id + TSIG_BADKEY.to_bytes(2, "big") + b"\0\0")
+    return Record(request.name, RRType.TSIG, RRClass.ANY, 0, Opaque(rdata))
 
 
 def _reply_header(query: Header) -> Header:

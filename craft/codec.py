@@ -144,9 +144,10 @@ def encode(
 ) -> bytes:
     """Encode ``message``.
 
-    ``max_size`` drops whole records that do not fit (the OPT record is always kept) and sets
-    TC when an answer or authority record was dropped (RFC 2181 9: missing additional data
-    alone does not set TC). ``counts`` overrides header counts, to craft lying messages.
+    ``max_size`` drops whole records that do not fit (the OPT record, and a TSIG after it,
+    are always kept, in that order: RFC 8945 wants the TSIG last) and sets TC when an answer
+    or authority record was dropped (RFC 2181 9: missing additional data alone does not set
+    TC). ``counts`` overrides header counts, to craft lying messages.
     """
     w = Writer(layout)
     w.raw(bytes(HEADER_SIZE))
@@ -154,16 +155,17 @@ def encode(
         w.name(q.name, compress)
         w.u16(q.rtype)
         w.u16(q.rclass)
-    opt = [rec for rec in message.additional if rec.rtype == RRType.OPT]
+    kept = [rec for rec in message.additional if rec.rtype == RRType.OPT][:1] + [
+        rec for rec in message.additional if rec.rtype == RRType.TSIG][-1:]
     budget = None
     if max_size is not None:
-        budget = max_size - sum(_record_size(rec) for rec in opt[:1])
+        budget = max_size - sum(_record_size(rec) for rec in kept)
     written = [len(message.question), 0, 0, 0]
     truncated = False
     dropped_answers = False
     for index, records in enumerate((message.answer, message.authority, message.additional)):
         for rec in records:
-            if rec.rtype == RRType.OPT and budget is not None:
+            if budget is not None and rec.rtype in (RRType.OPT, RRType.TSIG):
                 continue  # written last, inside the reserved room
             mark = len(w.buf)
             _write_record(w, rec, compress)
@@ -176,7 +178,7 @@ def encode(
         if truncated:
             break
     if budget is not None:
-        for rec in opt[:1]:
+        for rec in kept:
             _write_record(w, rec, compress)
             written[3] += 1
     header = message.header

@@ -31,6 +31,7 @@ class RRType(IntEnum):
     NSEC3PARAM = 51
     SVCB = 64
     HTTPS = 65
+    TSIG = 250
     IXFR = 251
     AXFR = 252
     ANY = 255

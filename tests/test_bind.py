@@ -29,6 +29,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ from craft.message import Edns, Header, Message, Question, Record
 from craft.names import Name
 from craft.oracle import check
 from craft.probe import build_probes
-from craft.rdata import OPT
+from craft.rdata import OPT, Opaque
 from craft.send import send_bytes
 from craft.zone import LAB_TABLE
 from craft.zonefile import parse_record
@@ -380,6 +381,42 @@ def test_malformed_edges_are_formerr_as_with_bind(bind_port: int, craft_port: in
         for port in (bind_port, craft_port):
             reply = send_bytes(wire, ("127.0.0.1", port), timeout=2).reply
             assert reply is not None and decode(reply).rcode == Rcode.FORMERR, (what, port)
+
+
+def _tsig(mac: bytes = b"\x11" * 32, original_id: int = 0x1234) -> Record:
+    """A TSIG (RFC 8945 4.2) signed with a key neither server has."""
+    rdata = (b"\x0bhmac-sha256\x00" + (1795593459).to_bytes(6, "big") + (300).to_bytes(2, "big")
+             + len(mac).to_bytes(2, "big") + mac + original_id.to_bytes(2, "big") + bytes(4))
+    return Record(Name.from_text("nokey."), RRType.TSIG, RRClass.ANY, 0, Opaque(rdata))
+
+
+def test_tsig_with_an_unknown_key_is_badkey_as_with_bind(bind_port: int, craft_port: int) -> None:
+    question = (Question(Name.from_text("example.test."), RRType.SOA),)
+    with_opt = Message(Header(id=0x1234), question).with_edns(Edns(payload=1232))
+    signed = replace(with_opt, additional=(*with_opt.additional, _tsig()))  # OPT, then TSIG
+    misplaced = {
+        "TSIG not last": Message(Header(id=1), question, (), (), (_tsig(), parse_record(". 0 IN A 1.2.3.4"))),
+        "two TSIGs": Message(Header(id=2), question, (), (), (_tsig(), _tsig())),
+        "TSIG in the answer section": Message(Header(id=3), question, (_tsig(),)),
+    }
+
+    def badkey(message: Message) -> tuple[int, list[str], bytes]:
+        tsig = message.additional[-1]
+        assert tsig.rtype == RRType.TSIG and isinstance(tsig.rdata, Opaque)
+        data = tsig.rdata.data
+        # the time signed (after the 13-octet algorithm name) is each server's own clock
+        order = [type_text(r.rtype) for r in message.additional]  # OPT, then TSIG last
+        return message.rcode, order, data[:13] + data[19:]
+
+    for port in (bind_port, craft_port):  # over UDP, and an AXFR over TCP
+        assert badkey(_udp(port, signed)) == badkey(_udp(bind_port, signed))
+        transfer = Message(Header(id=0x1234), (Question(Name.from_text("example.test."), RRType.AXFR),),
+                           (), (), (_tsig(),))
+        [refused] = _tcp_messages(port, transfer)
+        assert refused.rcode == Rcode.NOTAUTH and not refused.answer, port  # nothing leaks
+        for what, message in misplaced.items():
+            assert _udp(port, message).rcode == Rcode.FORMERR, (what, port)
+    assert badkey(_udp(craft_port, signed))[0] == Rcode.NOTAUTH
 
 
 # ---- BIND's own bytes, read by craft and by Scapy ----
