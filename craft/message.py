@@ -5,7 +5,7 @@ Nothing here touches bytes; ``craft.codec`` turns these values into wire data an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from craft.constants import RRClass, RRType, class_text, opcode_text, rcode_text, type_text
 from craft.names import Name
@@ -210,6 +210,28 @@ def record_dict(record: Record) -> dict[str, object]:
         "name": record.name.to_text(), "type": type_text(record.rtype),
         "class": class_text(record.rclass), "ttl": record.ttl, "rdata": record.rdata.to_text(),
     }
+
+
+def fold_case(message: Message) -> Message:
+    """``message`` with every name (owners, questions, names inside rdata) lower-cased: what
+    stays when compression gives a name an earlier equal name's case (RFC 4343: the same
+    name), as craft's encoder may."""
+
+    def rdata(value: Rdata) -> Rdata:
+        changes = {f.name: getattr(value, f.name).lower() for f in fields(value)
+                   if isinstance(getattr(value, f.name), Name)}
+        return replace(value, **changes) if changes else value
+
+    def record(rec: Record) -> Record:
+        return replace(rec, name=rec.name.lower(), rdata=rdata(rec.rdata))
+
+    return replace(
+        message,
+        question=tuple(replace(q, name=q.name.lower()) for q in message.question),
+        answer=tuple(map(record, message.answer)),
+        authority=tuple(map(record, message.authority)),
+        additional=tuple(map(record, message.additional)),
+    )
 
 
 def message_dict(message: Message) -> dict[str, object]:

@@ -153,30 +153,7 @@ def messages(
     return Message(draw(headers), tuple(questions), *map(tuple, sections))
 
 
-# ---- helpers for comparing messages ----
-
-
-def fold_case(message: Message) -> Message:
-    """``message`` with every name (owners, questions, names inside rdata) lower-cased."""
-
-    def rdata(value: Rdata) -> Rdata:
-        changes = {
-            f.name: getattr(value, f.name).lower()
-            for f in dataclasses.fields(value)
-            if isinstance(getattr(value, f.name), Name)
-        }
-        return dataclasses.replace(value, **changes) if changes else value
-
-    def record(rec: Record) -> Record:
-        return dataclasses.replace(rec, name=rec.name.lower(), rdata=rdata(rec.rdata))
-
-    return dataclasses.replace(
-        message,
-        question=tuple(dataclasses.replace(q, name=q.name.lower()) for q in message.question),
-        answer=tuple(map(record, message.answer)),
-        authority=tuple(map(record, message.authority)),
-        additional=tuple(map(record, message.additional)),
-    )
+# ---- helpers for comparing messages (fold_case lives in craft.message) ----
 
 
 def all_names(message: Message) -> list[Name]:

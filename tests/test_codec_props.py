@@ -8,11 +8,11 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import fold_case, has_case_variants, messages, plain_labels, records
+from strategies import has_case_variants, messages, plain_labels, records
 
 from craft.codec import decode, encode
 from craft.constants import RRType
-from craft.message import Edns, Header, Message, Question, Record
+from craft.message import Edns, Header, Message, Question, Record, fold_case
 from craft.names import BadNameError, Name
 from craft.oracle import check, compare, scapy_dns, to_scapy
 from craft.rdata import AAAA, OPT, TXT, A

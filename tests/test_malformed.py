@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import fold_case
 
 from craft.codec import decode, encode
+from craft.message import fold_case
 from craft.oracle import check
 from craft.wire import WireError
 

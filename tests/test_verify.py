@@ -523,3 +523,25 @@ def test_a_faulty_round_trip_would_be_caught(monkeypatch: pytest.MonkeyPatch) ->
     outcome = verify_module.check_data(answer)
     assert outcome.role == "response"
     assert outcome.problems == (("roundtrip", "craft's re-encoding decodes to another message"),)
+
+
+def test_case_randomised_questions_pass(tmp_path: Path) -> None:
+    """A resolver's 0x20 question (wWw.ExAmPlE.cOm) and the zone's lower-case names after it:
+    craft's re-encoding may point the lower-case names at the question's spelling, which is
+    the same name (RFC 4343), not another message."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP
+    from scapy.utils import wrpcap
+
+    qname = "wWw.ExAmPlE.cOm"
+    response = DNS(id=0x5A5A, qr=1, aa=1, qd=DNSQR(qname=qname),
+                   an=[DNSRR(rrname=qname, rdata="192.0.2.9")],
+                   ns=[DNSRR(rrname="example.com", type="NS", rdata="ns1.example.com")])
+    frames = [ether() / IP(src="127.0.0.1", dst="127.0.0.2") / UDP(sport=40000, dport=53)
+              / DNS(id=0x5A5A, qd=DNSQR(qname=qname)),
+              ether() / IP(src="127.0.0.2", dst="127.0.0.1") / UDP(sport=53, dport=40000) / response]
+    path = tmp_path / "case.pcap"
+    wrpcap(str(path), frames)
+    result = run_verify(str(path))
+    assert result.returncode == 0, result.stdout
+    assert "agreeing                  2" in result.stdout
