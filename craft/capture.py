@@ -122,8 +122,9 @@ class Stats:
 # ---- file formats ----
 
 
-def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
-    """(link type, timestamp, frame octets) for each packet of a pcap or pcapng file."""
+def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
+    """(link type, timestamp, frame octets, the frame's length on the wire) for each packet
+    of a pcap or pcapng file; fewer octets than that length: cut by the snapshot length."""
     head = f.read(4)
     if len(head) < 4:
         raise CaptureError(path, "empty, or cut short before its file header")
@@ -153,7 +154,7 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
             if header:
                 raise CaptureError(path, "record header cut short (truncated file)", count)
             return
-        seconds, fraction, caplen, _ = unpack(header)
+        seconds, fraction, caplen, original = unpack(header)
         if caplen > MAX_RECORD:
             raise CaptureError(path, f"record {count + 1} claims {caplen} octets (corrupt file)",
                                count)
@@ -161,13 +162,13 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
         if len(data) < caplen:
             raise CaptureError(path, "record cut short (truncated file)", count)
         count += 1
-        yield linktype, seconds + fraction * scale, data
+        yield linktype, seconds + fraction * scale, data, original
 
 
-def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
+def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
     """The blocks of a pcapng file, its section header's type already read."""
     endian = "<"
-    interfaces: list[tuple[int, float]] = []  # (link type, timestamp unit)
+    interfaces: list[tuple[int, float, int]] = []  # (link type, timestamp unit, snaplen)
     count = 0
     block_type = b"\x0a\x0d\x0d\x0a"
     while True:
@@ -200,26 +201,28 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes]]:
             raise CaptureError(path, "pcapng block cut short (truncated file)", count)
         kind = struct.unpack(endian + "I", block_type)[0]
         if kind == 6 and len(body) >= 20:  # enhanced packet block
-            iface, high, low, caplen, _ = struct.unpack_from(endian + "IIIII", body)
+            iface, high, low, caplen, original = struct.unpack_from(endian + "IIIII", body)
             if iface >= len(interfaces):
                 raise CaptureError(path, f"packet on undeclared interface {iface}", count)
-            linktype, unit = interfaces[iface]
+            linktype, unit, _ = interfaces[iface]
             count += 1
-            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen]
+            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen], original
         elif kind == 3 and len(body) >= 4 and interfaces:  # simple packet block
             original = struct.unpack_from(endian + "I", body)[0]
+            linktype, _, snaplen = interfaces[0]
+            kept = min(original, snaplen) if snaplen else original  # the rest is padding
             count += 1
-            yield interfaces[0][0], 0.0, body[4 : 4 + original]  # the rest is padding
-        elif kind == 2 and len(body) >= 20:  # obsolete packet block
-            iface, _, high, low, caplen = struct.unpack_from(endian + "HHIII", body)
+            yield linktype, 0.0, body[4 : 4 + kept], original
+        elif kind == 2 and len(body) >= 24:  # obsolete packet block
+            iface, _, high, low, caplen, original = struct.unpack_from(endian + "HHIIII", body)
             if iface >= len(interfaces):
                 raise CaptureError(path, f"packet on undeclared interface {iface}", count)
-            linktype, unit = interfaces[iface]
+            linktype, unit, _ = interfaces[iface]
             count += 1
-            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen]
+            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen], original
         elif kind == 1 and len(body) >= 8:  # interface description
-            linktype = struct.unpack_from(endian + "H", body)[0]
-            interfaces.append((linktype, _tsresol(body[8:], endian)))
+            linktype, _, snaplen = struct.unpack_from(endian + "HHI", body)
+            interfaces.append((linktype, _tsresol(body[8:], endian), snaplen))
         following = f.read(4)
         if not following:
             return
@@ -250,20 +253,15 @@ def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
     if linktype == _ETHERNET:
         if len(frame) < 14:
             return None
-        ethertype = _U16.unpack_from(frame, 12)[0]
-        offset = 14
-        while ethertype in (0x8100, 0x88A8, 0x9100) and len(frame) >= offset + 4:
-            ethertype = _U16.unpack_from(frame, offset + 2)[0]
-            offset += 4
-        return ethertype, frame[offset:]
+        return _untagged(_U16.unpack_from(frame, 12)[0], frame, 14)
     if linktype == _SLL:
         if len(frame) < 16:
             return None
-        return _U16.unpack_from(frame, 14)[0], frame[16:]
+        return _untagged(_U16.unpack_from(frame, 14)[0], frame, 16)
     if linktype == _SLL2:
         if len(frame) < 20:
             return None
-        return _U16.unpack_from(frame, 0)[0], frame[20:]
+        return _untagged(_U16.unpack_from(frame, 0)[0], frame, 20)
     if linktype in (_NULL, _LOOP):
         if len(frame) < 4:
             return None
@@ -278,6 +276,28 @@ def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
         version = frame[0] >> 4
         return (_IPV4 if version == 4 else _IPV6 if version == 6 else 0), frame
     return None
+
+
+def _untagged(ethertype: int, frame: bytes, offset: int) -> tuple[int, bytes]:
+    """Past any 802.1Q/802.1ad VLAN tags (libpcap keeps them in cooked captures too)."""
+    while ethertype in (0x8100, 0x88A8, 0x9100) and len(frame) >= offset + 4:
+        ethertype = _U16.unpack_from(frame, offset + 2)[0]
+        offset += 4
+    return ethertype, frame[offset:]
+
+
+def _past_extensions(proto: int, body: bytes) -> tuple[int, bytes]:
+    """Past IPv6 hop-by-hop, routing and destination options headers and IPsec AH (also
+    in IPv4), wherever they stand (RFC 8200 4.1 puts destination options after a fragment
+    header); stops at a fragment header, ESP or a transport."""
+    while len(body) >= 8:
+        if proto in (0, 43, 60):
+            proto, body = body[0], body[(body[1] + 1) * 8 :]
+        elif proto == 51:  # AH: its length counts 4-octet words, less 2
+            proto, body = body[0], body[(body[1] + 2) * 4 :]
+        else:
+            break
+    return proto, body
 
 
 class _Fragments:
@@ -328,13 +348,15 @@ def _transport(
         src = socket.inet_ntop(socket.AF_INET, packet[12:16])
         dst = socket.inet_ntop(socket.AF_INET, packet[16:20])
         flags_offset = _U16.unpack_from(packet, 6)[0]
-        if flags_offset & 0x3FFF:  # more fragments, or not the first one
+        if flags_offset & 0x3FFF and not cut:  # more fragments, or not the first one
+            # (a cut fragment is not reassembled: it reaches the caller as cut, to be noted)
             key = (4, src, dst, _U16.unpack_from(packet, 4)[0], proto)
             whole = fragments.add(key, (flags_offset & 0x1FFF) * 8, bool(flags_offset & 0x2000),
                                   body)
             if whole is None:
                 return None
             body = whole
+        proto, body = _past_extensions(proto, body)
         return proto, src, dst, body, cut
     if ethertype == _IPV6:
         if len(packet) < 40 or packet[0] >> 4 != 6:
@@ -345,18 +367,21 @@ def _transport(
         dst = socket.inet_ntop(socket.AF_INET6, packet[24:40])
         cut = 40 + length > len(packet)
         body = packet[40 : 40 + length] if length else packet[40:]
-        while proto in (0, 43, 60) and len(body) >= 8:  # hop-by-hop, routing, destination
-            proto, body = body[0], body[(body[1] + 1) * 8 :]
+        proto, body = _past_extensions(proto, body)
         if proto == 44:  # fragment header
             if len(body) < 8:
                 return None
             proto = body[0]
             offset_more = _U16.unpack_from(body, 2)[0]
-            key = (6, src, dst, struct.unpack_from("!I", body, 4)[0], proto)
-            whole = fragments.add(key, offset_more & 0xFFF8, bool(offset_more & 1), body[8:])
-            if whole is None:
-                return None
-            body = whole
+            if offset_more & 0xFFF9 and not cut:  # a real fragment, not an atomic one
+                key = (6, src, dst, struct.unpack_from("!I", body, 4)[0], proto)
+                whole = fragments.add(key, offset_more & 0xFFF8, bool(offset_more & 1), body[8:])
+                if whole is None:
+                    return None
+                body = whole
+            else:
+                body = body[8:]
+            proto, body = _past_extensions(proto, body)
         return proto, src, dst, body, cut
     return None
 
@@ -423,9 +448,10 @@ class _Detector:
 class _Stream:
     """One direction of a TCP connection."""
 
-    __slots__ = ("buffer", "dns", "next_seq", "pending", "pending_size", "synced")
+    __slots__ = ("buffer", "dns", "fin_at", "next_seq", "pending", "pending_size", "synced")
 
     def __init__(self, next_seq: int | None, synced: bool) -> None:
+        self.fin_at: int | None = None  # a FIN came before the data it follows
         self.buffer = bytearray()
         self.next_seq = next_seq
         self.pending: dict[int, bytes] = {}
@@ -480,6 +506,9 @@ class _Tcp:
 
     def __init__(self, detector: _Detector, stats: Stats) -> None:
         self.streams: dict[tuple[str, int, str, int], _Stream] = {}
+        # Directions that ended with a FIN or RST: what comes later without a SYN is a
+        # retransmission (RFC 9293 3.10.7.4), not a new stream. Bounded like the streams.
+        self.closed: dict[tuple[str, int, str, int], None] = {}
         self.detector = detector
         self.stats = stats
 
@@ -489,16 +518,21 @@ class _Tcp:
         flags = segment[13]
         payload = segment[(segment[12] >> 4) * 4 :]
         key = (src[0], src[1], dst[0], dst[1])
-        streams = self.streams
-        if flags & 0x02:  # SYN: the data starts at seq + 1
+        if flags & 0x04:  # RST: over now; any data it carries is a diagnostic, not the stream
             self._end(number, key, src, dst)
-            self._add(key, _Stream((seq + 1) % _SEQ, True))
             return []
-        stream = streams.get(key)
+        if flags & 0x02:  # SYN: the data starts at seq + 1 (TCP Fast Open data is there too)
+            self._end(number, key, src, dst)
+            self.closed.pop(key, None)
+            self._add(number, key, _Stream((seq + 1) % _SEQ, True))
+            seq = (seq + 1) % _SEQ
+        elif key in self.closed:
+            return []
+        stream = self.streams.get(key)
         messages: list[bytes] = []
         if payload:
             if stream is None:
-                stream = self._add(key, _Stream(None, False))
+                stream = self._add(number, key, _Stream(None, False))
             if stream.dns is not False:
                 if not stream.feed(seq, payload):
                     start = stream.next_seq or 0
@@ -511,18 +545,34 @@ class _Tcp:
                     stream.pending.clear()
                 else:
                     messages = self._messages(stream, src, dst)
-        if flags & 0x05:  # FIN or RST: this direction is over
+        if flags & 0x01 and stream is not None:  # FIN: over once the data before it is in
+            stream.fin_at = (seq + len(payload)) % _SEQ
+        if stream is not None and stream.fin_at is not None and (
+                stream.next_seq == stream.fin_at or stream.dns is False):
             self._end(number, key, src, dst)
+        elif flags & 0x01 and stream is None:
+            self._close(key)
         return messages
 
-    def _add(self, key: tuple[str, int, str, int], stream: _Stream) -> _Stream:
+    def _add(self, number: int, key: tuple[str, int, str, int], stream: _Stream) -> _Stream:
         if len(self.streams) >= MAX_TCP_STREAMS:
-            del self.streams[next(iter(self.streams))]
+            oldest = next(iter(self.streams))
+            dropped = self.streams.pop(oldest)
+            if dropped.dns or dropped.buffer or dropped.pending:
+                self.stats.note(number, "tcp-streams", f"TCP {_name(oldest[:2], oldest[2:])}: "
+                                f"over {MAX_TCP_STREAMS} open directions; this one is no longer "
+                                "followed")
         self.streams[key] = stream
         return stream
 
+    def _close(self, key: tuple[str, int, str, int]) -> None:
+        if len(self.closed) >= MAX_TCP_STREAMS:
+            del self.closed[next(iter(self.closed))]
+        self.closed[key] = None
+
     def _end(self, number: int, key: tuple[str, int, str, int], src: tuple[str, int],
              dst: tuple[str, int]) -> None:
+        self._close(key)
         stream = self.streams.pop(key, None)
         if stream is None or stream.dns is False or not (stream.buffer or stream.pending):
             return
@@ -589,7 +639,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
         raise CaptureError(path, exc.strerror or str(exc)) from None
     number = 0
     try:
-        for number, (linktype, when, frame) in enumerate(_frames(f, path), 1):
+        for number, (linktype, when, frame, original) in enumerate(_frames(f, path), 1):
             stats.packets = number
             stats.offset = f.tell()
             found = False
@@ -605,6 +655,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                 stats.skipped += 1
                 continue
             proto, src_ip, dst_ip, segment, cut = transport
+            cut = cut or len(frame) < original  # IP lengths of 0 (offloaded sends) hide it
             if proto == 17 and len(segment) >= 8:
                 sport, dport, length = _UDP.unpack_from(segment, 0)
                 src, dst = (src_ip, sport), (dst_ip, dport)

@@ -545,3 +545,87 @@ def test_case_randomised_questions_pass(tmp_path: Path) -> None:
     result = run_verify(str(path))
     assert result.returncode == 0, result.stdout
     assert "agreeing                  2" in result.stdout
+
+
+def _dns_count(path: Path) -> tuple[int, int, list[str]]:
+    stats = Stats()
+    items = list(dns_messages(str(path), stats))
+    return len(items), sum(item.is_response for item in items), [n.kind for n in stats.notes]
+
+
+def test_tcp_endings_fast_open_and_header_chains(tmp_path: Path) -> None:
+    """Found by a review against tshark: each capture holds one query and one response."""
+    from scapy.layers.dns import DNS, DNSQR
+    from scapy.layers.inet import IP, TCP, UDP
+    from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment
+    from scapy.layers.l2 import Dot1Q
+    from scapy.utils import wrpcap
+
+    query = bytes(DNS(id=9, qd=DNSQR(qname="example.test")))
+    answer = bytes(DNS(id=9, qr=1, qd=DNSQR(qname="example.test")))
+    q_wire, a_wire = len(query).to_bytes(2, "big") + query, len(answer).to_bytes(2, "big") + answer
+    c, s = IP(src="10.0.0.1", dst="10.0.0.2"), IP(src="10.0.0.2", dst="10.0.0.1")
+
+    def to_server(flags: str, seq: int, data: bytes = b"") -> Any:
+        return ether() / c / TCP(sport=4000, dport=53, flags=flags, seq=seq, ack=501) / data
+
+    def to_client(flags: str, seq: int, data: bytes = b"") -> Any:
+        return ether() / s / TCP(sport=53, dport=4000, flags=flags, seq=seq, ack=101) / data
+
+    half = len(a_wire) // 2
+    tcp_cases = {
+        # the response sent with FIN and resent (its ACK lost): one response, not two
+        "retransmission after FIN": [to_server("S", 99), to_client("SA", 500), to_server("PA", 100, q_wire),
+                                     to_client("FPA", 501, a_wire), to_client("FPA", 501, a_wire)],
+        # the second half, with the FIN, captured before the first half
+        "FIN out of order": [to_server("S", 99), to_client("SA", 500), to_server("PA", 100, q_wire),
+                             to_client("FPA", 501 + half, a_wire[half:]), to_client("PA", 501, a_wire[:half])],
+        # TCP Fast Open: the query rides in the SYN (RFC 7413)
+        "data in the SYN": [to_server("S", 99, q_wire), to_client("SA", 500), to_client("PA", 501, a_wire)],
+        # a RST carrying text after the exchange is no DNS data
+        "RST with data": [to_server("S", 99), to_client("SA", 500), to_server("PA", 100, q_wire),
+                          to_client("PA", 501, a_wire), to_client("RA", 501 + len(a_wire), b"reset by peer")],
+    }
+    for what, frames in tcp_cases.items():
+        path = tmp_path / "tcp.pcap"
+        wrpcap(str(path), frames)
+        assert _dns_count(path) == (2, 1, []), what
+    c6, s6 = IPv6(src="::1", dst="::2"), IPv6(src="::2", dst="::1")
+    other_cases = {
+        # RFC 8200 4.1 order: fragment header, then destination options
+        "IPv6 destination options after a fragment header": [
+            ether() / c6 / IPv6ExtHdrFragment(offset=0, m=0, id=5) / IPv6ExtHdrDestOpt()
+            / UDP(sport=4000, dport=53) / query,
+            ether() / s6 / IPv6ExtHdrDestOpt() / UDP(sport=53, dport=4000) / answer],
+        "VLAN tag": [ether() / Dot1Q(vlan=7) / c / UDP(sport=4000, dport=53) / query,
+                     ether() / Dot1Q(vlan=7) / s / UDP(sport=53, dport=4000) / answer],
+    }
+    for what, frames in other_cases.items():
+        path = tmp_path / "other.pcap"
+        wrpcap(str(path), frames)
+        assert _dns_count(path) == (2, 1, []), what
+
+
+def test_frames_cut_by_the_snapshot_length_are_noted(tmp_path: Path) -> None:
+    """IPv4 total length 0 (offloaded sends) or a cut first fragment: the record's original
+    length tells, and the message is reported, not silently lost."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+    from scapy.layers.inet import IP, UDP, fragment
+
+    def wrpcap(name: str, frames: list[Any], snaplen: int) -> None:
+        """A pcap whose records keep ``snaplen`` octets and say the frame's whole length."""
+        out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1)
+        for frame in frames:
+            data = bytes(frame)
+            out += struct.pack("<IIII", 0, 0, min(len(data), snaplen), len(data)) + data[:snaplen]
+        Path(name).write_bytes(out)
+
+    big = DNS(id=3, qr=1, qd=DNSQR(qname="big.test"),
+              an=[DNSRR(rrname="big.test", type="TXT", rdata=["x" * 200]) for _ in range(20)])
+    datagram = IP(src="10.0.0.2", dst="10.0.0.1") / UDP(sport=53, dport=4000) / big
+    path = tmp_path / "cut.pcap"
+    wrpcap(str(path), [ether() / f for f in fragment(datagram, fragsize=1000)], snaplen=600)
+    assert _dns_count(path) == (0, 0, ["snaplen"])
+    whole = ether() / IP(src="10.0.0.2", dst="10.0.0.1", len=0) / UDP(sport=53, dport=4000) / big
+    wrpcap(str(path), [whole], snaplen=300)
+    assert _dns_count(path) == (0, 0, ["snaplen"])
