@@ -33,6 +33,8 @@ from craft.http import (
 
 IDLE_TIMEOUT = 15.0
 HEAD_TIMEOUT = 10.0
+SEND_TIMEOUT = 60.0  # no octet taken by the client for this long: drop it (nginx's send_timeout)
+MAX_QUEUED = 8  # responses waiting to be sent before more pipelined requests are read
 MAX_CONNECTIONS = 1024
 RECV_SIZE = 65536
 SENDFILE_CHUNK = 1 << 20
@@ -42,7 +44,8 @@ AccessLog = Callable[[str, Request | None, int, int], None]
 
 
 class _Connection:
-    __slots__ = ("address", "closing", "files", "inbuf", "last", "outq", "sock", "started")
+    __slots__ = ("address", "closing", "files", "inbuf", "last", "outq", "sent_at", "sock",
+                 "started")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self.sock = sock
@@ -52,13 +55,14 @@ class _Connection:
         self.files: list[int] = []
         self.closing = False
         self.last = time.monotonic()
+        self.sent_at = self.last  # when the client last took octets of a response
         self.started: float | None = None  # when the current, unfinished head began
 
 
 class WebServer:
     def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 10080,
                  log: AccessLog | None = None, idle_timeout: float = IDLE_TIMEOUT,
-                 head_timeout: float = HEAD_TIMEOUT) -> None:
+                 head_timeout: float = HEAD_TIMEOUT, send_timeout: float = SEND_TIMEOUT) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise OSError(f"{root}: not a folder")
@@ -66,6 +70,7 @@ class WebServer:
         self.host, self.port = host, port
         self.log = log
         self.idle_timeout, self.head_timeout = idle_timeout, head_timeout
+        self.send_timeout = send_timeout
         self.sock: socket.socket | None = None
         self._running = False
         self._selector = selectors.DefaultSelector()
@@ -137,6 +142,8 @@ class WebServer:
             self._read(conn)
         if events & selectors.EVENT_WRITE and conn.sock.fileno() >= 0:
             self._write(conn)
+            if not conn.outq and conn.inbuf and conn.sock.fileno() >= 0:
+                self._parse(conn)  # pipelined requests held back while responses queued
         if conn.sock.fileno() >= 0:
             self._rearm(conn)
 
@@ -190,13 +197,18 @@ class WebServer:
         conn.inbuf += data
         if conn.started is None:
             conn.started = conn.last
-        while conn.inbuf and not conn.closing:
+        self._parse(conn)
+
+    def _parse(self, conn: _Connection) -> None:
+        """Answer the whole requests in ``conn.inbuf``, in order, while few enough responses
+        wait to be sent (a client that pipelines and never reads holds nothing more)."""
+        while conn.inbuf and not conn.closing and len(conn.outq) < MAX_QUEUED:
             parsed = parse_request(conn.inbuf)
             if parsed is None:
                 return
             request, used = parsed
             del conn.inbuf[:used]
-            conn.started = conn.last if conn.inbuf else None
+            conn.started = time.monotonic() if conn.inbuf else None
             if isinstance(request, HttpError):
                 response = error_response(request.status, request.detail, close=True)
                 self._queue(conn, response, None)
@@ -255,6 +267,7 @@ class WebServer:
             try:
                 if isinstance(piece, bytes):
                     sent = sock.send(piece)
+                    conn.sent_at = time.monotonic()
                     if sent < len(piece):
                         conn.outq[0] = piece[sent:]
                         return
@@ -266,6 +279,7 @@ class WebServer:
                         if sent == 0:  # the file shrank under us: stop this connection
                             self._close(conn)
                             return
+                        conn.sent_at = time.monotonic()
                         piece[1], piece[2] = offset + sent, remaining - sent
                     if piece[2] > 0:
                         continue
@@ -282,7 +296,14 @@ class WebServer:
             self._close(conn)
 
     def _rearm(self, conn: _Connection) -> None:
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if conn.outq else 0)
+        # Read only when nothing waits to be sent: a closed input is always readable (the
+        # loop would spin) and a client that does not read gets no more work done for it.
+        if conn.outq:
+            events = selectors.EVENT_WRITE
+        elif conn.closing:
+            return
+        else:
+            events = selectors.EVENT_READ
         try:
             if self._selector.get_key(conn.sock).events != events:
                 self._selector.modify(conn.sock, events, conn)
@@ -294,9 +315,13 @@ class WebServer:
         for conn in list(conns.values()):
             if conn.sock.fileno() < 0:
                 conns.pop(id(conn), None)
-            elif conn.started is not None and now - conn.started > self.head_timeout:
+            elif (conn.started is not None and not conn.outq
+                  and now - max(conn.started, conn.sent_at) > self.head_timeout):
                 # a head still unfinished: answer 408-style by closing (slowloris guard)
                 self._close(conn)
+                conns.pop(id(conn), None)
+            elif conn.outq and now - conn.sent_at > self.send_timeout:
+                self._close(conn)  # the client stopped taking its response
                 conns.pop(id(conn), None)
             elif not conn.outq and now - conn.last > self.idle_timeout:
                 self._close(conn)

@@ -3,6 +3,7 @@ and by a real browser (headless Chromium)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -364,3 +365,46 @@ def test_a_closed_stdout_stops_the_log_not_the_server(root: Path) -> None:
         proc.wait(10)
     assert proc.returncode == 0, err
     assert err.count("access log stopped: BrokenPipeError") == 1 and "Traceback" not in err
+
+
+def test_a_client_that_pipelines_and_never_reads_holds_little(root: Path) -> None:
+    (root / "60k.bin").write_bytes(b"z" * 60000)
+    server = WebServer(root, "127.0.0.1", 0)
+    with serving(server) as (_, address), socket.create_connection(address, timeout=5) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        before = len(os.listdir("/proc/self/fd"))
+        sock.setblocking(False)
+        request = b"GET /60k.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+        sent = 0
+        with contextlib.suppress(BlockingIOError):
+            for _ in range(5000):
+                sent += sock.send(request)
+        time.sleep(0.5)
+        # Files open for queued responses stay few (nginx: one request at a time).
+        assert len(os.listdir("/proc/self/fd")) - before <= 10
+        assert sent >= 10 * len(request)
+
+
+def test_half_closed_client_gets_its_file_and_a_stalled_one_is_dropped(root: Path) -> None:
+    size = 24 << 20  # far more than the socket buffers on both sides hold
+    (root / "big.bin").write_bytes(os.urandom(size))
+    server = WebServer(root, "127.0.0.1", 0, send_timeout=1.0)
+    with serving(server) as (_, address):
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)  # the response still comes whole
+            got = b""
+            while chunk := sock.recv(1 << 16):
+                got += chunk
+            assert got.endswith((root / "big.bin").read_bytes())
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before the handshake
+            sock.settimeout(10)
+            sock.connect(address)
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(3)  # takes nothing for longer than the send timeout
+            total = 0
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := sock.recv(1 << 16):
+                    total += len(chunk)
+            assert total < size  # dropped before the end
