@@ -17,7 +17,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
 from craft import __version__
 
@@ -31,6 +31,7 @@ KNOWN_METHODS = frozenset({"POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE",
 REASONS = {
     200: "OK", 206: "Partial Content", 301: "Moved Permanently", 304: "Not Modified",
     400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    412: "Precondition Failed",
     413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
     431: "Request Header Fields Too Large", 500: "Internal Server Error",
     501: "Not Implemented", 505: "HTTP Version Not Supported",
@@ -40,7 +41,9 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "applicatio
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII)
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)  # units: any case
+# RFC 3986 host (reg-name, IPv4, or [IPv6]) and an optional port; empty is allowed (RFC 9112 3.2)
+_HOST = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$")
 
 
 class HttpError(Exception):
@@ -108,7 +111,7 @@ def parse_request(data: bytes | bytearray) -> tuple[Request | HttpError, int] | 
     if length is not None:
         if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
             return HttpError(400, "bad Content-Length", close=True), used
-        if int(length) > MAX_DISCARDED_BODY:
+        if len(length) > 18 or int(length) > MAX_DISCARDED_BODY:  # int() refuses 4,300 digits
             return HttpError(413, "request body too large", close=True), used
         if len(data) < used + int(length):
             return None  # wait for the body: it is read and discarded
@@ -146,8 +149,11 @@ def _parse_head(lines: list[bytes]) -> Request:
     except UnicodeDecodeError:
         raise HttpError(400, "non-ASCII request target", close=True) from None
     request = Request(method.decode("ascii"), target_text, numbers, tuple(headers))
-    if numbers >= (1, 1) and request.header("host") is None:
+    host = request.header("host")
+    if numbers >= (1, 1) and host is None:
         raise HttpError(400, "HTTP/1.1 request without Host")
+    if host is not None and not _HOST.match(host):  # RFC 9112 3.2: an invalid value is 400
+        raise HttpError(400, "invalid Host", close=True)
     names = [name for name, _ in headers]
     if names.count("host") > 1:  # RFC 9112 3.2
         raise HttpError(400, "more than one Host header", close=True)
@@ -212,11 +218,9 @@ def resolve(root: Path, target: str) -> Path:
 
     Every segment is percent-decoded before the checks, so ``%2e%2e`` and ``%2f`` are seen
     for what they are; the resolved path (symlinks followed) must stay inside the root."""
-    if target.startswith(("http://", "https://")):
-        target = urlsplit(target).path or "/"
-    if not target.startswith("/"):
+    path = _path_and_query(target)[0]  # absolute form too: schemes are case-blind
+    if not path.startswith("/"):
         raise HttpError(400, "request target must start with /")
-    path = target.split("?", 1)[0].split("#", 1)[0]
     try:
         raw = unquote_to_bytes(path)
         decoded = raw.decode("utf-8")
@@ -241,6 +245,15 @@ def resolve(root: Path, target: str) -> Path:
     return real
 
 
+def _path_and_query(target: str) -> tuple[str, str]:
+    """A request target's path and query (an absolute-form target's too), fragment dropped."""
+    if target[:8].lower().startswith(("http://", "https://")):
+        parts = urlsplit(target)
+        return parts.path or "/", parts.query
+    path, _, query = target.split("#", 1)[0].partition("?")
+    return path, query
+
+
 def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result]:
     """The regular file a GET or HEAD names (a folder's index.html included) with its
     stat, or the response that answers the request instead: an error, a redirect from a
@@ -259,10 +272,17 @@ def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result
         return error_response(exc.status, exc.detail, head=head, close=close)
     except OSError:
         return error_response(403, "not readable", head=head, close=close)
+    target_path, query = _path_and_query(request.target)
+    if not stat.S_ISDIR(info.st_mode) and target_path.endswith("/"):
+        # /a.txt/ names a folder that is not there (as nginx answers)
+        return error_response(404, f"{unquote(target_path)} not found", head=head, close=close)
     if stat.S_ISDIR(info.st_mode):
-        bare = request.target.split("?", 1)[0]
-        if not bare.endswith("/"):
-            location = bare + "/"
+        if not target_path.endswith("/"):
+            # Built from the path's segments, re-encoded: never "//host/" from "//x", never a
+            # fragment, and the query kept (RFC 9110 10.2.2).
+            segments = [s for s in unquote(target_path).split("/") if s]
+            location = "/" + "".join(quote(s) + "/" for s in segments)
+            location += f"?{query}" if query else ""
             return error_response(301, f"see {location}", head=head, close=close,
                                   extra=(("Location", location),))
         index = path / "index.html"
@@ -322,6 +342,9 @@ def file_response(request: Request, file: FileInfo) -> Response:
     head = request.method == "HEAD"
     close = not request.keep_alive
     size, etag, base = file.size, file.etag, file.base
+    if _precondition_failed(request, etag, file.mtime):
+        return error_response(412, "a precondition of the request does not hold", head=head,
+                              close=close)
     if _not_modified(request, etag, file.mtime):
         return Response(304, base, b"", close, False, 0)
     wanted = request.header("range")
@@ -342,6 +365,27 @@ def file_response(request: Request, file: FileInfo) -> Response:
     return Response(200, headers, whole, close, not head, size, file.whole)
 
 
+def _http_time(value: str) -> float | None:
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return None if parsed is None else parsed.timestamp()
+
+
+def _precondition_failed(request: Request, etag: str, mtime: int) -> bool:
+    """If-Match (strong comparison) and, without it, If-Unmodified-Since (RFC 9110 13.2.2)."""
+    match = request.header("if-match")
+    if match is not None:
+        tags = {t.strip() for t in match.split(",")}
+        return "*" not in tags and etag not in tags
+    since = request.header("if-unmodified-since")
+    if since is not None:
+        when = _http_time(since)
+        return when is not None and mtime > when
+    return False
+
+
 def _not_modified(request: Request, etag: str, mtime: int) -> bool:
     match = request.header("if-none-match")
     if match is not None:
@@ -349,11 +393,8 @@ def _not_modified(request: Request, etag: str, mtime: int) -> bool:
         return "*" in tags or etag in tags
     since = request.header("if-modified-since")
     if since is not None:
-        try:
-            parsed = email.utils.parsedate_to_datetime(since)
-        except (TypeError, ValueError):
-            return False
-        return parsed is not None and mtime <= parsed.timestamp()
+        when = _http_time(since)
+        return when is not None and mtime <= when
     return False
 
 
@@ -362,13 +403,16 @@ def _range(value: str, size: int) -> tuple[int, int] | str | None:
     match = _RANGE.match(value.strip())
     if not match:
         return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
-    first, last = match.groups()
+    first, last = (str(min(int(n[:19]), 10**18)) if len(n) > 18 else n  # int() refuses 4,300
+                   for n in match.groups())                                  # digits
     if not first and not last:
         return None
     if not first:
         suffix = int(last)
-        if suffix == 0 or size == 0:
+        if suffix == 0:
             return "unsatisfiable"
+        if size == 0:
+            return None  # RFC 9110 14.1.1: satisfiable, and the whole (empty) file is it
         return max(0, size - suffix), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
@@ -384,7 +428,7 @@ def _listing(folder: Path, root: Path, request: Request, head: bool, close: bool
     rows = []
     for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
         name = entry.name + ("/" if entry.is_dir() else "")
-        href = "".join(c if c.isalnum() or c in "-._~/" else f"%{ord(c):02X}" for c in name)
+        href = quote(name)  # UTF-8 octets percent-encoded (RFC 3986 2.5); "/" kept
         rows.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(name)}</a></li>')
     title = html.escape(f"Index of {shown}")
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"

@@ -207,10 +207,11 @@ class WebServer:
             if parsed is None:
                 return
             request, used = parsed
+            head = conn.inbuf.lstrip(b"\r\n").startswith(b"HEAD ")  # errors to HEAD: no body
             del conn.inbuf[:used]
             conn.started = time.monotonic() if conn.inbuf else None
             if isinstance(request, HttpError):
-                response = error_response(request.status, request.detail, close=True)
+                response = error_response(request.status, request.detail, head=head, close=True)
                 self._queue(conn, response, None)
             else:
                 self._queue(conn, self._plan(request), request)

@@ -142,6 +142,19 @@ def test_curl_sees_the_six_headers(web: tuple[str, int]) -> None:
         (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 5\r\n\r\nhello", 400),
         (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: \xb2\r\n\r\n", 400),  # "²".isdigit()
         (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=\xb2-\r\n\r\n", 200),
+        # found by a review against nginx
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nIf-Match: \"nope\"\r\n\r\n", 412),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nIf-Match: *\r\n\r\n", 200),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\n"
+         b"If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n\r\n", 412),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 200),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=2-" + b"9" * 5000 + b"\r\n\r\n", 206),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=" + b"9" * 5000 + b"-\r\n\r\n", 416),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\n", 413),
+        (b"GET /files/notes.txt/ HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+        (b"GET HTTP://x/files/notes.txt HTTP/1.1\r\nHost: x\r\n\r\n", 200),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: Bytes=0-1\r\n\r\n", 206),
     ],
 )
 def test_status_codes(web: tuple[str, int], request_bytes: bytes, status: int) -> None:
@@ -167,6 +180,26 @@ def test_a_fault_costs_one_connection_not_the_server(root: Path, capfd: pytest.C
             b"HTTP/1.1 200 ")
     err = capfd.readouterr().err
     assert "internal error serving 127.0.0.1: RuntimeError: injected fault; connection closed" in err
+
+
+def test_redirects_listings_and_head_errors(web: tuple[str, int], root: Path) -> None:
+    def location(target: bytes) -> bytes:
+        reply = raw(web, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert reply.startswith(b"HTTP/1.1 301 ")
+        return reply.split(b"\r\nLocation: ")[1].split(b"\r\n")[0]
+
+    assert location(b"//files") == b"/files/"  # never "//files/": another host to a browser
+    assert location(b"/files?q=1") == b"/files/?q=1"
+    (root / "files" / "a\u2013b.txt").write_text("dash")
+    _, listing = h11_exchange(web, "GET", "/files/")
+    assert b'href="a%E2%80%93b.txt"' in listing  # UTF-8 octets, percent-encoded
+    response, body = h11_exchange(web, "GET", "/files/a%E2%80%93b.txt")
+    assert response.status_code == 200 and body == b"dash"
+    head = raw(web, b"HEAD /files/notes.txt HTTP/1.1\r\n\r\n")  # no Host: 400, and no body
+    assert head.startswith(b"HTTP/1.1 400 ") and head.endswith(b"\r\n\r\n")
+    (root / "files" / "empty.txt").write_bytes(b"")
+    response, body = h11_exchange(web, "GET", "/files/empty.txt", [("Range", "bytes=-5")])
+    assert response.status_code == 200 and body == b""
 
 
 def test_405_says_allow_and_404_is_a_small_page(web: tuple[str, int]) -> None:
