@@ -207,7 +207,8 @@ class WebServer:
             if parsed is None:
                 return
             request, used = parsed
-            head = conn.inbuf.lstrip(b"\r\n").startswith(b"HEAD ")  # errors to HEAD: no body
+            # An error to a HEAD carries no body; only the first octets are looked at.
+            head = isinstance(request, HttpError) and conn.inbuf[:64].lstrip(b"\r\n").startswith(b"HEAD ")
             del conn.inbuf[:used]
             conn.started = time.monotonic() if conn.inbuf else None
             if isinstance(request, HttpError):
