@@ -9,6 +9,7 @@ the response to send: status, headers and a body that is bytes or a slice of a f
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import html
 import mimetypes
@@ -41,6 +42,7 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "applicatio
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
+_TARGET_CONTROL = re.compile(rb"[\x00-\x20\x7f]")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)  # units: any case
 # RFC 3986 host (reg-name, IPv4, or [IPv6]) and an optional port; empty is allowed (RFC 9112 3.2)
 _HOST = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$")
@@ -69,9 +71,14 @@ class Request:
                 return value
         return None
 
+    def header_list(self, name: str) -> str | None:
+        """A list field's lines joined into one list (RFC 9110 5.3), or None when absent."""
+        values = [value for key, value in self.headers if key == name]
+        return ", ".join(values) if values else None
+
     @property
     def keep_alive(self) -> bool:
-        tokens = {t.strip().lower() for t in (self.header("connection") or "").split(",")}
+        tokens = {t.strip().lower() for t in (self.header_list("connection") or "").split(",")}
         if self.version >= (1, 1):
             return "close" not in tokens
         return "keep-alive" in tokens
@@ -111,7 +118,8 @@ def parse_request(data: bytes | bytearray) -> tuple[Request | HttpError, int] | 
     if length is not None:
         if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
             return HttpError(400, "bad Content-Length", close=True), used
-        if len(length) > 18 or int(length) > MAX_DISCARDED_BODY:  # int() refuses 4,300 digits
+        length = _bounded(length)
+        if int(length) > MAX_DISCARDED_BODY:
             return HttpError(413, "request body too large", close=True), used
         if len(data) < used + int(length):
             return None  # wait for the body: it is read and discarded
@@ -144,6 +152,8 @@ def _parse_head(lines: list[bytes]) -> Request:
         if any(c in text for c in "\r\n\x00"):
             raise HttpError(400, "control character in a header", close=True)
         headers.append((name.decode("ascii").lower(), text))
+    if _TARGET_CONTROL.search(target):  # a bare LF would reach Location: response splitting
+        raise HttpError(400, "control character in the request target", close=True)
     try:
         target_text = target.decode("ascii")
     except UnicodeDecodeError:
@@ -195,7 +205,9 @@ def http_date(when: float | None = None) -> str:
 
 
 def content_type(path: str) -> str:
-    kind, _ = mimetypes.guess_type(path)
+    kind, encoding = mimetypes.guess_type(path)
+    if encoding is not None:  # notes.txt.gz is gzip octets, not text (no Content-Encoding sent)
+        kind = None
     kind = kind or "application/octet-stream"
     if kind.startswith(TEXT_TYPES):
         kind += "; charset=utf-8"
@@ -286,10 +298,13 @@ def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result
             return error_response(301, f"see {location}", head=head, close=close,
                                   extra=(("Location", location),))
         index = path / "index.html"
-        if index.is_file() and (index.resolve() == root or root in index.resolve().parents):
-            path, info = index, index.stat()
-        else:
-            return _listing(path, root, request, head, close)
+        try:
+            if index.is_file() and (index.resolve() == root or root in index.resolve().parents):
+                path, info = index, index.stat()
+            else:
+                return _listing(path, root, request, head, close)
+        except OSError:  # a folder we may not read or list
+            return error_response(403, "folder not readable", head=head, close=close)
     if not stat.S_ISREG(info.st_mode):
         return error_response(403, "not a regular file", head=head, close=close)
     if not os.access(path, os.R_OK):
@@ -370,12 +385,16 @@ def _http_time(value: str) -> float | None:
         parsed = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
-    return None if parsed is None else parsed.timestamp()
+    if parsed is None:
+        return None
+    if parsed.tzinfo is None:  # asctime form: HTTP dates are always UTC (RFC 9110 5.6.7)
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
 
 
 def _precondition_failed(request: Request, etag: str, mtime: int) -> bool:
     """If-Match (strong comparison) and, without it, If-Unmodified-Since (RFC 9110 13.2.2)."""
-    match = request.header("if-match")
+    match = request.header_list("if-match")
     if match is not None:
         tags = {t.strip() for t in match.split(",")}
         return "*" not in tags and etag not in tags
@@ -387,7 +406,7 @@ def _precondition_failed(request: Request, etag: str, mtime: int) -> bool:
 
 
 def _not_modified(request: Request, etag: str, mtime: int) -> bool:
-    match = request.header("if-none-match")
+    match = request.header_list("if-none-match")
     if match is not None:
         tags = {t.strip().removeprefix("W/") for t in match.split(",")}
         return "*" in tags or etag in tags
@@ -398,13 +417,21 @@ def _not_modified(request: Request, etag: str, mtime: int) -> bool:
     return False
 
 
+def _bounded(digits: str) -> str:
+    """Decimal digits as a number int() takes: leading zeros dropped, and anything over 18
+    digits (int() refuses 4,300) taken as 10**18, larger than any file."""
+    if not digits:
+        return digits
+    digits = digits.lstrip("0") or "0"
+    return str(10**18) if len(digits) > 18 else digits
+
+
 def _range(value: str, size: int) -> tuple[int, int] | str | None:
     """(first, last) for one satisfiable byte range, "unsatisfiable", or None to ignore."""
     match = _RANGE.match(value.strip())
     if not match:
         return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
-    first, last = (str(min(int(n[:19]), 10**18)) if len(n) > 18 else n  # int() refuses 4,300
-                   for n in match.groups())                                  # digits
+    first, last = (_bounded(n) for n in match.groups())
     if not first and not last:
         return None
     if not first:
@@ -427,9 +454,11 @@ def _listing(folder: Path, root: Path, request: Request, head: bool, close: bool
     shown = "/" + "/".join(folder.relative_to(root).parts)
     rows = []
     for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
-        name = entry.name + ("/" if entry.is_dir() else "")
-        href = quote(name)  # UTF-8 octets percent-encoded (RFC 3986 2.5); "/" kept
-        rows.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(name)}</a></li>')
+        raw = os.fsencode(entry.name) + (b"/" if entry.is_dir() else b"")
+        href = quote(raw)  # the name's own octets percent-encoded (RFC 3986 2.5); "/" kept
+        shown_name = raw.decode("utf-8", "replace")  # a non-UTF-8 name still shows
+        rows.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(shown_name)}'
+                    "</a></li>")
     title = html.escape(f"Index of {shown}")
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
             f"</head>\n<body><h1>{title}</h1>\n<ul>\n" + "\n".join(rows)

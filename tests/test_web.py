@@ -155,6 +155,10 @@ def test_curl_sees_the_six_headers(web: tuple[str, int]) -> None:
         (b"GET /files/notes.txt/ HTTP/1.1\r\nHost: x\r\n\r\n", 404),
         (b"GET HTTP://x/files/notes.txt HTTP/1.1\r\nHost: x\r\n\r\n", 200),
         (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: Bytes=0-1\r\n\r\n", 206),
+        # a bare LF in the target would reach the Location of a redirect (response splitting)
+        (b"GET /files?\nSet-Cookie:session=attacker HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nRange: bytes=-" + b"0" * 22 + b"1\r\n\r\n", 206),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: " + b"0" * 22 + b"5\r\n\r\nhello", 200),
     ],
 )
 def test_status_codes(web: tuple[str, int], request_bytes: bytes, status: int) -> None:
@@ -200,6 +204,34 @@ def test_redirects_listings_and_head_errors(web: tuple[str, int], root: Path) ->
     (root / "files" / "empty.txt").write_bytes(b"")
     response, body = h11_exchange(web, "GET", "/files/empty.txt", [("Range", "bytes=-5")])
     assert response.status_code == 200 and body == b""
+
+
+def test_list_fields_dates_types_and_odd_names(web: tuple[str, int], root: Path) -> None:
+    from craft import http
+
+    reply = raw(web, b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n"
+                     b"Connection: close\r\n\r\n")  # one list over two lines (RFC 9110 5.3)
+    assert b"\r\nConnection: close\r\n" in reply
+    full = raw(web, b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    etag = full.split(b"\r\nETag: ")[1].split(b"\r\n")[0]
+    reply = raw(web, b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"x\"\r\n"
+                     b"If-None-Match: " + etag + b"\r\nConnection: close\r\n\r\n")
+    assert reply.startswith(b"HTTP/1.1 304 ")
+    zone = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:  # an asctime date is UTC whatever the server's zone (RFC 9110 5.6.7)
+        assert http._http_time("Wed Nov 25 07:39:44 2026") == 1795592384.0
+    finally:
+        if zone is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = zone
+        time.tzset()
+    assert http.content_type("notes.txt.gz") == "application/octet-stream"
+    (root / "files" / os.fsdecode(b"bad\xff.txt")).write_text("odd")
+    response, listing = h11_exchange(web, "GET", "/files/")
+    assert response.status_code == 200 and b'href="bad%FF.txt"' in listing
 
 
 def test_405_says_allow_and_404_is_a_small_page(web: tuple[str, int]) -> None:
