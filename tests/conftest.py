@@ -147,12 +147,19 @@ def running_daemon(cmd: Sequence[str], log: Path | None = None,
             proc.wait(5)
 
 
+def daemon_path(name: str, package: str) -> str:
+    """Where a server binary from Debian's ``package`` is (/usr/sbin is often off a user's
+    PATH); the test is skipped when it is not installed."""
+    path = shutil.which(name) or f"/usr/sbin/{name}"
+    if not os.path.exists(path):
+        pytest.skip(f"{name} missing: `make test` installs it (Debian package {package})")
+    return path
+
+
 @contextlib.contextmanager
 def running_nsd(workdir: Path, zones_conf: str) -> Iterator[int]:
     """A real NSD on 127.0.0.1 with ``zones_conf`` (``zone:`` clauses); stopped on exit."""
-    nsd = shutil.which("nsd") or "/usr/sbin/nsd"
-    if not os.path.exists(nsd):
-        pytest.skip("nsd missing: `make test` installs it")
+    nsd = daemon_path("nsd", "nsd")
     port = free_port()
     conf = workdir / "nsd.conf"
     conf.write_text(

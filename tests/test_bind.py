@@ -33,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import craft_process, free_port, running_daemon, wait_until
+from conftest import craft_process, daemon_path, free_port, running_daemon, wait_until
 from test_interop import craft_ask
 from test_send import _same_bytes
 
@@ -84,9 +84,7 @@ def running_named(workdir: Path, zones_conf: str, origins: Sequence[str]) -> Ite
     """A real BIND on 127.0.0.1 with ``zones_conf`` (``zone`` clauses), authoritative only,
     in the foreground as the current user; yields its port once every zone in ``origins``
     answers its SOA; SIGTERM (then SIGKILL) to its process group on exit."""
-    named = shutil.which("named") or "/usr/sbin/named"
-    if not os.path.exists(named):
-        pytest.skip("named missing: `make test` installs bind9")
+    named = daemon_path("named", "bind9")
     port = free_port()
     conf = workdir / "named.conf"
     conf.write_text(

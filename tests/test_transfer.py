@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     craft_process,
+    daemon_path,
     free_port,
     running_daemon,
     running_nsd,
@@ -199,9 +199,7 @@ def running_knot(workdir: Path, port: int, zones_conf: str) -> Iterator[Path]:
     """A real knotd on 127.0.0.1@``port`` in the foreground, its configuration, storage,
     rundir and timer database in ``workdir``, with ``zones_conf`` (``remote:``, ``acl:``
     and ``zone:`` sections); yields its log file; stopped on exit."""
-    knotd = shutil.which("knotd") or "/usr/sbin/knotd"
-    if not os.path.exists(knotd):
-        pytest.skip("knotd missing: `make test` installs it (Debian package knot)")
+    knotd = daemon_path("knotd", "knot")
     conf = workdir / "knot.conf"
     conf.write_text(
         f"server:\n  listen: 127.0.0.1@{port}\n  rundir: {workdir}\n"
