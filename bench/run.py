@@ -44,9 +44,9 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 PY = sys.executable
 LAB = ["google.com", "youtube.com", "uwaterloo.ca", "wikipedia.org", "amazon.ca", "google.ca"]
 
-from craft.codec import decode, encode  # noqa: E402
-from craft.zone import default_zones  # noqa: E402
-from craft.zonefile import zone_to_text  # noqa: E402
+from craft.dns.codec import decode, encode  # noqa: E402
+from craft.dns.zone import default_zones  # noqa: E402
+from craft.dns.zonefile import zone_to_text  # noqa: E402
 
 
 def free_port() -> int:
@@ -113,16 +113,16 @@ def tcp_ready(port: int) -> Callable[[], bool]:
 CEILING = '''
 import socket, sys
 sys.path.insert(0, sys.argv[3])
-from craft.answer import Authority
-from craft.zone import default_zones
+from craft.dns.authority import Authority
+from craft.dns.zone import default_zones
 authority = Authority(default_zones())
 table = {}
 for line in open(sys.argv[2]):
     name, rtype = line.split()
     from craft.dns_client import build_query
-    from craft.names import Name
-    from craft.constants import type_number
-    from craft.codec import encode
+    from craft.dns.names import Name
+    from craft.dns.constants import type_number
+    from craft.dns.codec import encode
     q = encode(build_query(Name.from_text(name + "."), type_number(rtype), ident=0))
     r = authority.respond(q, 512)
     table[q[12:]] = (r[2], r[3:])  # keyed by the question as sent; RD is copied per query
@@ -271,9 +271,9 @@ def bench_codec(results: dict[str, list[float]]) -> None:
     import dnslib
     from scapy.layers.dns import DNS
 
-    from craft.answer import Authority
+    from craft.dns.authority import Authority
     from craft.dns_client import build_query
-    from craft.names import Name
+    from craft.dns.names import Name
 
     authority = Authority(default_zones())
     samples = [authority.respond(encode(build_query(Name.from_text(n), t, ident=7)), 512)
@@ -311,9 +311,9 @@ def bench_codec(results: dict[str, list[float]]) -> None:
 
 def write_pcap(path: Path, messages: int) -> None:
     """``messages`` DNS messages (query/response pairs) on UDP port 53, written directly."""
-    from craft.answer import Authority
+    from craft.dns.authority import Authority
     from craft.dns_client import build_query
-    from craft.names import Name
+    from craft.dns.names import Name
 
     authority = Authority(default_zones())
     ether = b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00"

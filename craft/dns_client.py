@@ -14,21 +14,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from craft.codec import decode, encode
-from craft.constants import RRClass, RRType, class_text, rcode_text, type_text
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import Name
-from craft.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
-from craft.wire import WireError
+from craft.dns.codec import decode, encode
+from craft.dns.constants import RRClass, RRType, class_text, rcode_text, type_text
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
+from craft.dns.wire import WireError
+from craft.errors import CraftError
 
 
-class ClientError(Exception):
+class ClientError(CraftError):
     """The exchange failed: ``kind`` is ``timeout``, ``network`` or ``reply``."""
 
     def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__("", reason)
         self.kind = kind
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The DNS server's sockets: UDP and TCP on one port around ``craft.answer.Authority``.
+"""The DNS server's sockets: UDP and TCP on one port around ``craft.dns.authority.Authority``.
 
 A thin loop: receive bytes, ask the authority for response bytes, send them. UDP runs in
 the calling thread; TCP (RFC 7766: 2-byte length prefix, several queries per connection,
@@ -18,8 +18,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from craft.answer import UDP_MIN, Authority, error_reply
-from craft.constants import Rcode
+from craft.dns.authority import UDP_MIN, Authority, error_reply
+from craft.dns.constants import Rcode
+from craft.errors import CraftError
 
 TCP_LIMIT = 65535
 TCP_IDLE = 10.0
@@ -61,13 +62,8 @@ class Stopped(BaseException):
     Exception`` on the way (the fault guards below, library code) can swallow it."""
 
 
-class ServerError(OSError):
+class ServerError(CraftError):
     """The server could not start: ``where`` says which address or socket."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
 
 
 class DnsServer:

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from craft.codec import TTL_MAX, decode
-from craft.constants import RRType, class_text, type_text
-from craft.message import Header, Message, Question, Record
-from craft.names import Name
-from craft.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque, Rdata
-from craft.wire import WireError, Writer
+from craft.dns.codec import TTL_MAX, decode
+from craft.dns.constants import RRType, class_text, type_text
+from craft.dns.message import Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque, Rdata
+from craft.dns.wire import WireError, Writer
 
 __all__ = ["Difference", "Verdict", "check", "compare", "scapy_dns", "to_scapy"]
 

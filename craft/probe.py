@@ -9,13 +9,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from craft.codec import decode, encode
-from craft.constants import Rcode, RRType, rcode_text
-from craft.message import Edns, Header, Message, Question
-from craft.mutate import mutate
-from craft.names import Name
-from craft.send import send_bytes
-from craft.wire import WireError
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Rcode, RRType, rcode_text
+from craft.dns.message import Edns, Header, Message, Question
+from craft.dns.mutate import mutate
+from craft.dns.names import Name
+from craft.dns.wire import WireError
+from craft.transport import send_bytes
 
 Judge = Callable[[Message | None, bytes | None], tuple[bool, str]]
 

@@ -23,10 +23,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from craft.capture import CaptureError, DnsItem, Stats, dns_messages
-from craft.codec import decode, encode
-from craft.message import Header, Message, fold_case
-from craft.wire import WireError
+from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
+from craft.dns.codec import decode, encode
+from craft.dns.message import Header, Message, fold_case
+from craft.dns.wire import WireError
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
 MEMO_SIZE = 1 << 16  # clean outcomes remembered (oldest forgotten first): memory stays flat

@@ -1,4 +1,4 @@
-"""The web server's sockets: one non-blocking ``selectors`` loop around ``craft.http``.
+"""The web server's sockets: one non-blocking ``selectors`` loop around ``craft.http.protocol``.
 
 Every connection has an input buffer and a queue of outgoing pieces (header bytes, body
 bytes, or a file slice sent with ``os.sendfile``), so a slow download never blocks other
@@ -20,8 +20,8 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from craft.filecache import FileCache
-from craft.http import (
+from craft.http.files import FileCache
+from craft.http.protocol import (
     FileBody,
     HttpError,
     Request,

@@ -29,12 +29,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from craft.codec import decode, encode  # noqa: E402
+from craft.dns.codec import decode, encode  # noqa: E402
 from craft.dns_client import build_query  # noqa: E402
-from craft.message import Edns  # noqa: E402
-from craft.names import Name  # noqa: E402
+from craft.dns.message import Edns  # noqa: E402
+from craft.dns.names import Name  # noqa: E402
 from craft.oracle import check  # noqa: E402
-from craft.wire import WireError  # noqa: E402
+from craft.dns.wire import WireError  # noqa: E402
 
 NAMES = ["google.com.", "GOOGLE.ca.", "youtube.com.", "nope.amazon.ca.", "example.org.",
          "a.b.c.wikipedia.org.", "uwaterloo.ca."]

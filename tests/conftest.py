@@ -18,9 +18,9 @@ from typing import Protocol, TypeVar
 
 import pytest
 
-from craft.answer import Authority
+from craft.dns.authority import Authority
+from craft.dns.zone import Zone, default_zones
 from craft.dns_server import DnsServer
-from craft.zone import Zone, default_zones
 
 
 class Servable(Protocol):

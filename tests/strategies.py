@@ -13,10 +13,10 @@ import ipaddress
 
 from hypothesis import strategies as st
 
-from craft.constants import RRClass, RRType
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import MAX_NAME, Name
-from craft.rdata import AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, A, Opaque, Rdata
+from craft.dns.constants import RRClass, RRType
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import MAX_NAME, Name
+from craft.dns.rdata import AAAA, CNAME, MX, NS, PTR, SOA, SRV, TXT, A, Opaque, Rdata
 
 # Types craft models, types Scapy decodes in its generic record (MD, MF, DNAME) and types
 # with a dedicated Scapy class: an opaque record of any of these has two readings.
@@ -153,7 +153,7 @@ def messages(
     return Message(draw(headers), tuple(questions), *map(tuple, sections))
 
 
-# ---- helpers for comparing messages (fold_case lives in craft.message) ----
+# ---- helpers for comparing messages (fold_case lives in craft.dns.message) ----
 
 
 def all_names(message: Message) -> list[Name]:

@@ -37,17 +37,17 @@ from conftest import craft_process, daemon_path, free_port, running_daemon, wait
 from test_interop import craft_ask
 from test_send import _same_bytes
 
-from craft.codec import decode, encode
-from craft.constants import Rcode, RRClass, RRType, type_number, type_text
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Rcode, RRClass, RRType, type_number, type_text
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import OPT, Opaque
+from craft.dns.zone import LAB_TABLE
+from craft.dns.zonefile import parse_record
 from craft.dns_client import axfr
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import Name
 from craft.oracle import check
 from craft.probe import build_probes
-from craft.rdata import OPT, Opaque
-from craft.send import send_bytes
-from craft.zone import LAB_TABLE
-from craft.zonefile import parse_record
+from craft.transport import send_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 ZONE_FILES = sorted((REPO / "zones").glob("*.zone"))

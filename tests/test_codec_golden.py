@@ -1,9 +1,9 @@
 """The lab's example messages, byte for byte, through craft's encoder and decoder."""
 
-from craft.codec import decode, encode
-from craft.message import Header, Message, Question, Record
-from craft.names import Name
-from craft.rdata import A
+from craft.dns.codec import decode, encode
+from craft.dns.message import Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import A
 
 LAB_QUERY_CA = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6502636100" "00010001")
 LAB_QUERY_COM = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")

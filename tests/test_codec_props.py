@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import has_case_variants, messages, plain_labels, records
 
-from craft.codec import decode, encode
-from craft.constants import RRType
-from craft.message import Edns, Header, Message, Question, Record, fold_case
-from craft.names import BadNameError, Name
+from craft.dns.codec import decode, encode
+from craft.dns.constants import RRType
+from craft.dns.message import Edns, Header, Message, Question, Record, fold_case
+from craft.dns.names import BadNameError, Name
+from craft.dns.rdata import AAAA, OPT, TXT, A
+from craft.dns.wire import POINTER_LIMIT, Reader
 from craft.oracle import check, compare, scapy_dns, to_scapy
-from craft.rdata import AAAA, OPT, TXT, A
-from craft.wire import POINTER_LIMIT, Reader
 
 PROPS = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -13,11 +13,11 @@ from collections.abc import Iterator
 import pytest
 from conftest import running_server
 
-from craft.codec import decode, encode
+from craft.dns.codec import decode, encode
+from craft.dns.message import Header, Message
+from craft.dns.names import Name
+from craft.dns.zone import default_zones
 from craft.dns_client import ask, build_query
-from craft.message import Header, Message
-from craft.names import Name
-from craft.zone import default_zones
 
 
 def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -10,13 +10,13 @@ import time
 import pytest
 from conftest import craft_process, running_server, serving
 
-from craft.codec import decode, encode
-from craft.constants import Opcode, Rcode, RRType
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Opcode, Rcode, RRType
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import CNAME, MX, NS, SOA, TXT, A
+from craft.dns.zone import LAB_TABLE, Zone
 from craft.dns_client import ask, build_query, tcp_exchange, udp_exchange
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import Name
-from craft.rdata import CNAME, MX, NS, SOA, TXT, A
-from craft.zone import LAB_TABLE, Zone
 
 LAB_REQUEST = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")
 LAB_RESPONSE = bytes.fromhex(
@@ -235,9 +235,9 @@ def test_tcp_several_queries_pipelined_on_one_connection(dns_server: tuple[str, 
 
 
 def test_tcp_idle_connection_is_closed() -> None:
-    from craft.answer import Authority
+    from craft.dns.authority import Authority
+    from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer
-    from craft.zone import default_zones
 
     server = DnsServer(Authority(default_zones()), "127.0.0.1", 0, tcp_idle=0.3)
     with serving(server) as (_, address), socket.create_connection(address, timeout=5) as sock:
@@ -299,9 +299,9 @@ def test_port_in_use_is_a_clear_error(dns_server: tuple[str, int]) -> None:
 
 
 def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixture[str]) -> None:
-    from craft.answer import Authority
+    from craft.dns.authority import Authority
+    from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer, Exchange
-    from craft.zone import default_zones
 
     authority = Authority(default_zones())
     respond = authority.respond
@@ -351,7 +351,7 @@ def test_a_closed_stdout_does_not_stop_the_server() -> None:
 def test_wildcards_synthesize_as_rfc4592_says() -> None:
     from pathlib import Path
 
-    from craft.zonefile import load_zone
+    from craft.dns.zonefile import load_zone
 
     zone = load_zone(Path(__file__).parent.parent / "zones" / "example.test.zone")
     with running_server([zone]) as server:
@@ -381,7 +381,7 @@ def test_wildcards_synthesize_as_rfc4592_says() -> None:
 def test_cname_loops_end_at_the_first_repeat() -> None:
     from pathlib import Path
 
-    from craft.zonefile import load_zone
+    from craft.dns.zonefile import load_zone
 
     zone = load_zone(Path(__file__).parent / "data" / "edge.test.zone")
     with running_server([zone]) as server:

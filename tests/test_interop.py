@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import running_nsd, wait_until
 
-from craft.zone import LAB_TABLE, default_zones
+from craft.dns.zone import LAB_TABLE, default_zones
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("dig"), reason="dig missing: `make test` installs bind9-dnsutils"

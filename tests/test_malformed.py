@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from craft.codec import decode, encode
-from craft.message import fold_case
+from craft.dns.codec import decode, encode
+from craft.dns.message import fold_case
+from craft.dns.wire import WireError
 from craft.oracle import check
-from craft.wire import WireError
 
 QUESTION = b"\x06google\x03com\x00" + b"\x00\x01\x00\x01"  # offsets 12..27
 ROOT = b"\x00"

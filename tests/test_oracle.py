@@ -25,13 +25,13 @@ from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Ether
 from test_codec_golden import HOWCODE, LAB_QUERY_CA, LAB_QUERY_COM, LAB_RESPONSE_COM
 
-from craft.codec import decode, encode
-from craft.constants import RRType
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import Name
+from craft.dns.codec import decode, encode
+from craft.dns.constants import RRType
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import Name
+from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque
+from craft.dns.wire import WireError
 from craft.oracle import Difference, Verdict, check, compare, scapy_dns, to_scapy
-from craft.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque
-from craft.wire import WireError
 
 OWNER = Name.from_text("www.example.com.")
 ZONE = Name.from_text("example.com.")

@@ -8,12 +8,12 @@ import struct
 import pytest
 from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRRSRV
 
-from craft.codec import decode, encode
-from craft.message import Header, Message, Question, Record
-from craft.names import BadNameError, Name
+from craft.dns.codec import decode, encode
+from craft.dns.message import Header, Message, Question, Record
+from craft.dns.names import BadNameError, Name
+from craft.dns.rdata import SRV, A
+from craft.dns.wire import WireError
 from craft.oracle import check, scapy_dns
-from craft.rdata import SRV, A
-from craft.wire import WireError
 
 
 def head(qd: int = 0, an: int = 0, ns: int = 0, ar: int = 0, flags: int = 0) -> bytes:

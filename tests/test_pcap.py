@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from conftest import craft_process
 
-from craft.capture import CaptureError, Stats, dns_messages
-from craft.codec import decode, encode
+from craft.capture.reader import CaptureError, Stats, dns_messages
+from craft.capture.writer import CaptureWriter
+from craft.dns.codec import decode, encode
+from craft.dns.message import Edns, Header, Message, Question
+from craft.dns.names import Name
+from craft.dns.zonefile import parse_record
 from craft.dns_client import ask, build_query
-from craft.message import Edns, Header, Message, Question
-from craft.names import Name
-from craft.pcap import CaptureWriter
 from craft.verify import verify
-from craft.zonefile import parse_record
 
 pytestmark = pytest.mark.skipif(not shutil.which("tshark"), reason="make test installs tshark")
 
@@ -306,7 +306,7 @@ def test_a_served_session_reads_cleanly_in_tshark(tmp_path: Path) -> None:
 
 WRITER_LOOP = """
 import sys
-from craft.pcap import CaptureWriter
+from craft.capture.writer import CaptureWriter
 w = CaptureWriter(sys.argv[1])
 q = bytes.fromhex(sys.argv[2])
 c, s = ("127.0.0.1", 40000), ("127.0.0.1", 53)

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from conftest import running_nsd, wait_until
 
-from craft.codec import decode, encode
+from craft.dns.codec import decode, encode
+from craft.dns.message import Edns
+from craft.dns.names import Name
+from craft.dns.wire import Layout
+from craft.dns.zone import default_zones
 from craft.dns_client import build_query
-from craft.message import Edns
-from craft.names import Name
 from craft.probe import build_probes, run_probes
-from craft.send import send_bytes
-from craft.wire import Layout
-from craft.zone import default_zones
+from craft.transport import send_bytes
 
 
 def probe(port: int, zone: str) -> subprocess.CompletedProcess[str]:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from conftest import craft_process
 
-from craft.codec import encode
+from craft.dns.codec import encode
+from craft.dns.names import Name
 from craft.dns_client import build_query
-from craft.names import Name
 from craft.verify import verify
 
 REPO = Path(__file__).resolve().parent.parent

@@ -11,17 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from craft.capture import dns_messages
-from craft.codec import decode, encode
+from craft.capture.reader import dns_messages
 from craft.commands.send import join_multiword
-from craft.constants import Rcode
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Rcode
+from craft.dns.message import Header, Message, Question, Record
+from craft.dns.mutate import MUTATIONS, MutationError, mutate
+from craft.dns.names import Name
+from craft.dns.rdata import A
+from craft.dns.wire import Layout, WireError
 from craft.dns_client import build_query
-from craft.message import Header, Message, Question, Record
-from craft.mutate import MUTATIONS, MutationError, mutate
-from craft.names import Name
-from craft.rdata import A
-from craft.send import send_bytes
-from craft.wire import Layout, WireError
+from craft.transport import send_bytes
 
 REPO = Path(__file__).resolve().parent.parent
 QUERY = encode(Message(Header(id=0x1234), (Question(Name.from_text("google.com.")),)))

@@ -22,14 +22,14 @@ from conftest import (
     wait_until,
 )
 
-from craft.codec import decode, encode
-from craft.constants import Rcode, RRType
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Rcode, RRType
+from craft.dns.message import Record
+from craft.dns.names import Name
+from craft.dns.rdata import A
+from craft.dns.transfer import LOOPBACK, bump_serial, serial_newer, transfer_response
+from craft.dns.zone import LAB_TABLE, Zone, default_zones, lab_zone
 from craft.dns_client import axfr, build_query
-from craft.message import Record
-from craft.names import Name
-from craft.rdata import A
-from craft.transfer import LOOPBACK, bump_serial, serial_newer, transfer_response
-from craft.zone import LAB_TABLE, Zone, default_zones, lab_zone
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 
@@ -113,8 +113,8 @@ def test_ixfr_from_dns_ask_and_dig() -> None:
 
 
 def test_incremental_ixfr_answers_are_read_to_their_closing_soa() -> None:
+    from craft.dns.zonefile import parse_record
     from craft.dns_client import _until_closing_soa
-    from craft.zonefile import parse_record
 
     def soa(serial: int) -> Record:
         return parse_record(f"z. 60 IN SOA ns.z. h.z. {serial} 1 1 1 1")

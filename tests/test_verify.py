@@ -23,14 +23,14 @@ import pytest
 from conftest import craft_process, running_server
 
 import craft.verify as verify_module
-from craft.capture import CaptureError, Stats, dns_messages, looks_like_dns
-from craft.codec import decode, encode
+from craft.capture.reader import CaptureError, Stats, dns_messages, looks_like_dns
+from craft.capture.writer import CaptureWriter
+from craft.dns.codec import decode, encode
+from craft.dns.message import Edns, Header, Message
+from craft.dns.names import Name
+from craft.dns.zonefile import parse_record
 from craft.dns_client import build_query
-from craft.message import Edns, Header, Message
-from craft.names import Name
-from craft.pcap import CaptureWriter
 from craft.verify import exchanges, replay, udp_limit, verify
-from craft.zonefile import parse_record
 
 REPO = Path(__file__).resolve().parent.parent
 LAB_QUERY = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")

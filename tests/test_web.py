@@ -18,7 +18,7 @@ import h11
 import pytest
 from conftest import craft_process, serving
 
-from craft.http import Request, Response
+from craft.http.protocol import Request, Response
 from craft.web import WebServer
 
 SITE = Path(__file__).resolve().parent.parent / "site"
@@ -207,7 +207,7 @@ def test_redirects_listings_and_head_errors(web: tuple[str, int], root: Path) ->
 
 
 def test_list_fields_dates_types_and_odd_names(web: tuple[str, int], root: Path) -> None:
-    from craft import http
+    from craft.http import protocol as http
 
     reply = raw(web, b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n"
                      b"Connection: close\r\n\r\n")  # one list over two lines (RFC 9110 5.3)

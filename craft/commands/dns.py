@@ -16,22 +16,22 @@ from typing import TYPE_CHECKING
 
 import click
 
-from craft.answer import Authority
-from craft.codec import decode
 from craft.commands.params import host_port
-from craft.constants import Rcode, RRType, rcode_text, type_number, type_text
+from craft.dns.authority import Authority
+from craft.dns.codec import decode
+from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
+from craft.dns.message import Edns, message_dict
+from craft.dns.names import BadNameError, Name
+from craft.dns.transfer import LOOPBACK, Network, bump_serial, notify_message
+from craft.dns.wire import WireError
+from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
-from craft.exchange_view import annotated, exchange_text, summary, verdict_line
-from craft.hexview import want_color
-from craft.message import Edns, message_dict
-from craft.names import BadNameError, Name
-from craft.transfer import LOOPBACK, Network, bump_serial, notify_message
-from craft.wire import WireError
-from craft.zone import Zone, ZoneError, default_zones
+from craft.view.exchange import annotated, exchange_text, summary, verdict_line
+from craft.view.hexview import want_color
 
 if TYPE_CHECKING:
-    from craft.pcap import CaptureWriter
+    from craft.capture.writer import CaptureWriter
 
 # dns-ask exit codes, also listed in its --help.
 EXIT_NXDOMAIN = 3
@@ -45,7 +45,7 @@ EXIT_NETWORK = 8
 def load_zones(paths: Sequence[str]) -> list[Zone]:
     if not paths:
         return default_zones()
-    from craft.zonefile import load_zone
+    from craft.dns.zonefile import load_zone
 
     zones = []
     for path in paths:
@@ -265,7 +265,7 @@ def dns_serve_command(
         observers.append(printer if not quiet else _silent(printer))
     capture = None
     if pcap_path:
-        from craft.pcap import CaptureError, CaptureWriter
+        from craft.capture.writer import CaptureError, CaptureWriter
 
         try:
             capture = CaptureWriter(pcap_path, append=append)
@@ -475,7 +475,7 @@ def _capture(writer: CaptureWriter, reply: Reply) -> None:
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
     if path is None:
         return None
-    from craft.pcap import CaptureError, CaptureWriter
+    from craft.capture.writer import CaptureError, CaptureWriter
 
     try:
         return CaptureWriter(path, append=append)

@@ -6,9 +6,9 @@ import sys
 
 import click
 
-from craft.codec import decode
-from craft.hexview import annotate, hexdump, want_color
-from craft.wire import Span, WireError
+from craft.dns.codec import decode
+from craft.dns.wire import Span, WireError
+from craft.view.hexview import annotate, hexdump, want_color
 
 LAB_QUERY = "1a2b04000001000000000000066" "76f6f676c65026361000001" "0001"
 

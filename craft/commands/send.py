@@ -9,23 +9,23 @@ import time
 
 import click
 
-from craft.codec import decode, encode
 from craft.commands.params import host_port
-from craft.constants import (
+from craft.dns.codec import decode, encode
+from craft.dns.constants import (
     class_number,
     opcode_number,
     rcode_number,
     type_number,
 )
-from craft.exchange_view import annotated
-from craft.hexview import want_color
-from craft.message import Edns, Header, Message, Question, Record, message_dict
-from craft.mutate import MutationError, mutate, mutations_help
-from craft.names import BadNameError, Name
-from craft.rdata import parse_edns_option
-from craft.send import Sent, send_bytes
-from craft.wire import WireError
-from craft.zonefile import parse_record
+from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
+from craft.dns.mutate import MutationError, mutate, mutations_help
+from craft.dns.names import BadNameError, Name
+from craft.dns.rdata import parse_edns_option
+from craft.dns.wire import WireError
+from craft.dns.zonefile import parse_record
+from craft.transport import Sent, send_bytes
+from craft.view.exchange import annotated
+from craft.view.hexview import want_color
 
 FLAG_NAMES = ("qr", "aa", "tc", "rd", "ra", "z", "ad", "cd")
 EXIT_NO_REPLY = 7
@@ -231,7 +231,7 @@ def dns_send_command(
     use_color = want_color(sys.stdout) if color is None else color
     capture = None
     if pcap:
-        from craft.pcap import CaptureError, CaptureWriter
+        from craft.capture.writer import CaptureError, CaptureWriter
 
         try:
             capture = CaptureWriter(pcap)
@@ -288,7 +288,7 @@ def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_w
 
 
 def _capture(writer: object, sent: Sent) -> None:
-    from craft.pcap import CaptureWriter
+    from craft.capture.writer import CaptureWriter
 
     assert isinstance(writer, CaptureWriter)
     if sent.transport == "udp":

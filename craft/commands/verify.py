@@ -15,7 +15,7 @@ from ipaddress import ip_address
 
 import click
 
-from craft.capture import CaptureError
+from craft.capture.reader import CaptureError
 from craft.commands.params import host_port
 from craft.verify import ReplayReport, Report, replay, verify
 

@@ -9,7 +9,7 @@ from types import FrameType
 
 import click
 
-from craft.http import Request
+from craft.http.protocol import Request
 from craft.web import WebServer
 
 

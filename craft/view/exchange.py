@@ -4,11 +4,11 @@ coloured by field on a terminal, with a one-line summary and, when asked, Scapy'
 
 from __future__ import annotations
 
-from craft.codec import decode
-from craft.constants import rcode_text, type_text
-from craft.hexview import annotate, field_colors, hexdump
-from craft.message import Message
-from craft.wire import Span, WireError
+from craft.dns.codec import decode
+from craft.dns.constants import rcode_text, type_text
+from craft.dns.message import Message
+from craft.dns.wire import Span, WireError
+from craft.view.hexview import annotate, field_colors, hexdump
 
 
 def colored_hex(data: bytes, color: bool) -> str:

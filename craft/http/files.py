@@ -16,7 +16,15 @@ import os
 import time
 from pathlib import Path
 
-from craft.http import FileInfo, Request, Response, file_info, file_response, file_version, locate
+from craft.http.protocol import (
+    FileInfo,
+    Request,
+    Response,
+    file_info,
+    file_response,
+    file_version,
+    locate,
+)
 
 REMEMBER = 1.0
 SMALL_FILE = 64 * 1024
@@ -36,7 +44,7 @@ class FileCache:
         self._content = 0  # octets of file content held
 
     def plan(self, request: Request) -> Response:
-        """The same response as ``craft.http.plan``, from memory when it can be."""
+        """The same response as ``craft.http.protocol.plan``, from memory when it can be."""
         if request.method in ("GET", "HEAD"):
             entry = self._entries.get(request.target)
             if entry is not None:

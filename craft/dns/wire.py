@@ -12,7 +12,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from craft.names import LOWER, MAX_LABEL, MAX_NAME, Name
+from craft.dns.names import LOWER, MAX_LABEL, MAX_NAME, Name
+from craft.errors import CraftError
 
 POINTER_LIMIT = 0x3FFF
 HEADER_SIZE = 12
@@ -22,13 +23,12 @@ _U16 = struct.Struct("!H")
 _U32 = struct.Struct("!I")
 
 
-class WireError(ValueError):
+class WireError(CraftError, ValueError):
     """Bytes that are not a valid DNS message: ``offset`` is where the fault was found."""
 
     def __init__(self, offset: int, reason: str) -> None:
-        super().__init__(f"offset {offset}: {reason}")
+        super().__init__(f"offset {offset}", reason)
         self.offset = offset
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

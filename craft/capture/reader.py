@@ -1,7 +1,7 @@
 """Reading DNS messages out of pcap and pcapng files, streaming, with flat memory.
 
 This module owns the capture layer's one exception, ``CaptureError`` (the writer in
-``craft.pcap`` raises it too), and the reader. Frames are parsed with ``struct``, never as
+``craft.capture.writer`` raises it too), and the reader. Frames are parsed with ``struct``, never as
 Scapy packets: Ethernet (VLAN tags skipped), Linux cooked v1 and v2, raw IP, BSD
 null/loopback; IPv4 and IPv6 (extension headers skipped, fragments reassembled); UDP, and
 TCP reassembled per direction by sequence number (retransmissions and overlaps trimmed,
@@ -31,8 +31,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from craft.codec import decode
-from craft.wire import WireError
+from craft.dns.codec import decode
+from craft.dns.wire import WireError
+from craft.errors import CraftError
 
 DNS_PORTS = frozenset({53, 5353})
 LAB_PORTS = range(10000, 11001)
@@ -58,7 +59,7 @@ _UDP = struct.Struct("!HHH")
 _TCP = struct.Struct("!HHI")
 
 
-class CaptureError(Exception):
+class CaptureError(CraftError):
     """A capture file that cannot be read or written.
 
     ``packet`` is how many whole frames came before the fault (0 when none, or when
@@ -67,7 +68,7 @@ class CaptureError(Exception):
 
     def __init__(self, path: str, reason: str, packet: int = 0) -> None:
         where = f" (after packet {packet})" if packet else ""
-        super().__init__(f"capture {path}: {reason}{where}")
+        super().__init__(f"capture {path}", f"{reason}{where}")
         self.path = path
         self.reason = reason
         self.packet = packet

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from craft.codec import TTL_MAX
-from craft.constants import RRClass, RRType, class_number, class_text, type_number, type_text
-from craft.message import Record
-from craft.names import LOWER, BadNameError, Name
-from craft.rdata import (
+from craft.dns.codec import TTL_MAX
+from craft.dns.constants import RRClass, RRType, class_number, class_text, type_number, type_text
+from craft.dns.message import Record
+from craft.dns.names import LOWER, BadNameError, Name
+from craft.dns.rdata import (
     SOA,
     CharStrings,
     DomainName,
@@ -30,8 +30,8 @@ from craft.rdata import (
     parse_seconds,
     rdata_class,
 )
-from craft.wire import Reader, WireError, Writer
-from craft.zone import Zone, ZoneError
+from craft.dns.wire import Reader, WireError, Writer
+from craft.dns.zone import Zone, ZoneError
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
 # (the vast majority of lines) is split on blanks after cutting its comment.

@@ -1,6 +1,6 @@
 """Encoding and strict decoding of whole DNS messages (RFC 1035 4.1, RFC 6891, RFC 3597).
 
-Pure functions over bytes and ``craft.message`` values; no I/O. ``decode`` raises only
+Pure functions over bytes and ``craft.dns.message`` values; no I/O. ``decode`` raises only
 ``WireError``. Pass a list as ``spans`` to get every field's byte range for the hex view.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from craft.constants import RRClass, RRType, class_text, type_text
-from craft.message import Header, Message, Question, Record
-from craft.rdata import Opaque, Rdata, rdata_class
-from craft.wire import HEADER_SIZE, Layout, Reader, Span, WireError, Writer
+from craft.dns.constants import RRClass, RRType, class_text, type_text
+from craft.dns.message import Header, Message, Question, Record
+from craft.dns.rdata import Opaque, Rdata, rdata_class
+from craft.dns.wire import HEADER_SIZE, Layout, Reader, Span, WireError, Writer
 
 _SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
 _COUNT_FIELDS = ("QDCOUNT", "ANCOUNT", "NSCOUNT", "ARCOUNT")

@@ -20,14 +20,14 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from craft.codec import decode, decode_header, encode
-from craft.constants import Opcode, Rcode, RRClass, RRType
-from craft.message import Edns, Header, Message, Question, Record
-from craft.names import LOWER, Name
-from craft.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
-from craft.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.wire import HEADER_SIZE, WireError
-from craft.zone import Zone
+from craft.dns.codec import decode, decode_header, encode
+from craft.dns.constants import Opcode, Rcode, RRClass, RRType
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import LOWER, Name
+from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
+from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
+from craft.dns.wire import HEADER_SIZE, WireError
+from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
 from craft import __version__
+from craft.errors import CraftError
 
 SERVER = f"craft/{__version__}"
 MAX_REQUEST_LINE = 8192
@@ -48,11 +49,11 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)  # units: 
 _HOST = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$")
 
 
-class HttpError(Exception):
+class HttpError(CraftError):
     """A request that gets an error status; ``close`` when the connection cannot go on."""
 
     def __init__(self, status: int, detail: str, close: bool = False) -> None:
-        super().__init__(f"{status} {REASONS.get(status, '')}: {detail}")
+        super().__init__(f"{status} {REASONS.get(status, '')}", detail)
         self.status = status
         self.detail = detail
         self.close = close

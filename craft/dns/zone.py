@@ -2,17 +2,18 @@
 
 A ``Zone`` is an origin plus its records; ``check`` enforces what an authoritative server
 needs (one SOA at the apex, NS at the apex, every name inside the zone). Master-file text
-is read by ``craft.zonefile``; answering from zones is ``craft.answer``'s job.
+is read by ``craft.dns.zonefile``; answering from zones is ``craft.dns.authority``'s job.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from craft.constants import RRType
-from craft.message import Record
-from craft.names import Name
-from craft.rdata import NS, SOA, A
+from craft.dns.constants import RRType
+from craft.dns.message import Record
+from craft.dns.names import Name
+from craft.dns.rdata import NS, SOA, A
+from craft.errors import CraftError
 
 DEFAULT_SERIAL = 2022101401
 SOA_TTL = 3600
@@ -30,13 +31,8 @@ LAB_TABLE: tuple[tuple[str, int, tuple[str, ...]], ...] = (
 )
 
 
-class ZoneError(ValueError):
+class ZoneError(CraftError, ValueError):
     """A zone that cannot be served; ``where`` is ``file:line`` or the zone's origin."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where = where
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

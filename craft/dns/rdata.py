@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-from craft.constants import RRType
-from craft.names import BadNameError, Name
-from craft.wire import Reader, WireError, Writer
+from craft.dns.constants import RRType
+from craft.dns.names import BadNameError, Name
+from craft.dns.wire import Reader, WireError, Writer
 
 
 class FieldKind:

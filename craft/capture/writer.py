@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from craft.capture import CaptureError
+from craft.capture.reader import CaptureError
 
 __all__ = ["Address", "CaptureError", "CaptureWriter"]
 

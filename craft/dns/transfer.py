@@ -11,11 +11,11 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import replace
 
-from craft.codec import encode
-from craft.constants import Opcode, Rcode, RRClass, RRType
-from craft.message import Edns, Header, Message, Question, Record
-from craft.rdata import SOA
-from craft.zone import Zone
+from craft.dns.codec import encode
+from craft.dns.constants import Opcode, Rcode, RRClass, RRType
+from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.rdata import SOA
+from craft.dns.zone import Zone
 
 MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))

@@ -8,17 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from craft.codec import decode
-from craft.wire import Span, WireError
+from craft.dns.codec import decode
+from craft.dns.wire import Span, WireError
+from craft.errors import CraftError
 
 
-class MutationError(ValueError):
+class MutationError(CraftError, ValueError):
     """A fault that cannot be applied to this message (``name`` says which)."""
 
     def __init__(self, name: str, reason: str) -> None:
-        super().__init__(f"--mutate {name}: {reason}")
+        super().__init__(f"--mutate {name}", reason)
         self.name = name
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,15 @@
 """The DNS message model: immutable values for header, question, records and EDNS.
 
-Nothing here touches bytes; ``craft.codec`` turns these values into wire data and back.
+Nothing here touches bytes; ``craft.dns.codec`` turns these values into wire data and back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 
-from craft.constants import RRClass, RRType, class_text, opcode_text, rcode_text, type_text
-from craft.names import Name
-from craft.rdata import OPT, Rdata
+from craft.dns.constants import RRClass, RRType, class_text, opcode_text, rcode_text, type_text
+from craft.dns.names import Name
+from craft.dns.rdata import OPT, Rdata
 
 SECTIONS = ("question", "answer", "authority", "additional")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from craft.errors import CraftError
+
 MAX_LABEL = 63
 MAX_NAME = 255
 
@@ -20,13 +22,12 @@ _PLAIN = frozenset(
 LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
-class BadNameError(ValueError):
+class BadNameError(CraftError, ValueError):
     """A name's text or labels break RFC 1035 limits; ``reason`` says which."""
 
     def __init__(self, text: str, reason: str) -> None:
-        super().__init__(f"bad name {text!r}: {reason}")
+        super().__init__(f"bad name {text!r}", reason)
         self.text = text
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
