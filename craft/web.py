@@ -18,17 +18,21 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from craft.http.files import FileCache
 from craft.http.protocol import (
+    BodyState,
     FileBody,
     HttpError,
     Request,
     Response,
+    body_state,
     error_response,
     http_date,
-    parse_request,
+    parse_head,
+    read_body,
 )
 
 IDLE_TIMEOUT = 15.0
@@ -39,13 +43,14 @@ MAX_CONNECTIONS = 1024
 RECV_SIZE = 65536
 SENDFILE_CHUNK = 1 << 20
 SMALL_RESPONSE = 64 * 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 AccessLog = Callable[[str, Request | None, int, int], None]
 
 
 class _Connection:
-    __slots__ = ("address", "closing", "files", "inbuf", "last", "outq", "sent_at", "sock",
-                 "started")
+    __slots__ = ("address", "body", "closing", "files", "inbuf", "last", "outq", "sent_at",
+                 "sock", "started", "waiting")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self.sock = sock
@@ -57,6 +62,8 @@ class _Connection:
         self.last = time.monotonic()
         self.sent_at = self.last  # when the client last took octets of a response
         self.started: float | None = None  # when the current, unfinished head began
+        self.body: BodyState | None = None  # content being read and thrown away
+        self.waiting: tuple[Request, Response] | None = None  # sent once ``body`` is done
 
 
 class WebServer:
@@ -195,15 +202,21 @@ class WebServer:
         if conn.closing:
             return  # after a Connection: close response, further requests are ignored
         conn.inbuf += data
-        if conn.started is None:
+        if conn.started is None and conn.body is None:
             conn.started = conn.last
         self._parse(conn)
 
     def _parse(self, conn: _Connection) -> None:
         """Answer the whole requests in ``conn.inbuf``, in order, while few enough responses
-        wait to be sent (a client that pipelines and never reads holds nothing more)."""
+        wait to be sent (a client that pipelines and never reads holds nothing more). A
+        request's content is read and thrown away before its response goes, so the next
+        request is read from where it starts."""
         while conn.inbuf and not conn.closing and len(conn.outq) < MAX_QUEUED:
-            parsed = parse_request(conn.inbuf)
+            if conn.body is not None:
+                if not self._skip_body(conn):
+                    return
+                continue
+            parsed = parse_head(conn.inbuf)
             if parsed is None:
                 return
             request, used = parsed
@@ -214,8 +227,41 @@ class WebServer:
             if isinstance(request, HttpError):
                 response = error_response(request.status, request.detail, head=head, close=True)
                 self._queue(conn, response, None)
-            else:
-                self._queue(conn, self._plan(request), request)
+                continue
+            response = self._plan(request)
+            state = body_state(request)
+            if state is None:
+                self._queue(conn, response, request)
+                continue
+            conn.started = None  # the head is whole: the idle timeout watches the content
+            if request.expects_continue and not conn.inbuf:
+                if response.status >= 400:
+                    # The final status is known before the content: say it now and close,
+                    # so the content the client holds back is never needed (RFC 9110 10.1.1).
+                    self._queue(conn, replace(response, close=True), request)
+                    return
+                conn.outq.append(CONTINUE)
+                self._write(conn)
+            conn.body, conn.waiting = state, (request, response)
+
+    def _skip_body(self, conn: _Connection) -> bool:
+        """Read what has come of the content being thrown away; True once it is whole and
+        the response it waited for is queued (or its framing failed: 400, 413)."""
+        assert conn.body is not None and conn.waiting is not None
+        state, used = read_body(conn.inbuf, conn.body)
+        del conn.inbuf[:used]
+        request, response = conn.waiting
+        if isinstance(state, HttpError):
+            conn.body = conn.waiting = None
+            self._queue(conn, error_response(state.status, state.detail, close=True), request)
+            return True
+        if not state.done:
+            conn.body = state
+            return False
+        conn.body = conn.waiting = None
+        conn.started = time.monotonic() if conn.inbuf else None
+        self._queue(conn, response, request)
+        return True
 
     def _plan(self, request: Request) -> Response:
         try:

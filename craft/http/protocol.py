@@ -16,7 +16,7 @@ import mimetypes
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
@@ -27,7 +27,9 @@ SERVER = f"craft/{__version__}"
 MAX_REQUEST_LINE = 8192
 MAX_HEAD = 16384
 MAX_HEADERS = 100
-MAX_DISCARDED_BODY = 1 << 20
+MAX_DISCARDED_BODY = 1 << 20  # request content is read and thrown away, up to this many octets
+MAX_CHUNK_LINE = 4096  # a chunk-size line with its extensions, or a trailer field line
+CHUNKED = -1  # ``Request.body`` of a chunked request: its length is known at its end
 ALLOWED = "GET, HEAD"
 KNOWN_METHODS = frozenset({"POST", "PUT", "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"})
 REASONS = {
@@ -45,6 +47,15 @@ _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
 _TARGET_CONTROL = re.compile(rb"[\x00-\x20\x7f]")
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)  # units: any case
+_BLANK_LINES = re.compile(rb"(?:\r?\n)+")
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_LINE_END = re.compile(rb"\r?\n")
+_TCHAR = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_QUOTED = rb'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+# chunk-size, then chunk-ext: *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )
+_CHUNK_LINE = re.compile(rb"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*" + _TCHAR + rb"+(?:[ \t]*=[ \t]*(?:"
+                         + _TCHAR + rb"+|" + _QUOTED + rb"))?)*[ \t]*\Z")
+_TRAILER_FIELD = re.compile(_TCHAR + rb"+:[\t \x21-\x7e\x80-\xff]*\Z")
 # RFC 3986 host (reg-name, IPv4, or [IPv6]) and an optional port; empty is allowed (RFC 9112 3.2)
 _HOST = re.compile(r"^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?$")
 
@@ -65,6 +76,7 @@ class Request:
     target: str
     version: tuple[int, int]
     headers: tuple[tuple[str, str], ...]
+    body: int = 0  # octets of content announced by Content-Length, or CHUNKED
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers:
@@ -85,47 +97,183 @@ class Request:
         return "keep-alive" in tokens
 
     @property
+    def expects_continue(self) -> bool:
+        """The client waits for 100 Continue before sending its content (RFC 9110 10.1.1;
+        an HTTP/1.0 client's expectation is ignored)."""
+        expect = self.header_list("expect")
+        return (self.version >= (1, 1) and self.body != 0 and expect is not None
+                and expect.strip().lower() == "100-continue")
+
+    @property
     def line(self) -> str:
         return f"{self.method} {self.target} HTTP/{self.version[0]}.{self.version[1]}"
 
 
 def parse_request(data: bytes | bytearray) -> tuple[Request | HttpError, int] | None:
-    """The next request in ``data`` and the octets it used; None until its head is whole."""
-    start = 0
-    while data.startswith(b"\r\n", start):  # RFC 9112 2.2: ignore empty lines before a request
-        start += 2
-    end = data.find(b"\r\n\r\n", start)
-    if end < 0:
-        line_end = data.find(b"\r\n", start)
+    """The next request in ``data`` with its content (read and thrown away) and the octets
+    it used; None until the head and the content are whole. ``parse_head`` and
+    ``read_body`` are its two steps, for a caller that answers between them (100 Continue)."""
+    parsed = parse_head(data)
+    if parsed is None:
+        return None
+    request, used = parsed
+    if isinstance(request, HttpError):
+        return request, used
+    state = body_state(request)
+    if state is None:
+        return request, used
+    state_or_error, taken = read_body(data[used:], state)
+    if isinstance(state_or_error, HttpError):
+        return state_or_error, used + taken
+    if not state_or_error.done:
+        return None
+    return request, used + taken
+
+
+def parse_head(data: bytes | bytearray) -> tuple[Request | HttpError, int] | None:
+    """The next request head in ``data`` and the octets it used (its content, if any, comes
+    next: see ``body_state``); None until the head is whole. Lines may end in CRLF or in a
+    bare LF (RFC 9112 2.2 lets a recipient accept it; nginx does)."""
+    blanks = _BLANK_LINES.match(data)
+    start = blanks.end() if blanks else 0  # RFC 9112 2.2: empty lines before a request
+    if start > MAX_HEAD:
+        return HttpError(400, "empty lines instead of a request", close=True), start
+    found = _HEAD_END.search(data, start)
+    if found is None:
+        line_end = data.find(b"\n", start)
         if (line_end < 0 and len(data) - start > MAX_REQUEST_LINE) or line_end - start > MAX_REQUEST_LINE:
             return HttpError(414, "request line too long", close=True), len(data)
         if len(data) - start > MAX_HEAD:
             return HttpError(431, "request head too large", close=True), len(data)
         return None
-    used = end + 4
-    head = bytes(data[start:end])
-    lines = head.split(b"\r\n")
+    used = found.end()
+    head = bytes(data[start:found.start()])
+    lines = _LINE_END.split(head)
     if len(lines[0]) > MAX_REQUEST_LINE:
         return HttpError(414, "request line too long", close=True), used
     if len(head) > MAX_HEAD or len(lines) - 1 > MAX_HEADERS:
         return HttpError(431, "request head too large", close=True), used
     try:
         request = _parse_head(lines)
+        return _framed(request), used
     except HttpError as exc:
         return exc, used
+
+
+def _framed(request: Request) -> Request:
+    """``request`` with the length of its content, from Transfer-Encoding or Content-Length
+    (RFC 9112 6.1-6.3, with nginx's answers to the ambiguous cases); HttpError when the
+    framing cannot be trusted, and the connection closes."""
+    codings = request.header_list("transfer-encoding")
     length = request.header("content-length")
-    if request.header("transfer-encoding") is not None:
-        return HttpError(501, "request bodies with Transfer-Encoding", close=True), used
-    if length is not None:
-        if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
-            return HttpError(400, "bad Content-Length", close=True), used
-        length = _bounded(length)
-        if int(length) > MAX_DISCARDED_BODY:
-            return HttpError(413, "request body too large", close=True), used
-        if len(data) < used + int(length):
-            return None  # wait for the body: it is read and discarded
-        used += int(length)
-    return request, used
+    if codings is not None:
+        if request.version < (1, 1):  # RFC 9112 6.1: faulty framing from an HTTP/1.0 client
+            raise HttpError(400, "Transfer-Encoding in an HTTP/1.0 request", close=True)
+        if length is not None:  # a smuggling vector: nginx refuses it too
+            raise HttpError(400, "both Content-Length and Transfer-Encoding", close=True)
+        names = [c.strip().lower() for c in codings.split(",")]
+        if names[-1] != "chunked" or names.count("chunked") > 1:
+            raise HttpError(400, "chunked is not the final transfer coding, once", close=True)
+        if len(names) > 1:
+            raise HttpError(501, f"transfer coding {names[0]!r}", close=True)
+        return replace(request, body=CHUNKED)
+    if length is None:
+        return request
+    if not (length.isascii() and length.isdigit()):  # not "²", which int() refuses
+        raise HttpError(400, "bad Content-Length", close=True)
+    if int(_bounded(length)) > MAX_DISCARDED_BODY:
+        raise HttpError(413, "request body too large", close=True)
+    return replace(request, body=int(_bounded(length)))
+
+
+@dataclass(frozen=True, slots=True)
+class BodyState:
+    """How far a request's content has been read (to be thrown away: no method served here
+    takes content). ``left`` counts the octets still to skip of a Content-Length body or
+    of the current chunk's data; ``phase`` says what comes next in a chunked body."""
+
+    chunked: bool
+    left: int = 0
+    phase: str = "data"  # "size" line, "data", its "data-end" CRLF, "trailer" lines, "done"
+    read: int = 0  # octets of the body so far, chunked framing included
+
+    @property
+    def done(self) -> bool:
+        return self.phase == "done"
+
+
+def body_state(request: Request) -> BodyState | None:
+    """Where reading ``request``'s content starts; None when it has none."""
+    if request.body == CHUNKED:
+        return BodyState(chunked=True, phase="size")
+    if request.body > 0:
+        return BodyState(chunked=False, left=request.body)
+    return None
+
+
+def read_body(data: bytes | bytearray, state: BodyState) -> tuple[BodyState | HttpError, int]:
+    """Skip what ``data`` holds of the content ``state`` is reading: the new state (or the
+    HttpError that ends the connection) and the octets used. Resumable at any octet, so
+    every octet is looked at once however the body arrives (RFC 9112 7.1 for chunks)."""
+    at, left, phase = 0, state.left, state.phase
+    error: HttpError | None = None
+    while phase != "done":
+        if phase == "data":
+            take = min(left, len(data) - at)
+            at, left = at + take, left - take
+            if left:
+                break
+            phase = "data-end" if state.chunked else "done"
+        elif phase == "data-end":
+            if data[at:at + 1] == b"\n":
+                at, phase = at + 1, "size"
+            elif data[at:at + 2] == b"\r\n":
+                at, phase = at + 2, "size"
+            elif data[at:at + 1] in (b"", b"\r") and at + 2 > len(data):
+                break
+            else:
+                error = HttpError(400, "chunk data longer than its size", close=True)
+                break
+        else:  # a chunk-size line, or a trailer field line
+            end = data.find(b"\n", at)
+            if end < 0 or end - at > MAX_CHUNK_LINE:
+                if end >= 0 or len(data) - at > MAX_CHUNK_LINE:
+                    error = HttpError(400, "chunk or trailer line too long", close=True)
+                break
+            line = bytes(data[at:end]).removesuffix(b"\r")
+            at = end + 1
+            if phase == "trailer":
+                if not line:
+                    phase = "done"
+                elif not _TRAILER_FIELD.match(line):
+                    error = HttpError(400, "malformed trailer field", close=True)
+                    break
+                continue
+            size = _chunk_size(line)
+            if size is None:
+                error = HttpError(400, "malformed chunk size", close=True)
+                break
+            if state.read + at + size > MAX_DISCARDED_BODY:
+                error = HttpError(413, "request body too large", close=True)
+                break
+            phase, left = ("trailer", 0) if size == 0 else ("data", size)
+        if state.read + at > MAX_DISCARDED_BODY:
+            error = HttpError(413, "request body too large", close=True)
+            break
+    if error is not None:
+        return error, at
+    return BodyState(state.chunked, left, phase, state.read + at), at
+
+
+def _chunk_size(line: bytes) -> int | None:
+    """A chunk-size line's size, its extensions ignored (RFC 9112 7.1.1); None if malformed."""
+    match = _CHUNK_LINE.match(line)
+    if match is None:
+        return None
+    digits = match.group(1).lstrip(b"0")
+    if len(digits) > 16:
+        return None  # not a 64-bit number (nginx: 400 too); int() stays cheap
+    return int(digits or b"0", 16)
 
 
 def _parse_head(lines: list[bytes]) -> Request:
