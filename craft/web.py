@@ -56,7 +56,7 @@ class _Connection:
         self.sock = sock
         self.address = address
         self.inbuf = bytearray()
-        self.outq: deque[bytes | list[int]] = deque()  # bytes, or [fd, offset, remaining]
+        self.outq: deque[bytes | list[int]] = deque()  # bytes, or [fd, offset, left, closes]
         self.files: list[int] = []
         self.closing = False
         self.last = time.monotonic()
@@ -283,18 +283,23 @@ class WebServer:
             conn.outq.append(head + body)  # one send, one segment for a small response
             sent = response.length
         elif response.send_body:
-            conn.outq.append(head)
-            if isinstance(body, FileBody):
+            pieces = body if isinstance(body, tuple) else (body,)
+            slices = [p for p in pieces if isinstance(p, FileBody)]
+            fd = -1
+            if slices:
                 try:
-                    fd = os.open(body.path, os.O_RDONLY)
+                    fd = os.open(slices[0].path, os.O_RDONLY)  # one file per response
                 except OSError:
-                    conn.outq.pop()
                     self._queue(conn, error_response(500, "file vanished", close=True), request)
                     return
                 conn.files.append(fd)
-                conn.outq.append([fd, body.offset, body.length])
-            elif body:
-                conn.outq.append(body)
+            conn.outq.append(head)
+            for piece in pieces:
+                if isinstance(piece, FileBody):
+                    # the last slice of the file closes it: [fd, offset, left, closes]
+                    conn.outq.append([fd, piece.offset, piece.length, piece is slices[-1]])
+                elif piece:
+                    conn.outq.append(piece)
             sent = response.length
         else:
             conn.outq.append(head)
@@ -321,7 +326,7 @@ class WebServer:
                         return
                     conn.outq.popleft()
                 else:
-                    fd, offset, remaining = piece
+                    fd, offset, remaining = piece[:3]
                     if remaining > 0:
                         sent = os.sendfile(sock.fileno(), fd, offset, min(remaining, SENDFILE_CHUNK))
                         if sent == 0:  # the file shrank under us: stop this connection
@@ -332,8 +337,9 @@ class WebServer:
                     if piece[2] > 0:
                         continue
                     conn.outq.popleft()
-                    os.close(fd)
-                    conn.files.remove(fd)
+                    if piece[3]:
+                        os.close(fd)
+                        conn.files.remove(fd)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:

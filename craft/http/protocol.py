@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import hashlib
 import html
 import mimetypes
 import os
@@ -28,6 +29,7 @@ MAX_REQUEST_LINE = 8192
 MAX_HEAD = 16384
 MAX_HEADERS = 100
 MAX_DISCARDED_BODY = 1 << 20  # request content is read and thrown away, up to this many octets
+MAX_RANGES = 16  # byte ranges in one request; more get the whole file (RFC 9110 14.2)
 MAX_CHUNK_LINE = 4096  # a chunk-size line with its extensions, or a trailer field line
 CHUNKED = -1  # ``Request.body`` of a chunked request: its length is known at its end
 ALLOWED = "GET, HEAD"
@@ -46,7 +48,7 @@ TEXT_TYPES = ("text/", "application/javascript", "application/json", "applicatio
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
 _TARGET_CONTROL = re.compile(rb"[\x00-\x20\x7f]")
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$", re.ASCII | re.IGNORECASE)  # units: any case
+_RANGE = re.compile(r"^(\d*)[ \t]*-[ \t]*(\d*)\Z", re.ASCII)  # one byte-range-spec
 _BLANK_LINES = re.compile(rb"(?:\r?\n)+")
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _LINE_END = re.compile(rb"\r?\n")
@@ -332,7 +334,7 @@ class FileBody:
 class Response:
     status: int
     headers: tuple[tuple[str, str], ...]
-    body: bytes | FileBody = b""
+    body: bytes | FileBody | tuple[bytes | FileBody, ...] = b""  # a tuple: pieces in order
     close: bool = False
     send_body: bool = True  # False for HEAD and 304: headers say what GET would send
     length: int = field(default=0)
@@ -502,7 +504,8 @@ def plan(request: Request, root: Path) -> Response:
 
 
 def file_response(request: Request, file: FileInfo) -> Response:
-    """GET or HEAD of a located file: 200, 206 for one byte range, 304, or 416."""
+    """GET or HEAD of a located file: 200, 206 (one range, or several as
+    multipart/byteranges), 304, 412 or 416."""
     head = request.method == "HEAD"
     close = not request.keep_alive
     size, etag, base = file.size, file.etag, file.base
@@ -513,20 +516,51 @@ def file_response(request: Request, file: FileInfo) -> Response:
         return Response(304, base, b"", close, False, 0)
     wanted = request.header("range")
     if wanted is not None and (request.header("if-range") in (None, etag, file.modified)):
-        span = _range(wanted, size)
-        if span == "unsatisfiable":
+        spans = _ranges(wanted, size)
+        if spans == "unsatisfiable":
             return error_response(416, f"range {wanted} is outside {size} octets", head=head,
                                   close=close, extra=(("Content-Range", f"bytes */{size}"),))
-        if isinstance(span, tuple):
-            offset, length = span[0], span[1] - span[0] + 1
+        if isinstance(spans, list) and len(spans) == 1:
+            (first, last), = spans
+            length = last - first + 1
             headers = (*base, ("Content-Length", str(length)),
-                       ("Content-Range", f"bytes {span[0]}-{span[1]}/{size}"))
-            body: bytes | FileBody = (FileBody(file.path, offset, length) if file.content is None
-                                      else file.content[offset:offset + length])
-            return Response(206, headers, body, close, not head, length)
+                       ("Content-Range", f"bytes {first}-{last}/{size}"))
+            return Response(206, headers, _slice(file, first, length), close, not head, length)
+        if isinstance(spans, list):
+            return _byteranges(file, spans, head, close)
     headers = (*base, ("Content-Length", str(size)))
     whole = FileBody(file.path, 0, size) if file.content is None else file.content
     return Response(200, headers, whole, close, not head, size, file.whole)
+
+
+def _slice(file: FileInfo, offset: int, length: int) -> bytes | FileBody:
+    if file.content is None:
+        return FileBody(file.path, offset, length)
+    return file.content[offset:offset + length]
+
+
+def _byteranges(file: FileInfo, spans: list[tuple[int, int]], head: bool, close: bool) -> Response:
+    """206 with a multipart/byteranges body (RFC 9110 14.6): the parts in the order asked,
+    each with its Content-Type and Content-Range, as nginx sends them."""
+    kind = file.base[0][1]
+    # A boundary from the file's version and the ranges: the same request gets the same
+    # octets, and a file cannot hold it unless it was made to contain its own checksum.
+    digest = hashlib.sha256(f"{file.etag}{spans}".encode()).hexdigest()[:24]
+    boundary = f"craft-{digest}"
+    pieces: list[bytes | FileBody] = []
+    for first, last in spans:
+        pieces.append(f"--{boundary}\r\nContent-Type: {kind}\r\nContent-Range: bytes "
+                      f"{first}-{last}/{file.size}\r\n\r\n".encode("latin-1"))
+        pieces.append(_slice(file, first, last - first + 1))
+        pieces.append(b"\r\n")
+    pieces.append(f"--{boundary}--\r\n".encode("latin-1"))
+    length = sum(len(p) if isinstance(p, bytes) else p.length for p in pieces)
+    headers = (("Content-Type", f"multipart/byteranges; boundary={boundary}"), *file.base[1:],
+               ("Content-Length", str(length)))
+    body: bytes | tuple[bytes | FileBody, ...] = (
+        b"".join(p for p in pieces if isinstance(p, bytes)) if file.content is not None
+        else tuple(pieces))
+    return Response(206, headers, body, close, not head, length)
 
 
 def _http_time(value: str) -> float | None:
@@ -575,11 +609,40 @@ def _bounded(digits: str) -> str:
     return str(10**18) if len(digits) > 18 else digits
 
 
-def _range(value: str, size: int) -> tuple[int, int] | str | None:
-    """(first, last) for one satisfiable byte range, "unsatisfiable", or None to ignore."""
-    match = _RANGE.match(value.strip())
+def _ranges(value: str, size: int) -> list[tuple[int, int]] | str | None:
+    """The satisfiable (first, last) byte ranges of a Range value, in the order asked;
+    "unsatisfiable" (416) when none is; None to ignore the field and send the whole file.
+
+    The rule against abuse (RFC 9110 14.2): more than MAX_RANGES ranges, or ranges whose
+    lengths add up to more than the file (they overlap or repeat: nginx's rule), get the
+    whole file. A range that is not valid (not "bytes=", a last before its first, not
+    numbers) makes the whole field ignored, as the RFC allows; nginx answers 416 instead."""
+    unit, equals, specs = value.strip().partition("=")
+    if not equals or unit.strip().lower() != "bytes":
+        return None
+    wanted = [spec.strip() for spec in specs.split(",") if spec.strip()]  # empty elements skipped
+    if not wanted or len(wanted) > MAX_RANGES:
+        return None
+    spans: list[tuple[int, int]] = []
+    for spec in wanted:
+        span = _range(spec, size)
+        if span is None:
+            return None
+        if isinstance(span, tuple):
+            spans.append(span)
+    if not spans:
+        return "unsatisfiable"
+    if len(spans) > 1 and sum(last - first + 1 for first, last in spans) > size:
+        return None
+    return spans
+
+
+def _range(spec: str, size: int) -> tuple[int, int] | str | None:
+    """(first, last) for one satisfiable byte-range-spec, "unsatisfiable", or None when it
+    is not valid (or a suffix of an empty file: satisfiable, and the whole file is it)."""
+    match = _RANGE.match(spec)
     if not match:
-        return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
+        return None
     first, last = (_bounded(n) for n in match.groups())
     if not first and not last:
         return None
