@@ -182,6 +182,9 @@ def site() -> Iterator[Path]:
     served.mkdir()
     (served / "ten.txt").write_bytes(TEXT)
     (served / "big.bin").write_bytes(os.urandom(200_000))
+    (served / os.fsdecode(b"caf\xe9.txt")).write_bytes(b"latin-1 name")  # not UTF-8
+    (served / os.fsdecode(b"d\xff")).mkdir()
+    (served / os.fsdecode(b"d\xff") / "in.txt").write_bytes(b"inside")
     try:
         yield served
     finally:
@@ -431,3 +434,22 @@ def test_head_with_several_ranges_has_the_get_headers(craft_web: tuple[str, int]
     assert headed[0][0] == 206 and headed[0][2] == b""
     same = ("content-type", "content-length", "etag")
     assert {k: headed[0][1][k] for k in same} == {k: got[0][1][k] for k in same}
+
+
+# ---- file names that are not UTF-8 ----
+
+
+def test_a_name_that_is_not_utf8_is_served_from_its_listing_link(
+        craft_web: tuple[str, int], nginx: tuple[str, int]) -> None:
+    listing = responses(exchange(craft_web, b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+    assert listing[0][0] == 200
+    assert b'href="caf%E9.txt"' in listing[0][2] and b'href="d%FF/"' in listing[0][2]
+    for address in (craft_web, nginx):  # nginx takes the same octets for the same file
+        got = responses(exchange(address, b"GET /caf%E9.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+                                 b"GET /d%ff/in.txt HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT))
+        assert [(status, body) for status, _, body in got] == [
+            (200, b"latin-1 name"), (200, b"inside"), (200, TEXT)], address
+    moved = responses(exchange(craft_web, b"GET /d%FF HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT))
+    assert moved[0][0] == 301 and moved[0][1]["location"] == "/d%FF/"
+    missing = responses(exchange(craft_web, b"GET /caf%E8.txt HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT))
+    assert missing[0][0] == 404
