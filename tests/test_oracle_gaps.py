@@ -204,3 +204,51 @@ def test_scapy_gap_name_over_255_accepted() -> None:
     verdict = check(wire)
     assert verdict.craft_error is not None and verdict.craft_error.offset == 204
     assert verdict.scapy_error is None
+
+
+@pytest.mark.parametrize(
+    ("rtype", "rclass", "prerequisite"),
+    [(1, 255, False), (28, 255, False), (15, 255, False), (6, 255, False), (1, 255, True),
+     (1, 254, True)],
+    ids=["delete A RRset", "delete AAAA RRset", "delete MX RRset", "delete SOA RRset",
+         "A RRset exists", "A RRset does not exist"])
+def test_scapy_gap_update_records_without_rdata(rtype: int, rclass: int,
+                                                prerequisite: bool) -> None:
+    """RFC 2136 2.4 and 2.5: an UPDATE's prerequisites and deletions are records of class
+    ANY or NONE with RDLENGTH 0 ("delete this RRset", "this RRset must (not) exist").
+    Scapy reads the fixed-size rdata of A, AAAA, MX or SOA from no octets: it cannot, so
+    the whole record is left as Raw. craft keeps the empty rdata, as dnspython does."""
+    import dns.message
+    import dns.rdataclass
+    import dns.update
+
+    zone = b"\x07example\x00" + struct.pack("!HH", 6, 1)
+    record = b"\x03www\xc0\x0c" + struct.pack("!HHIH", rtype, rclass, 0, 0)
+    counts = {"an": 1} if prerequisite else {"ns": 1}
+    wire = head(qd=1, flags=5 << 11, **counts) + zone + record
+    dissected = scapy_dns(wire)
+    section = dissected.an if prerequisite else dissected.ns
+    assert section[0].name == "Raw"  # the record undecoded
+    verdict = check(wire)
+    assert not verdict.agrees and "left as Raw" in verdict.describe()
+    message = decode(wire)
+    records = message.answer if prerequisite else message.authority
+    assert records[0].rclass == rclass and encode(message) == wire
+    update = dns.message.from_wire(wire)  # an independent reading that knows UPDATE
+    assert isinstance(update, dns.update.UpdateMessage)
+    rrset = (update.prerequisite if prerequisite else update.update)[0]
+    assert rrset.deleting == dns.rdataclass.RdataClass(rclass)
+    assert rrset.rdtype == rtype and len(rrset) == 0
+
+
+def test_scapy_gap_update_name_records_without_rdata() -> None:
+    """The same deletion for a type whose rdata is a name (NS, CNAME): Scapy reads the root
+    name out of no octets and logs "prematured end"; craft keeps the empty rdata."""
+    zone = b"\x07example\x00" + struct.pack("!HH", 6, 1)
+    record = b"\x03www\xc0\x0c" + struct.pack("!HHIH", 2, 255, 0, 0)
+    wire = head(qd=1, ns=1, flags=5 << 11) + zone + record
+    assert scapy_dns(wire).ns[0].rdata == b"."
+    verdict = check(wire)
+    assert not verdict.agrees and "prematured end" in verdict.describe()
+    message = decode(wire)
+    assert message.authority[0].rtype == 2 and encode(message) == wire
