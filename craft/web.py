@@ -253,7 +253,9 @@ class WebServer:
         request, response = conn.waiting
         if isinstance(state, HttpError):
             conn.body = conn.waiting = None
-            self._queue(conn, error_response(state.status, state.detail, close=True), request)
+            page = error_response(state.status, state.detail, head=request.method == "HEAD",
+                                  close=True)
+            self._queue(conn, page, request)
             return True
         if not state.done:
             conn.body = state

@@ -453,3 +453,10 @@ def test_a_name_that_is_not_utf8_is_served_from_its_listing_link(
     assert moved[0][0] == 301 and moved[0][1]["location"] == "/d%FF/"
     missing = responses(exchange(craft_web, b"GET /caf%E8.txt HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT))
     assert missing[0][0] == 404
+
+
+def test_a_bad_body_after_a_head_request_gets_a_bodiless_400(craft_web: tuple[str, int]) -> None:
+    reply = exchange(craft_web, b"HEAD /ten.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                                b"\r\n\r\nzz\r\n")
+    assert reply.startswith(b"HTTP/1.1 400 ") and reply.endswith(b"\r\n\r\n")
+    assert [status for status, _, _ in responses(reply, method="HEAD")] == [400]
