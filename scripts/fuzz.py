@@ -7,7 +7,7 @@
 
 Each run starts its own server on 127.0.0.1 (port 0), stops it at the end, and exits 1 on
 the first broken promise: a crash, a reply that craft or Scapy cannot decode, a reply over
-the size the query allowed, an HTTP response h11 refuses, a file from outside the web root,
+the size the query allowed, a DNS reply dnspython refuses, an HTTP response h11 refuses, a file from outside the web root,
 a traceback, or no answer to a valid query after the storm.
 """
 
@@ -29,6 +29,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import dns.exception  # noqa: E402
+import dns.message  # noqa: E402
 import h11  # noqa: E402
 
 from craft.dns.codec import decode, encode  # noqa: E402
@@ -137,6 +139,11 @@ def judge_reply(query: bytes, reply: bytes, transport: str, oracle: bool) -> Non
         decode(reply)
     except WireError as exc:
         raise Failure(f"craft cannot decode a reply to {query.hex()}: {exc}") from None
+    try:  # a parser we did not write, which knows UPDATE's sections (RFC 2136)
+        dns.message.from_wire(reply, ignore_trailing=False)
+    except dns.exception.DNSException as exc:
+        raise Failure(f"dnspython refuses the reply {reply.hex()} to {query.hex()}: "
+                      f"{type(exc).__name__}: {exc}") from None
     if transport == "udp" and len(reply) > allowed_size(query):
         raise Failure(f"{len(reply)}-octet reply over the limit for {query.hex()}")
     if oracle:
