@@ -460,3 +460,10 @@ def test_a_bad_body_after_a_head_request_gets_a_bodiless_400(craft_web: tuple[st
                                 b"\r\n\r\nzz\r\n")
     assert reply.startswith(b"HTTP/1.1 400 ") and reply.endswith(b"\r\n\r\n")
     assert [status for status, _, _ in responses(reply, method="HEAD")] == [400]
+
+
+def test_a_chunk_over_the_limit_is_413_at_once(craft_web: tuple[str, int]) -> None:
+    # (nginx answers a static GET before reading the body, so it sends 200 here: it only
+    # applies its 1 MiB limit to content it reads.)
+    reply = exchange(craft_web, HEAD + b"Transfer-Encoding: chunked\r\n\r\n200000\r\n")
+    assert statuses(reply) == [413] and b"\r\nConnection: close\r\n" in reply
