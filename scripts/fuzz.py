@@ -419,8 +419,12 @@ def fuzz_web(count: int, seed: int) -> str:
                 if reply:
                     if not reply.startswith(b"HTTP/1.1 "):
                         raise Failure(f"not an HTTP response to {request[:80]!r}: {reply[:40]!r}")
-                    for status in h11_statuses(request, reply):
-                        statuses[status] = statuses.get(status, 0) + 1
+                    try:
+                        for status in h11_statuses(request, reply):
+                            statuses[status] = statuses.get(status, 0) + 1
+                    except Failure as exc:
+                        raise Failure(f"input {done} (seed {seed}): {exc}; whole input "
+                                      f"{request!r}") from None
                 if proc.poll() is not None:
                     raise Failure("web server died")
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
