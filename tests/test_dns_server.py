@@ -235,7 +235,7 @@ def test_tcp_several_queries_pipelined_on_one_connection(dns_server: tuple[str, 
 
 
 def test_tcp_idle_connection_is_closed() -> None:
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer
 
@@ -299,7 +299,7 @@ def test_port_in_use_is_a_clear_error(dns_server: tuple[str, int]) -> None:
 
 
 def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixture[str]) -> None:
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer, Exchange
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from craft.commands.params import host_port
-from craft.dns.authority import Authority
+from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns.message import Edns, message_dict
