@@ -351,7 +351,7 @@ def test_a_closed_stdout_does_not_stop_the_server() -> None:
 def test_wildcards_synthesize_as_rfc4592_says() -> None:
     from pathlib import Path
 
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zone = load_zone(Path(__file__).parent.parent / "zones" / "example.test.zone")
     with running_server([zone]) as server:
@@ -381,7 +381,7 @@ def test_wildcards_synthesize_as_rfc4592_says() -> None:
 def test_cname_loops_end_at_the_first_repeat() -> None:
     from pathlib import Path
 
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zone = load_zone(Path(__file__).parent / "data" / "edge.test.zone")
     with running_server([zone]) as server:

@@ -45,7 +45,7 @@ EXIT_NETWORK = 8
 def load_zones(paths: Sequence[str]) -> list[Zone]:
     if not paths:
         return default_zones()
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zones = []
     for path in paths:
