@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Self
 
 from craft.dns.constants import RRType
 from craft.dns.names import BadNameError, Name
-from craft.dns.wire import Reader, WireError, Writer
+from craft.dns.wire import Reader, SpanKind, WireError, Writer
 
 
 class FieldKind:
@@ -107,7 +107,7 @@ class Address(FieldKind):
             raise WireError(r.pos, f"rdata too short for {field}")
         start = r.pos
         text = self.show(r.take(self.size, field))
-        r.mark(start, field, text, "rdata")
+        r.mark(start, field, text, SpanKind.RDATA)
         return text
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:
@@ -206,7 +206,7 @@ class CharStrings(FieldKind):
                 raise WireError(r.pos, f"character string of {length} runs past rdata")
             r.pos += 1
             value = r.take(length, field)
-            r.mark(start, f"{field}[{index}]", quote(value), "rdata")
+            r.mark(start, f"{field}[{index}]", quote(value), SpanKind.RDATA)
             strings.append(value)
             index += 1
         if not strings:
@@ -243,7 +243,7 @@ class Options(FieldKind):
             if r.pos + length > end:
                 raise WireError(r.pos, f"EDNS option data of {length} runs past rdata")
             data = r.take(length, "option data")
-            r.mark(start, "option", f"code {code}: {data.hex()}", "rdata")
+            r.mark(start, "option", f"code {code}: {data.hex()}", SpanKind.RDATA)
             options.append((code, data))
         return tuple(options)
 
@@ -280,7 +280,7 @@ class Rest(FieldKind):
     def decode(self, r: Reader, end: int, field: str) -> bytes:
         start = r.pos
         data = r.take(end - r.pos, field)
-        r.mark(start, field, data.hex(" ") if data else "(empty)", "rdata")
+        r.mark(start, field, data.hex(" ") if data else "(empty)", SpanKind.RDATA)
         return data
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:

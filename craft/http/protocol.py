@@ -15,6 +15,7 @@ import email.utils
 import html
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from urllib.parse import urlsplit
 
 from craft import __version__
@@ -249,7 +250,7 @@ def file_response(request: Request, file: FileInfo) -> Response:
     wanted = request.header("range")
     if wanted is not None and (request.header("if-range") in (None, etag, file.modified)):
         span = _range(wanted, size)
-        if span == "unsatisfiable":
+        if span is RangeCheck.UNSATISFIABLE:
             return error_response(416, f"range {wanted} is outside {size} octets", head=head,
                                   close=close, extra=(("Content-Range", f"bytes */{size}"),))
         if isinstance(span, tuple):
@@ -310,25 +311,32 @@ def _bounded(digits: str) -> str:
     return str(10**18) if len(digits) > 18 else digits
 
 
-def _range(value: str, size: int) -> tuple[int, int] | str | None:
-    """(first, last) for one satisfiable byte range, "unsatisfiable", or None to ignore."""
+class RangeCheck(Enum):
+    """What a Range header gets when it does not name one satisfiable byte range."""
+
+    IGNORED = "ignored"  # several ranges, another unit, a bad form: the whole file, 200
+    UNSATISFIABLE = "unsatisfiable"  # 416 with Content-Range: bytes */size
+
+
+def _range(value: str, size: int) -> tuple[int, int] | RangeCheck:
+    """(first, last) for one satisfiable byte range, else why not (RFC 9110 14.1.2)."""
     match = _RANGE.match(value.strip())
     if not match:
-        return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
+        return RangeCheck.IGNORED  # several ranges or another unit: RFC 9110 14.2
     first, last = (_bounded(n) for n in match.groups())
     if not first and not last:
-        return None
+        return RangeCheck.IGNORED
     if not first:
         suffix = int(last)
         if suffix == 0:
-            return "unsatisfiable"
+            return RangeCheck.UNSATISFIABLE
         if size == 0:
-            return None  # RFC 9110 14.1.1: satisfiable, and the whole (empty) file is it
+            return RangeCheck.IGNORED  # RFC 9110 14.1.1: the whole (empty) file is the range
         return max(0, size - suffix), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if last and int(last) < start:
-        return None
+        return RangeCheck.IGNORED
     if start >= size:
-        return "unsatisfiable"
+        return RangeCheck.UNSATISFIABLE
     return start, end
