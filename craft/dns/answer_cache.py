@@ -29,13 +29,10 @@ from craft.dns.constants import RRClass, RRType
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import LOWER, Name
 from craft.dns.transfer import LOOPBACK, Network
-from craft.dns.wire import HEADER_SIZE
+from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
 CACHE_LIMIT = 65536
-
-_HEAD = struct.Struct("!HHHHHH")
-
 
 @dataclass(frozen=True, slots=True)
 class Body:
@@ -87,7 +84,7 @@ class Authority:
         )
         wire = encode(message)
         qlen = qname.wire_length() + 4
-        _, flags, _, an, ns, ar = _HEAD.unpack_from(wire)
+        _, flags, _, an, ns, ar = HEADER.unpack_from(wire)
         return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
 
     def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
@@ -101,7 +98,7 @@ class Authority:
         size = len(data)
         if size < HEADER_SIZE:
             return None
-        ident, flags, qd, an, ns, ar = _HEAD.unpack_from(data)
+        ident, flags, qd, an, ns, ar = HEADER.unpack_from(data)
         if flags & 0x8000:
             return None  # a response: never answer one (RFC 1035 7.3, avoids loops)
         if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
@@ -156,7 +153,7 @@ class Authority:
         if qend + len(body.data) + len(opt) > limit:
             return None  # needs truncation: the slow path does it at a record boundary
         an, ns, adc = body.counts
-        head = _HEAD.pack(
+        head = HEADER.pack(
             ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
         )
         return head + data[HEADER_SIZE:qend] + body.data + opt

@@ -11,7 +11,6 @@ precomputed fast path in front of it. Nothing here does I/O.
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -22,16 +21,13 @@ from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.dns.wire import HEADER_SIZE, WireError
+from craft.dns.wire import HEADER, HEADER_SIZE, WireError
 from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512
 MAX_CNAME_CHAIN = 16  # BIND and NSD follow at least 11 links; loops end sooner (seen names)
 EDNS_VERSION = 0
-
-_HEAD = struct.Struct("!HHHHHH")
-
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
@@ -306,7 +302,7 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
     if header.qr:
         return None
     flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
-    return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+    return HEADER.pack(header.id, flags, 0, 0, 0, 0)
 
 
 TSIG_BADKEY = 17

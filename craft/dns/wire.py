@@ -18,6 +18,7 @@ from craft.errors import CraftError
 
 POINTER_LIMIT = 0x3FFF
 HEADER_SIZE = 12
+HEADER = struct.Struct("!HHHHHH")  # ID, flags and the four counts
 MAX_POINTER_JUMPS = 127  # a 255-octet name cannot need more distinct backward jumps
 
 _U16 = struct.Struct("!H")
