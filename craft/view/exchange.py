@@ -8,7 +8,7 @@ from craft.dns.codec import decode
 from craft.dns.constants import rcode_text, type_text
 from craft.dns.message import Message
 from craft.dns.wire import Span, WireError
-from craft.view.hexview import annotate, field_colors, hexdump
+from craft.view.hexview import annotate, field_colors, field_table, hexdump
 
 
 def colored_hex(data: bytes, color: bool) -> str:
@@ -23,14 +23,59 @@ def colored_hex(data: bytes, color: bool) -> str:
     return hexdump(data, field_colors(len(data), spans))
 
 
+FAULT_COLOR = 41  # red background: the octet where decoding stopped
+
+
 def annotated(data: bytes, color: bool) -> str:
-    """The annotated view (dump plus field table), or the dump and craft's reason."""
+    """The annotated view (dump plus field table). An undecodable message is annotated up
+    to its fault: the fields read before it, then the octets left undecoded, the faulty
+    octet marked in the dump, and craft's reason."""
     spans: list[Span] = []
     try:
         decode(data, spans)
     except WireError as exc:
-        return annotate(data, spans, color) + f"\n!! craft cannot decode: {exc}"
+        return partial_view(data, spans, exc, color)
     return annotate(data, spans, color)
+
+
+def partial_view(data: bytes, spans: list[Span], fault: WireError, color: bool) -> str:
+    decoded = max((s.end for s in spans), default=0)
+    rest = list(spans)
+    if decoded < len(data):
+        rest.append(Span(decoded, len(data), "NOT DECODED", f"{len(data) - decoded} octets",
+                         "!! not read", "rest"))
+    colors = field_colors(len(data), spans)
+    at = min(fault.offset, len(data) - 1)
+    if color and at >= 0:
+        colors[at] = FAULT_COLOR
+    dump = hexdump(data, colors if color else None)
+    if not color and at >= 0:
+        dump = _caret_under(dump, at)
+    table = field_table(data, rest, colors if color else None)
+    where = f"offset {fault.offset}" + (f" (octet {data[at]:02x})" if 0 <= at < len(data) else "")
+    return f"{dump}\n\n{table}\n!! craft cannot decode at {where}: {fault.reason}"
+
+
+def _caret_under(dump: str, offset: int) -> str:
+    """A ``^^`` line under the octet at ``offset`` of a plain 16-a-line dump."""
+    lines = dump.split("\n")
+    row = offset // 16
+    if row >= len(lines):
+        return dump
+    lines.insert(row + 1, " " * (3 * (offset % 16)) + "^^ fault")
+    return "\n".join(lines)
+
+
+def undecodable_view(query: bytes, reply: bytes | None, color: bool) -> str:
+    """``dns-ask --hex`` for a reply craft cannot decode: the query, then the reply
+    annotated up to its fault, each with Scapy's verdict."""
+    lines = [f";; query ({len(query)} octets)", annotated(query, color), verdict_line(query)]
+    if reply is None:
+        lines.append("\n;; response: none the second time (asked again to show its octets)")
+    else:
+        lines += [f"\n;; response ({len(reply)} octets, asked again to show its octets)",
+                  annotated(reply, color), verdict_line(reply)]
+    return "\n".join(lines) + "\n"
 
 
 def summary(message: Message) -> str:
