@@ -49,14 +49,22 @@ def terminal(grade: Grade, color: bool) -> str:
              f"network namespace: {grade.isolation}"]
     lines += [f"note: {n}" for n in grade.notes]
     lines.append("")
+    shown: dict[bytes, str] = {}  # octets already drawn, and under which row
     for row in grade.rows:
         mark = "PASS" if row.passed else "FAIL"
         if color:
             mark = f"\x1b[{GREEN if row.passed else RED}m{mark}{RESET}"
         extra = "" if row.required else " (beyond the lab)"
         lines.append(f"{mark}  {_points(row.points):>3}/{_points(row.max_points):<3} {row.name}{extra}")
-        if not row.passed:
-            lines += ["      " + line for line in row_detail(row, color).splitlines()]
+        if row.passed:
+            continue
+        if row.wire is not None and row.wire in shown:
+            detail = f"{row.detail}\n(the same reply as drawn under “{shown[row.wire]}”)"
+        else:
+            detail = row_detail(row, color)
+            if row.wire is not None:
+                shown[row.wire] = row.name
+        lines += ["      " + line for line in detail.splitlines()]
     lines += ["", f"score {_points(got)}/{_points(out_of)}"]
     return "\n".join(lines)
 
