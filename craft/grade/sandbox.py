@@ -168,6 +168,7 @@ class Submission:
         self.stdout: _Capped | None = None
         self.stderr: _Capped | None = None
         self._ns_inode: int | None = None
+        self._start_ticks = 0
 
     # ---- start ----
 
@@ -193,6 +194,7 @@ class Submission:
         finally:
             if status_w >= 0:
                 os.close(status_w)
+        self._start_ticks = next((st.start for pid, st in _processes() if pid == self.proc.pid), 0)
         self.stdout = _Capped(self.proc.stdout, self.limits.output)
         self.stderr = _Capped(self.proc.stderr, self.limits.output)
         if status_r >= 0:
@@ -325,12 +327,17 @@ class Submission:
             self.net = Net()
 
     def _members(self, pgid: int) -> list[int]:
-        """Live processes of the submission: its group, and anything in its namespace."""
+        """Live processes of the submission: its group, anything in its namespace, and
+        orphans handed to us (we are their subreaper) that started after it did, such as
+        a child that made itself a new session on the host's network."""
         found = []
+        me = os.getpid()
         for pid, stat in _processes():
-            if stat.state == "Z" or pid == os.getpid():
+            if stat.state == "Z" or pid == me:
                 continue
-            if stat.pgrp == pgid or (self._ns_inode is not None and _net_inode(pid) == self._ns_inode):
+            orphan = stat.ppid == me and pid != pgid and stat.start >= self._start_ticks
+            if stat.pgrp == pgid or orphan or (
+                    self._ns_inode is not None and _net_inode(pid) == self._ns_inode):
                 found.append(pid)
         return found
 
@@ -357,6 +364,7 @@ class _Stat:
     state: str
     ppid: int
     pgrp: int
+    start: int  # clock ticks after boot
 
 
 def _processes() -> list[tuple[int, _Stat]]:
@@ -369,7 +377,7 @@ def _processes() -> list[tuple[int, _Stat]]:
         except OSError:
             continue
         fields = raw[raw.rfind(")") + 2:].split()
-        found.append((int(entry), _Stat(fields[0], int(fields[1]), int(fields[2]))))
+        found.append((int(entry), _Stat(fields[0], int(fields[1]), int(fields[2]), int(fields[19]))))
     return found
 
 
