@@ -1,7 +1,7 @@
 # ECE 358 Lab 2, Task 2: the DNS client (a correct submission, for craft grade).
 import random
 import sys
-from socket import AF_INET, SOCK_DGRAM, socket, timeout
+from socket import AF_INET, SOCK_DGRAM, socket
 
 serverIP = "127.0.0.1"
 serverPort = int(sys.argv[1]) if len(sys.argv) > 1 else 10053
@@ -51,7 +51,7 @@ while True:
         break
     query = build_query(name)
     reply = None
-    for attempt in range(3):
+    for _ in range(3):
         clientSocket.sendto(query, (serverIP, serverPort))
         try:
             while reply is None:
@@ -59,7 +59,7 @@ while True:
                 if data[:2] == query[:2]:  # not some other answer
                     reply = data
             break
-        except timeout:
+        except TimeoutError:
             continue
     if reply is None:
         print(f"{name}: no reply")

@@ -36,7 +36,7 @@ def answer(query):
     if entry is None:
         flags = 0x8403  # NXDOMAIN
         return query[:2] + flags.to_bytes(2, "big") + b"\x00\x01\x00\x00\x00\x00\x00\x00" + question
-    ttl, addresses = entry
+    _, addresses = entry
     out = query[:2] + b"\x84\x00" + b"\x00\x01" + len(addresses).to_bytes(2, "big") + b"\x00\x00\x00\x00"
     out += question
     for address in addresses:
