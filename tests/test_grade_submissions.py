@@ -172,3 +172,24 @@ def test_exit_2_when_the_submission_cannot_start_or_be_reached(tmp_path: Path) -
     bad.write_text("[points.dns-server]\ntll = 3\n")
     result = grade("dns-server", "--rubric", str(bad), "--port", "10053")
     assert result.returncode == 2 and "no such row" in result.stderr
+
+
+def test_a_running_server_is_graded_without_the_printed_hex_row() -> None:
+    from conftest import craft_process
+
+    with craft_process(["dns-serve", "--port", "0"]) as (_, port):
+        report, code = graded("dns-server", "--json", "--port", str(port))
+    assert (report["score"], report["max_score"], code) == (24, 25, 1)
+    assert failed(report) == {"port"}  # an ephemeral port is outside 10000-11000
+    assert report["network_namespace"] == "not used (craft did not start the submission)"
+
+
+def test_the_total_time_limit_ends_a_grade_of_a_silent_server() -> None:
+    silent = ("import socket, sys, time; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+              "s.bind(('127.0.0.1', int(sys.argv[1]))); time.sleep(3600)")
+    report, code = graded("dns-server", "--json", "--time-limit", "4", "--", PY, "-c", silent,
+                          "{port}")
+    assert (report["score"], code) == (1, 1)  # only the port row
+    rows = report["rows"]
+    assert isinstance(rows, list)
+    assert rows[0]["detail"].startswith("google.com: no reply in time")
