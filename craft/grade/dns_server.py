@@ -313,10 +313,7 @@ def grade(target: Target, rubric: Rubric, submission: Submission | None) -> list
     if not per_key["all-records"]:  # a table of single records: judged on every name
         per_key["all-records"] = [Check("all-records", True)]
     checks += [merge(per_key[k], k) for k in ANSWER_KEYS]
-    low, high = rubric.port_range
-    checks.append(Check("port", low <= target.port <= high,
-                        f"port {target.port}" if low <= target.port <= high
-                        else f"expected a port in {rubric.port_text()}, got {target.port}"))
+    checks.append(rubric.port_check(target.port))
     first = table[0]
     upper = first.name.upper()
     query = query_wire(upper, next(ids))

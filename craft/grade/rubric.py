@@ -97,6 +97,13 @@ class Rubric:
     def port_text(self) -> str:
         return f"{self.port_range[0]}-{self.port_range[1]}"
 
+    def port_check(self, port: int) -> Check:
+        """The lab's port row: the submission's port lies in the rubric's range."""
+        low, high = self.port_range
+        if low <= port <= high:
+            return Check("port", True, f"port {port}")
+        return Check("port", False, f"expected a port in {self.port_text()}, got {port}")
+
 
 def merge(checks: Sequence[Check], key: str) -> Check:
     """Many instances of one check (one per table name) as one row: passed when all

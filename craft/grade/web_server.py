@@ -265,10 +265,7 @@ def _checks(target: Target, rubric: Rubric, page: str) -> list[Check]:
     checks = judge_get(page, content, mtime, get, time.time())
     checks.append(judge_head(get, target.get("HEAD", page)))
     checks.append(judge_not_found(target.get("GET", "no-such-file-craft-grade.html")))
-    low, high = rubric.port_range
-    checks.append(Check("port", low <= target.port <= high,
-                        "" if low <= target.port <= high
-                        else f"expected a port in {rubric.port_text()}, got {target.port}"))
+    checks.append(rubric.port_check(target.port))
     checks.append(_outside(target))
     checks.append(_after(target, page, "malformed", b"HELLO THERE\r\n\r\n"))
     checks.append(_several(target, page, content))
