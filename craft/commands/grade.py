@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -88,22 +89,25 @@ def grade_command() -> None:
     """
 
 
-def _options(host: str, port: int | None, cmd: tuple[str, ...], rubric_path: str | None,
-             as_json: bool, gradescope_path: str | None, step: float, total: float,
-             no_netns: bool, color: bool | None, root: str) -> Options:
-    return Options(host, port, cmd, rubric_path, as_json, gradescope_path, step, total,
-                   not no_netns, color, root)
+def _options(params: dict[str, Any]) -> Options:
+    """The command's parameters (click's dict) as one value."""
+    return Options(
+        host=params["host"], port=params["port"], cmd=tuple(params["cmd"]),
+        rubric_path=params["rubric_path"], as_json=params["as_json"],
+        gradescope_path=params["gradescope_path"], step=params["step"], total=params["total"],
+        isolate=not params["no_netns"], color=params["color"], root=params["root"],
+    )
 
 
 @grade_command.command("dns-server")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The server's address.")
 @click.option("--root", default=".", show_default=True, metavar="DIR", help="Folder to run CMD in.")
 @common
-def grade_dns_server(host: str, root: str, **kw: object) -> None:
+def grade_dns_server(**params: Any) -> None:
     """Task 2's server: every table name asked and its answer checked field by field, plus
     names outside the table, upper case, queries in a row and two clients at once. With
     CMD, craft starts the server and matches its printed hex against the wire."""
-    sys.exit(_run(dns_server.COMMAND, _options(host=host, root=root, **kw), "udp", _dns_server))  # type: ignore[arg-type]
+    sys.exit(_run(dns_server.COMMAND, _options(params), "udp", _dns_server))
 
 
 @grade_command.command("dns-client")
@@ -111,11 +115,11 @@ def grade_dns_server(host: str, root: str, **kw: object) -> None:
               help="Where craft plays the lab's server (the address the client asks).")
 @click.option("--root", default=".", show_default=True, metavar="DIR", help="Folder to run CMD in.")
 @common
-def grade_dns_client(host: str, root: str, **kw: object) -> None:
+def grade_dns_client(**params: Any) -> None:
     """Task 2's client: craft plays the lab's server on --port, types table names, a name
     outside the table and `end` at the prompts, and checks every query and printed line;
     then replies without compression, with a wrong ID first, slowly, and not at all."""
-    sys.exit(_run(dns_client.COMMAND, _options(host=host, root=root, **kw), "", _dns_client))  # type: ignore[arg-type]
+    sys.exit(_run(dns_client.COMMAND, _options(params), "", _dns_client))
 
 
 @grade_command.command("web-server")
@@ -123,11 +127,11 @@ def grade_dns_client(host: str, root: str, **kw: object) -> None:
 @click.option("--root", default=".", show_default=True, metavar="DIR",
               help="The submission's folder: CMD runs there and its files are checked.")
 @common
-def grade_web_server(host: str, root: str, **kw: object) -> None:
+def grade_web_server(**params: Any) -> None:
     """Task 1: GET and HEAD of a page with the six headers and right values, 404 with a
     body, and a path outside the folder, a malformed request, several clients and a
     connection closed mid-request."""
-    sys.exit(_run(web_server.COMMAND, _options(host=host, root=root, **kw), "tcp", _web_server))  # type: ignore[arg-type]
+    sys.exit(_run(web_server.COMMAND, _options(params), "tcp", _web_server))
 
 
 Runner = Callable[[Options, Rubric, int, Deadline, Net, Submission | None, Launch | None], list[Row]]
