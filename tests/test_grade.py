@@ -248,4 +248,22 @@ def test_reports() -> None:
     json.dumps(scope)
     text = terminal(grade, color=False)
     assert "FAIL    0/2   TTL as in the table" in text
+    # the wrong TTL's octets (34-37: the third dump line, columns 2-5) are pointed at
+    assert "      00 01 00 00 01 2c 00 04 c0 a5 01 01 c0 0c 00 01\n      " + " " * 6 + \
+        "^^ ^^ ^^ ^^ wrong\n" in text
     assert text.endswith("score 16/18")
+
+
+@pytest.mark.parametrize(
+    ("reply", "key", "mark"),
+    [
+        (patched(REPLY, 0, b"\x00\x00"), "id", (0, 2)),
+        (patched(REPLY, 34, b"\x00\x00\x01\x2c"), "ttl", (34, 38)),
+        (patched(REPLY, 32, b"\x00\x03"), "type-class", (30, 34)),
+        (patched(REPLY, 56, b"\x0b"), "rdata", (54, 60)),  # the second answer's address
+        (patched(REPLY, 44, b"\xc0\x0d"), "compression", (44, 46)),
+    ],
+)
+def test_failed_checks_point_at_the_wrong_octets(reply: bytes, key: str, mark: tuple[int, int]) -> None:
+    check = next(c for c in dns_server.judge_answer(GOOGLE, QUERY, reply) if c.key == key)
+    assert (check.passed, check.mark) == (False, mark)

@@ -11,7 +11,7 @@ import ipaddress
 import secrets
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from craft.dns.codec import decode, encode
@@ -19,7 +19,7 @@ from craft.dns.constants import RRClass, RRType, rcode_text
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import Name
 from craft.dns.wire import WireError
-from craft.grade.dns_wire import counts, hex_text, printed_messages, walk
+from craft.grade.dns_wire import RawRecord, counts, hex_text, printed_messages, walk
 from craft.grade.rubric import Check, Entry, Row, RowSpec, Rubric, merge
 from craft.grade.sandbox import Deadline, Net, SandboxError, Submission
 
@@ -66,8 +66,9 @@ def judge_answer(entry: Entry, query: bytes, reply: bytes | None, asked: str = "
         return [Check(k, False, f"{asked}: no reply in time") for k in ANSWER_KEYS]
     checks: list[Check] = []
 
-    def add(key: str, ok: bool, detail: str) -> None:
-        checks.append(Check(key, ok, "" if ok else f"{asked}: {detail}", None if ok else reply))
+    def add(key: str, ok: bool, detail: str, mark: tuple[int, int] | None = None) -> None:
+        checks.append(Check(key, ok, "" if ok else f"{asked}: {detail}", None if ok else reply,
+                            None if ok else mark))
 
     add("binary", *_decodes(reply))
     if len(reply) < 12:
@@ -75,41 +76,59 @@ def judge_answer(entry: Entry, query: bytes, reply: bytes | None, asked: str = "
             add(key, False, f"the reply has {len(reply)} octets, less than a header")
         return checks
     got_id, want_id = reply[:2].hex(), query[:2].hex()
-    add("id", got_id == want_id, f"expected ID 0x{want_id} (the query's), got 0x{got_id}")
-    add("flags", *_flags(Header.from_flags(0, int.from_bytes(reply[2:4], "big"))))
+    add("id", got_id == want_id, f"expected ID 0x{want_id} (the query's), got 0x{got_id}", (0, 2))
+    add("flags", *_flags(Header.from_flags(0, int.from_bytes(reply[2:4], "big"))), (2, 4))
     layout = walk(reply)
     qd, an, ns, ar = counts(reply)
     present = len(layout.answers)
     add("counts", (qd, ns, ar) == (1, 0, 0) and not layout.error,
         f"expected QDCOUNT 1, NSCOUNT 0, ARCOUNT 0 and ANCOUNT records, got {qd}, {ns}, {ar}"
-        + (f"; {layout.error}" if layout.error else f" and {present} of {an} answers"))
+        + (f"; {layout.error}" if layout.error else f" and {present} of {an} answers"), (4, 12))
     sent_question = query[12:]
     got_question = layout.questions[0] if layout.questions else reply[12 : 12 + len(sent_question)]
     add("question", got_question == sent_question,
-        f"expected the question echoed as {sent_question.hex(' ')}, got {got_question.hex(' ')}")
+        f"expected the question echoed as {sent_question.hex(' ')}, got {got_question.hex(' ')}",
+        (12, 12 + max(len(got_question), 1)))
     if not layout.answers:
         why = layout.error or "no answer records"
         for key in ("compression", "type-class", "ttl", "rdata"):
             add(key, False, why)
     else:
+        def first(bad: Callable[[RawRecord], bool], start: int, end: int) -> tuple[int, int] | None:
+            """The octets ``start``..``end`` (after the owner name) of the first bad record."""
+            for r in layout.answers:
+                if bad(r):
+                    at = r.offset + len(r.name)
+                    return (at + start, at + (end if end >= 0 else 10 + len(r.rdata)))
+            return None
+
         names = [r.name.hex(" ") for r in layout.answers]
-        add("compression", all(r.name == b"\xc0\x0c" for r in layout.answers),
-            f"expected each answer name to be c0 0c (pointer to offset 12), got {', '.join(names)}")
+        named = next((r for r in layout.answers if r.name != b"\xc0\x0c"), None)
+        add("compression", named is None,
+            f"expected each answer name to be c0 0c (pointer to offset 12), got {', '.join(names)}",
+            (named.offset, named.offset + len(named.name)) if named else None)
         kinds = {(r.rtype, r.rclass) for r in layout.answers}
         add("type-class", kinds == {(RRType.A, RRClass.IN)},
             "expected type 1 (A) class 1 (IN), got "
-            + ", ".join(f"type {t} class {c}" for t, c in sorted(kinds)))
+            + ", ".join(f"type {t} class {c}" for t, c in sorted(kinds)),
+            first(lambda r: (r.rtype, r.rclass) != (RRType.A, RRClass.IN), 0, 4))
         ttls = [r.ttl for r in layout.answers]
         add("ttl", all(t == entry.ttl for t in ttls),
-            f"expected TTL {entry.ttl}, got {', '.join(map(str, ttls))}")
-        bad = [r for r in layout.answers if len(r.rdata) != 4 or _address(r.rdata) not in entry.addresses]
+            f"expected TTL {entry.ttl}, got {', '.join(map(str, ttls))}",
+            first(lambda r: r.ttl != entry.ttl, 4, 8))
+
+        def wrong_rdata(r: RawRecord) -> bool:
+            return len(r.rdata) != 4 or _address(r.rdata) not in entry.addresses
+
+        bad = [r for r in layout.answers if wrong_rdata(r)]
         add("rdata", not bad, "expected RDLENGTH 4 and one of " + ", ".join(entry.addresses)
-            + ", got " + ", ".join(f"({len(r.rdata)}) {_address(r.rdata)}" for r in bad))
+            + ", got " + ", ".join(f"({len(r.rdata)}) {_address(r.rdata)}" for r in bad),
+            first(wrong_rdata, 8, -1))
     # How many records came, each once; their values are the rdata row's business.
     got = [_address(r.rdata) for r in layout.answers]
     add("all-records", an == present == len(entry.addresses) and len(set(got)) == len(got),
         f"expected {len(entry.addresses)} records ({', '.join(entry.addresses)}), "
-        f"got ANCOUNT {an} and {present} records ({', '.join(got) or 'none'})")
+        f"got ANCOUNT {an} and {present} records ({', '.join(got) or 'none'})", (6, 8))
     return checks
 
 

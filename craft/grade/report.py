@@ -34,7 +34,7 @@ def row_detail(row: Row, color: bool = False) -> str:
     """What a row says: for a failure, the expectation and what came (with the octets)."""
     text = row.detail
     if not row.passed and row.wire is not None:
-        view = annotated(row.wire, color) + "\n" + verdict_line(row.wire)
+        view = annotated(row.wire, color, row.mark) + "\n" + verdict_line(row.wire)
         text = f"{text}\n{view}" if text else view
     return text
 
@@ -49,7 +49,7 @@ def terminal(grade: Grade, color: bool) -> str:
              f"network namespace: {grade.isolation}"]
     lines += [f"note: {n}" for n in grade.notes]
     lines.append("")
-    shown: dict[bytes, str] = {}  # octets already drawn, and under which row
+    shown: dict[tuple[bytes, tuple[int, int] | None], str] = {}  # drawn, under which row
     for row in grade.rows:
         mark = "PASS" if row.passed else "FAIL"
         if color:
@@ -58,12 +58,13 @@ def terminal(grade: Grade, color: bool) -> str:
         lines.append(f"{mark}  {_points(row.points):>3}/{_points(row.max_points):<3} {row.name}{extra}")
         if row.passed:
             continue
-        if row.wire is not None and row.wire in shown:
-            detail = f"{row.detail}\n(the same reply as drawn under “{shown[row.wire]}”)"
+        seen = (row.wire, row.mark) if row.wire is not None else None
+        if seen is not None and seen in shown:
+            detail = f"{row.detail}\n(the same reply as drawn under “{shown[seen]}”)"
         else:
             detail = row_detail(row, color)
-            if row.wire is not None:
-                shown[row.wire] = row.name
+            if seen is not None:
+                shown[seen] = row.name
         lines += ["      " + line for line in detail.splitlines()]
     lines += ["", f"score {_points(got)}/{_points(out_of)}"]
     return "\n".join(lines)

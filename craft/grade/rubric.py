@@ -64,6 +64,7 @@ class Check:
     passed: bool
     detail: str = ""
     wire: bytes | None = None
+    mark: tuple[int, int] | None = None  # the octets of ``wire`` that are wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Row:
     detail: str
     required: bool
     wire: bytes | None = None
+    mark: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ class Rubric:
     def row(self, command: str, spec: RowSpec, check: Check) -> Row:
         worth = self.points.get(command, {}).get(spec.key, spec.points)
         return Row(spec.key, spec.name, worth if check.passed else 0.0, worth, check.passed,
-                   check.detail, spec.required and worth > 0, check.wire)
+                   check.detail, spec.required and worth > 0, check.wire, check.mark)
 
     def rows(self, command: str, specs: Sequence[RowSpec], checks: Iterable[Check]) -> list[Row]:
         """Rows in the specs' order; a spec with no check is left out (not applicable)."""
@@ -112,7 +114,7 @@ def merge(checks: Sequence[Check], key: str) -> Check:
     if not failed:
         return Check(key, True, checks[0].detail if len(checks) == 1 else "")
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-    return Check(key, False, failed[0].detail + more, failed[0].wire)
+    return Check(key, False, failed[0].detail + more, failed[0].wire, failed[0].mark)
 
 
 def score(rows: Sequence[Row]) -> tuple[float, float]:

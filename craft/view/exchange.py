@@ -26,16 +26,26 @@ def colored_hex(data: bytes, color: bool) -> str:
 FAULT_COLOR = 41  # red background: the octet where decoding stopped
 
 
-def annotated(data: bytes, color: bool) -> str:
+def annotated(data: bytes, color: bool, mark: tuple[int, int] | None = None) -> str:
     """The annotated view (dump plus field table). An undecodable message is annotated up
     to its fault: the fields read before it, then the octets left undecoded, the faulty
-    octet marked in the dump, and craft's reason."""
+    octet marked in the dump, and craft's reason. ``mark`` points at octets judged wrong
+    (red on a terminal, ``^^`` under them otherwise)."""
     spans: list[Span] = []
     try:
         decode(data, spans)
     except WireError as exc:
         return partial_view(data, spans, exc, color)
-    return annotate(data, spans, color)
+    if mark is None:
+        return annotate(data, spans, color)
+    colors = field_colors(len(data), spans)
+    start, end = max(mark[0], 0), min(mark[1], len(data))
+    if color:
+        colors[start:end] = [FAULT_COLOR] * (end - start)
+        dump = hexdump(data, colors)
+    else:
+        dump = _carets(hexdump(data), start, end, "wrong")
+    return dump + "\n\n" + field_table(data, spans, colors if color else None)
 
 
 def partial_view(data: bytes, spans: list[Span], fault: WireError, color: bool) -> str:
@@ -58,12 +68,24 @@ def partial_view(data: bytes, spans: list[Span], fault: WireError, color: bool) 
 
 def _caret_under(dump: str, offset: int) -> str:
     """A ``^^`` line under the octet at ``offset`` of a plain 16-a-line dump."""
+    return _carets(dump, offset, offset + 1, "fault")
+
+
+def _carets(dump: str, start: int, end: int, label: str) -> str:
+    """``^^`` under each octet in ``[start, end)`` of a plain 16-a-line dump, ``label``
+    after the last."""
     lines = dump.split("\n")
-    row = offset // 16
-    if row >= len(lines):
-        return dump
-    lines.insert(row + 1, " " * (3 * (offset % 16)) + "^^ fault")
-    return "\n".join(lines)
+    out = []
+    for row, line in enumerate(lines):
+        out.append(line)
+        cols = [o % 16 for o in range(max(start, row * 16), min(end, row * 16 + 16))]
+        if cols:
+            marks = [" "] * (3 * cols[-1] + 2)
+            for col in cols:
+                marks[3 * col : 3 * col + 2] = "^^"
+            tail = f" {label}" if row * 16 + 16 >= end else ""
+            out.append("".join(marks) + tail)
+    return "\n".join(out)
 
 
 def undecodable_view(query: bytes, reply: bytes | None, color: bool) -> str:
