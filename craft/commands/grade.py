@@ -107,7 +107,7 @@ def grade_dns_server(**params: Any) -> None:
     """Task 2's server: every table name asked and its answer checked field by field, plus
     names outside the table, upper case, queries in a row and two clients at once. With
     CMD, craft starts the server and matches its printed hex against the wire."""
-    sys.exit(_run(dns_server.COMMAND, _options(params), "udp", _dns_server))
+    sys.exit(_run(dns_server.COMMAND, _options(params), "udp"))
 
 
 @grade_command.command("dns-client")
@@ -119,7 +119,7 @@ def grade_dns_client(**params: Any) -> None:
     """Task 2's client: craft plays the lab's server on --port, types table names, a name
     outside the table and `end` at the prompts, and checks every query and printed line;
     then replies without compression, with a wrong ID first, slowly, and not at all."""
-    sys.exit(_run(dns_client.COMMAND, _options(params), "", _dns_client))
+    sys.exit(_run(dns_client.COMMAND, _options(params), ""))
 
 
 @grade_command.command("web-server")
@@ -131,30 +131,25 @@ def grade_web_server(**params: Any) -> None:
     """Task 1: GET and HEAD of a page with the six headers and right values, 404 with a
     body, and a path outside the folder, a malformed request, several clients and a
     connection closed mid-request."""
-    sys.exit(_run(web_server.COMMAND, _options(params), "tcp", _web_server))
+    sys.exit(_run(web_server.COMMAND, _options(params), "tcp"))
 
 
-Runner = Callable[[Options, Rubric, int, Deadline, Net, Submission | None, Launch | None], list[Row]]
-
-
-def _dns_server(opts: Options, rubric: Rubric, port: int, deadline: Deadline, net: Net,
-                sub: Submission | None, launch: Launch | None) -> list[Row]:
-    return dns_server.grade(dns_server.Target(opts.host, port, net, deadline), rubric, sub)
-
-
-def _dns_client(opts: Options, rubric: Rubric, port: int, deadline: Deadline, net: Net,
-                sub: Submission | None, launch: Launch | None) -> list[Row]:
-    assert launch is not None
-    return dns_client.grade(launch, opts.host, port, rubric, deadline)
-
-
-def _web_server(opts: Options, rubric: Rubric, port: int, deadline: Deadline, net: Net,
-                sub: Submission | None, launch: Launch | None) -> list[Row]:
+def _judge(command: str, opts: Options, rubric: Rubric, port: int, deadline: Deadline,
+           net: Net, sub: Submission | None) -> list[Row]:
+    """The server rubrics: one submission (or a running server) asked through ``net``."""
+    if command == dns_server.COMMAND:
+        return dns_server.grade(dns_server.Target(opts.host, port, net, deadline), rubric, sub)
     target = web_server.Target(opts.host, port, net, deadline, Path(opts.root))
     return web_server.grade(target, rubric)
 
 
-def _run(command: str, opts: Options, proto: str, runner: Runner) -> int:
+def _isolation_text(notes: Sequence[str]) -> str:
+    if not notes:
+        return "not used (craft did not start the submission)"
+    return "; ".join(dict.fromkeys(notes))
+
+
+def _run(command: str, opts: Options, proto: str) -> int:
     color = want_color(sys.stdout) if opts.color is None else opts.color
     try:
         rubric = load_rubric(opts.rubric_path, KNOWN) if opts.rubric_path else Rubric()
@@ -173,21 +168,21 @@ def _run(command: str, opts: Options, proto: str, runner: Runner) -> int:
     cwd = opts.root
     target = f"{opts.host}:{port}" + (f" (started: {' '.join(argv)})" if argv else " (running)")
     launch = Launch(argv, cwd, limits, opts.isolate) if argv else None
-    isolation = "not used (craft did not start the submission)"
+    notes: list[str] = []  # what each run of the submission said about its namespace
     try:
-        if launch is None or command == dns_client.COMMAND:
-            rows = runner(opts, rubric, port, deadline, Net(), None, launch)
-            if launch is not None:
-                isolation = dns_client.last_isolation()
+        if command == dns_client.COMMAND:
+            assert launch is not None
+            rows = dns_client.grade(launch, opts.host, port, rubric, deadline, notes)
+        elif launch is None:
+            rows = _judge(command, opts, rubric, port, deadline, Net(), None)
         else:
             with launch.submission() as sub:
-                isolation = sub.isolation_note
+                notes.append(sub.isolation_note)
                 sub.wait_listening(port, proto, deadline)
-                rows = runner(opts, rubric, port, deadline, sub.net, sub, launch)
+                rows = _judge(command, opts, rubric, port, deadline, sub.net, sub)
     except SandboxError as exc:
-        if command == dns_client.COMMAND:
-            isolation = dns_client.last_isolation()
-        return _fail(command, str(exc), isolation, opts.gradescope_path)
+        return _fail(command, str(exc), _isolation_text(notes), opts.gradescope_path)
+    isolation = _isolation_text(notes)
     grade = Grade(command, target, isolation, tuple(rows))
     if opts.gradescope_path:
         Path(opts.gradescope_path).write_text(json.dumps(gradescope(grade), indent=2) + "\n")

@@ -49,13 +49,6 @@ OUTSIDE_NAME = "not-in-the-table.example"
 DECOY = "10.9.9.9"
 SLOW = 1.5
 
-_isolation = ["not used"]
-
-
-def last_isolation() -> str:
-    return _isolation[0]
-
-
 # ---- pure judgements ----
 
 
@@ -250,14 +243,17 @@ class Session:
         return parts[index] if index < len(parts) else ""
 
 
-def grade(launch: Launch, host: str, port: int, rubric: Rubric, deadline: Deadline) -> list[Row]:
-    checks = _lab_run(launch, host, port, rubric, deadline)
-    checks += _robustness_run(launch, host, port, rubric, deadline)
+def grade(launch: Launch, host: str, port: int, rubric: Rubric, deadline: Deadline,
+          isolation: list[str]) -> list[Row]:
+    """Both runs' rows; each run's namespace note is appended to ``isolation`` as it
+    starts, so the report can say it even when a run fails to start."""
+    checks = _lab_run(launch, host, port, rubric, deadline, isolation)
+    checks += _robustness_run(launch, host, port, rubric, deadline, isolation)
     return rubric.rows(COMMAND, ROWS, checks)
 
 
-def _open(launch: Launch, host: str, port: int, rubric: Rubric, sub: Submission) -> FakeServer:
-    _isolation[0] = sub.isolation_note
+def _open(host: str, port: int, rubric: Rubric, sub: Submission, isolation: list[str]) -> FakeServer:
+    isolation.append(sub.isolation_note)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = sub.net.open_socket(socket.SOCK_DGRAM, family)
     try:
@@ -269,9 +265,10 @@ def _open(launch: Launch, host: str, port: int, rubric: Rubric, sub: Submission)
     return FakeServer(sock, rubric.table)
 
 
-def _lab_run(launch: Launch, host: str, port: int, rubric: Rubric, deadline: Deadline) -> list[Check]:
+def _lab_run(launch: Launch, host: str, port: int, rubric: Rubric, deadline: Deadline,
+             isolation: list[str]) -> list[Check]:
     with launch.submission() as sub:
-        server = _open(launch, host, port, rubric, sub)
+        server = _open(host, port, rubric, sub, isolation)
         try:
             session = Session(sub, server, deadline)
             session.start()
@@ -318,14 +315,14 @@ def _lab_run(launch: Launch, host: str, port: int, rubric: Rubric, deadline: Dea
 
 
 def _robustness_run(launch: Launch, host: str, port: int, rubric: Rubric,
-                    deadline: Deadline) -> list[Check]:
+                    deadline: Deadline, isolation: list[str]) -> list[Check]:
     entry = next((e for e in rubric.table if len(e.addresses) > 1), rubric.table[0])
     plan = (("no-compression", "plain", None), ("wrong-id", "wrong-id", None),
             ("slow", "slow", deadline.limits.step + SLOW),
             ("lost", "lost", max(8.0, 2.5 * deadline.limits.step)))
     checks: list[Check] = []
     with launch.submission() as sub:
-        server = _open(launch, host, port, rubric, sub)
+        server = _open(host, port, rubric, sub, isolation)
         try:
             session = Session(sub, server, deadline)
             session.start()

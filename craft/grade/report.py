@@ -7,7 +7,6 @@ verdict. JSON and Gradescope get the same text without colour.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from craft.grade.rubric import Row, score
@@ -96,7 +95,3 @@ def gradescope(grade: Grade) -> dict[str, object]:
 def _test(row: Row) -> dict[str, object]:
     return {"name": row.name, "score": row.points, "max_score": row.max_points,
             "status": "passed" if row.passed else "failed", "output": row_detail(row)}
-
-
-def failed_rows(rows: Sequence[Row]) -> list[Row]:
-    return [r for r in rows if not r.passed]
