@@ -345,7 +345,8 @@ class Submission:
         """Collect the zombies that became ours (we are their subreaper)."""
         me = os.getpid()
         for pid, stat in _processes():
-            if stat.ppid == me and stat.state == "Z" and pid != pgid:
+            ours = stat.pgrp == pgid or stat.start >= self._start_ticks
+            if stat.ppid == me and stat.state == "Z" and pid != pgid and ours:
                 try:
                     os.waitpid(pid, os.WNOHANG)
                 except ChildProcessError:
