@@ -113,7 +113,7 @@ def tcp_ready(port: int) -> Callable[[], bool]:
 CEILING = '''
 import socket, sys
 sys.path.insert(0, sys.argv[3])
-from craft.dns.authority import Authority
+from craft.dns.answer_cache import Authority
 from craft.dns.zone import default_zones
 authority = Authority(default_zones())
 table = {}
@@ -271,7 +271,7 @@ def bench_codec(results: dict[str, list[float]]) -> None:
     import dnslib
     from scapy.layers.dns import DNS
 
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns_client import build_query
     from craft.dns.names import Name
 
@@ -311,7 +311,7 @@ def bench_codec(results: dict[str, list[float]]) -> None:
 
 def write_pcap(path: Path, messages: int) -> None:
     """``messages`` DNS messages (query/response pairs) on UDP port 53, written directly."""
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns_client import build_query
     from craft.dns.names import Name
 

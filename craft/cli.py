@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dns-probe": ("craft.commands.send", "dns_probe_command"),
     "dns-send": ("craft.commands.send", "dns_send_command"),
     "dns-serve": ("craft.commands.dns", "dns_serve_command"),
+    "grade": ("craft.commands.grade", "grade_command"),
     "verify": ("craft.commands.verify", "verify_command"),
     "web-serve": ("craft.commands.web", "web_serve_command"),
 }

@@ -1,4 +1,4 @@
-"""The DNS server's sockets: UDP and TCP on one port around ``craft.dns.authority.Authority``.
+"""The DNS server's sockets: UDP and TCP on one port around ``craft.dns.answer_cache.Authority``.
 
 A thin loop: receive bytes, ask the authority for response bytes, send them. UDP runs in
 the calling thread; TCP (RFC 7766: 2-byte length prefix, several queries per connection,
@@ -18,7 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from craft.dns.authority import UDP_MIN, Authority, error_reply
+from craft.dns.answer_cache import Authority
+from craft.dns.answering import UDP_MIN, error_reply
 from craft.dns.constants import Rcode
 from craft.errors import CraftError
 

@@ -1,4 +1,4 @@
-"""The web server's sockets: one non-blocking ``selectors`` loop around ``craft.http.protocol``.
+"""The web server's sockets: one non-blocking ``selectors`` loop around ``craft.http``.
 
 Every connection has an input buffer and a queue of outgoing pieces (header bytes, body
 bytes, or a file slice sent with ``os.sendfile``), so a slow download never blocks other

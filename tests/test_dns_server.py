@@ -235,7 +235,7 @@ def test_tcp_several_queries_pipelined_on_one_connection(dns_server: tuple[str, 
 
 
 def test_tcp_idle_connection_is_closed() -> None:
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer
 
@@ -299,7 +299,7 @@ def test_port_in_use_is_a_clear_error(dns_server: tuple[str, int]) -> None:
 
 
 def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixture[str]) -> None:
-    from craft.dns.authority import Authority
+    from craft.dns.answer_cache import Authority
     from craft.dns.zone import default_zones
     from craft.dns_server import DnsServer, Exchange
 
@@ -351,7 +351,7 @@ def test_a_closed_stdout_does_not_stop_the_server() -> None:
 def test_wildcards_synthesize_as_rfc4592_says() -> None:
     from pathlib import Path
 
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zone = load_zone(Path(__file__).parent.parent / "zones" / "example.test.zone")
     with running_server([zone]) as server:
@@ -381,7 +381,7 @@ def test_wildcards_synthesize_as_rfc4592_says() -> None:
 def test_cname_loops_end_at_the_first_repeat() -> None:
     from pathlib import Path
 
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zone = load_zone(Path(__file__).parent / "data" / "edge.test.zone")
     with running_server([zone]) as server:

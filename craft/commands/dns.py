@@ -17,17 +17,23 @@ from typing import TYPE_CHECKING
 import click
 
 from craft.commands.params import host_port
-from craft.dns.authority import Authority
-from craft.dns.codec import decode
+from craft.dns.answer_cache import Authority
+from craft.dns.codec import decode, encode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns.message import Edns, message_dict
+from craft.dns.message import Edns, Message, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network, bump_serial, notify_message
 from craft.dns.wire import WireError
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
-from craft.view.exchange import annotated, exchange_text, summary, verdict_line
+from craft.view.exchange import (
+    annotated,
+    exchange_text,
+    summary,
+    undecodable_view,
+    verdict_line,
+)
 from craft.view.hexview import want_color
 
 if TYPE_CHECKING:
@@ -45,7 +51,7 @@ EXIT_NETWORK = 8
 def load_zones(paths: Sequence[str]) -> list[Zone]:
     if not paths:
         return default_zones()
-    from craft.dns.zonefile import load_zone
+    from craft.zone_loader import load_zone
 
     zones = []
     for path in paths:
@@ -436,6 +442,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
     try:
         reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
     except ClientError as exc:
+        if exc.kind == "reply" and opts.hexview:
+            _show_undecodable(query, opts)
         click.echo(f"{text}: {exc.reason}")
         return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
     if opts.capture is not None:
@@ -459,6 +467,18 @@ def ask_once(text: str, opts: AskOptions) -> int:
     for line in lines:
         click.echo(line)
     return code
+
+
+def _show_undecodable(query: Message, opts: AskOptions) -> None:
+    """The client refuses an undecodable reply without keeping it, so ask once more with
+    raw bytes and show that reply annotated up to its fault."""
+    from craft.transport import send_bytes
+
+    try:
+        sent = send_bytes(encode(query), opts.server, tcp=opts.tcp, timeout=opts.timeout)
+    except OSError:
+        return
+    click.echo(undecodable_view(sent.wire, sent.reply, opts.color))
 
 
 def _capture(writer: CaptureWriter, reply: Reply) -> None:

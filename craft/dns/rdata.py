@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from craft.dns.constants import RRType
 from craft.dns.names import BadNameError, Name
-from craft.dns.wire import Reader, WireError, Writer
+from craft.dns.wire import Reader, SpanKind, WireError, Writer
 
 
 class FieldKind:
@@ -108,7 +107,7 @@ class Address(FieldKind):
             raise WireError(r.pos, f"rdata too short for {field}")
         start = r.pos
         text = self.show(r.take(self.size, field))
-        r.mark(start, field, text, "rdata")
+        r.mark(start, field, text, SpanKind.RDATA)
         return text
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:
@@ -116,8 +115,8 @@ class Address(FieldKind):
 
     def show(self, packed: bytes) -> str:
         """Text form: dotted quad, or RFC 5952 for IPv6 (glibc's inet_ntop is not)."""
-        if self.version == 4:
-            return socket.inet_ntop(socket.AF_INET, packed)
+        if self.version == 4:  # formatted by hand: four times faster than IPv4Address
+            return f"{packed[0]}.{packed[1]}.{packed[2]}.{packed[3]}"
         return str(ipaddress.IPv6Address(packed))
 
     def pack(self, text: str) -> bytes:
@@ -207,7 +206,7 @@ class CharStrings(FieldKind):
                 raise WireError(r.pos, f"character string of {length} runs past rdata")
             r.pos += 1
             value = r.take(length, field)
-            r.mark(start, f"{field}[{index}]", quote(value), "rdata")
+            r.mark(start, f"{field}[{index}]", quote(value), SpanKind.RDATA)
             strings.append(value)
             index += 1
         if not strings:
@@ -244,7 +243,7 @@ class Options(FieldKind):
             if r.pos + length > end:
                 raise WireError(r.pos, f"EDNS option data of {length} runs past rdata")
             data = r.take(length, "option data")
-            r.mark(start, "option", f"code {code}: {data.hex()}", "rdata")
+            r.mark(start, "option", f"code {code}: {data.hex()}", SpanKind.RDATA)
             options.append((code, data))
         return tuple(options)
 
@@ -281,7 +280,7 @@ class Rest(FieldKind):
     def decode(self, r: Reader, end: int, field: str) -> bytes:
         start = r.pos
         data = r.take(end - r.pos, field)
-        r.mark(start, field, data.hex(" ") if data else "(empty)", "rdata")
+        r.mark(start, field, data.hex(" ") if data else "(empty)", SpanKind.RDATA)
         return data
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:

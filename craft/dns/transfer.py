@@ -1,7 +1,7 @@
 """Zone transfers as pure functions: AXFR (RFC 5936), IXFR as a full transfer (RFC 1995),
 NOTIFY messages (RFC 1996) and SOA serial arithmetic (RFC 1982).
 
-The server's TCP loop asks ``transfer_response`` for the messages to stream back; reloads
+The answering of a TCP query asks ``transfer_response`` for the messages to stream back; reloads
 use ``bump_serial`` so secondaries see a change even when a zone file kept its serial.
 """
 

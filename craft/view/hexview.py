@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from craft.dns.wire import Span
+from craft.dns.wire import Span, SpanKind
 
 PALETTE = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
 RESET = "\x1b[0m"
@@ -69,10 +69,10 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
     section = None
     show_parts = False
     for span in spans:
-        if span.level == 0 and span.kind == "name":
+        if span.level == 0 and span.kind is SpanKind.NAME:
             # A name's labels and pointers get rows of their own only when it is compressed.
             show_parts = any(
-                p.kind == "pointer" and span.start <= p.start < span.end for p in spans
+                p.kind is SpanKind.POINTER and span.start <= p.start < span.end for p in spans
             )
         if span.level and not show_parts:
             continue
@@ -100,4 +100,4 @@ _HEAD = ("SECTION", "FIELD", "BYTES", "VALUE")
 
 
 def _part_label(span: Span) -> str:
-    return {"label": "label", "pointer": "pointer", "root": "root"}.get(span.kind, span.kind)
+    return span.kind.value

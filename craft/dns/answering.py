@@ -1,51 +1,33 @@
-"""Authoritative answers (RFC 1034 4.3.2, RFC 2308, RFC 6891) as pure functions over bytes.
+"""Authoritative answering (RFC 1034 4.3.2, RFC 2308, RFC 6891): a query message in, a
+response message out.
 
-``Authority.respond(query_bytes, limit)`` is the whole server logic: it returns the response
-bytes, or ``None`` when the message must be dropped. Nothing here does I/O.
-
-Speed comes from precomputation. An answer depends only on the lower-cased question; its
-response is ``header + question-as-received + body`` where ``body`` (and the counts and
-flags) were encoded once, with names compressed against the question at offset 12. The
-question keeps its length whatever its case, so one body serves every spelling and the
-client sees its own case echoed. Bodies for every name and type in the zones are built at
-load; others (NXDOMAIN, odd types) are built on first use and kept in a bounded cache.
-Anything unusual (EDNS options the fast path does not parse, compression in the question,
-truncation) takes the slow path through the full codec.
+``Answerer`` owns the meaning of an answer: finding the closest zone, wildcards (RFC 4592),
+CNAME chains, glue, referrals at zone cuts, DS at a cut, ANY, the EDNS rules (one OPT,
+BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
+``craft.dns.transfer``, and the size a response may take (truncation with TC). ``respond``
+does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
+precomputed fast path in front of it. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
-from craft.dns.message import Edns, Header, Message, Question, Record
-from craft.dns.names import LOWER, Name
+from craft.dns.message import Edns, Header, Message, Record
+from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.dns.wire import HEADER_SIZE, WireError
+from craft.dns.wire import HEADER, HEADER_SIZE, WireError
 from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512
 MAX_CNAME_CHAIN = 16  # BIND and NSD follow at least 11 links; loops end sooner (seen names)
-CACHE_LIMIT = 65536
 EDNS_VERSION = 0
-
-_HEAD = struct.Struct("!HHHHHH")
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A response less its header and question: flag bits to set, counts, section bytes."""
-
-    flags: int  # QR, AA and RCODE bits; ID, OPCODE, RD and CD come from the query
-    counts: tuple[int, int, int]
-    data: bytes
-
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
@@ -121,8 +103,8 @@ class ZoneIndex:
         return None
 
 
-class Authority:
-    """Answers queries for a set of zones, authoritatively."""
+class Answerer:
+    """Answers queries for a set of zones, authoritatively, as messages."""
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network] = LOOPBACK,
@@ -134,25 +116,10 @@ class Authority:
         self.zones = sorted(
             (ZoneIndex(z) for z in zones), key=lambda z: len(z.origin.labels), reverse=True
         )
-        # Bodies built at load never expire; those built on demand (unknown names, odd types)
-        # live in a bounded store that is emptied when full, so floods cannot grow memory.
-        self._static: dict[tuple[bytes, int, int], Body] = {}
-        self._dynamic: dict[tuple[bytes, int, int], Body] = {}
-        # Whole responses (less the ID) keyed by the query's octets after its ID, per size
-        # limit: a repeated question costs one lookup. Bounded like _dynamic.
-        self._exact: dict[int, dict[bytes, bytes]] = {}
-        for index in self.zones:
-            for node in index.nodes.values():
-                name = next(iter(node.by_type.values()))[0].name.lower()
-                for rtype in {*node.by_type, RRType.ANY, RRType.A, RRType.AAAA}:
-                    key = (name.key, rtype, RRClass.IN)
-                    self._static[key] = self._build(name, rtype, RRClass.IN)
 
     @property
     def origins(self) -> list[Name]:
         return [z.origin for z in self.zones]
-
-    # ---- the semantic answer (slow path, and the source of every precomputed body) ----
 
     def find_zone(self, qname: Name) -> ZoneIndex | None:
         for index in self.zones:  # longest origin first: the closest enclosing zone
@@ -293,129 +260,35 @@ class Authority:
             return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
         return None
 
-    # ---- bytes in, bytes out (the hot path) ----
-
-    def body(self, qname: Name, qtype: int, qclass: int) -> Body:
-        """The precomputed (or now computed and cached) response body for a question."""
-        key = (qname.key, qtype, qclass)
-        body = self._static.get(key) or self._dynamic.get(key)
-        if body is None:
-            if len(self._dynamic) >= CACHE_LIMIT:
-                self._dynamic.clear()
-            body = self._dynamic[key] = self._build(qname, qtype, qclass)
-        return body
-
-    def _build(self, qname: Name, qtype: int, qclass: int) -> Body:
-        found = self.lookup(qname, qtype, qclass)
-        message = Message(
-            Header(qr=True, aa=found.aa, rcode=found.rcode),
-            (Question(qname, qtype, qclass),),
-            found.answer, found.authority, found.additional,
-        )
-        wire = encode(message)
-        qlen = qname.wire_length() + 4
-        _, flags, _, an, ns, ar = _HEAD.unpack_from(wire)
-        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
-
     def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
-        """Response bytes for query bytes; ``limit`` is the transport's size limit without
-        EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
-        exact = self._exact.get(limit)
-        if exact is not None:
-            tail = exact.get(data[2:])
-            if tail is not None:
-                return data[:2] + tail
-        size = len(data)
-        if size < HEADER_SIZE:
-            return None
-        ident, flags, qd, an, ns, ar = _HEAD.unpack_from(data)
-        if flags & 0x8000:
-            return None  # a response: never answer one (RFC 1035 7.3, avoids loops)
-        if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
-            fast = self._fast(data, ident, flags, ar, limit)
-            if fast is not None:
-                # The answer depends on nothing but these octets and the limit: remember it.
-                if exact is None:
-                    exact = self._exact[limit] = {}
-                elif len(exact) >= CACHE_LIMIT:
-                    exact.clear()
-                exact[data[2:]] = fast[2:]
-                return fast
-        return self._slow(data, limit)
-
-    def _fast(self, data: bytes, ident: int, flags: int, ar: int, limit: int) -> bytes | None:
-        pos = HEADER_SIZE
-        size = len(data)
-        while True:  # walk the question name; anything odd goes to the slow path
-            if pos >= size:
-                return None
-            length = data[pos]
-            if length == 0:
-                break
-            if length > 63:
-                return None
-            pos += length + 1
-        qend = pos + 5
-        if qend > size or pos - HEADER_SIZE + 1 > 255:  # the name's octets, root included
-            return None
-        qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
-        if qtype == RRType.IXFR:
-            return None  # an IXFR needs the client's SOA in authority: the slow path checks
-        opt = b""
-        do = 0
-        if ar:
-            # Only the plain OPT: root owner, type 41, version 0, no options.
-            if size != qend + 11 or data[qend] != 0 or data[qend + 1 : qend + 3] != b"\x00\x29":
-                return None
-            client_payload, ext, version, eflags, rdlen = struct.unpack_from("!HBBHH", data, qend + 3)
-            if version != 0 or rdlen != 0 or ext != 0:
-                return None
-            do = eflags & 0x8000
-            limit = max(limit, min(client_payload, self.payload), UDP_MIN)
-            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
-        elif size != qend:
-            return None
-        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
-        body = self._static.get(key)
-        if body is None:
-            name = Name(_labels(data[HEADER_SIZE : pos + 1]))
-            body = self.body(name, qtype, qclass)
-        if qend + len(body.data) + len(opt) > limit:
-            return None  # needs truncation: the slow path does it at a record boundary
-        an, ns, adc = body.counts
-        head = _HEAD.pack(
-            ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
-        )
-        return head + data[HEADER_SIZE:qend] + body.data + opt
-
-    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
-        """Responses for one query over TCP: several messages for a zone transfer."""
-        if len(data) >= HEADER_SIZE and not data[2] & 0x80:
-            try:
-                query = decode(data)
-            except WireError:
-                query = None
-            if query is not None and is_transfer(query) and self.refusal(query) is None:
-                return transfer_response(query, self.zone_list, client, self.allow_transfer,
-                                         self.reply_edns(query))
-        response = self.respond(data, 0xFFFF)
-        return [] if response is None else [response]
-
-    def _slow(self, data: bytes, limit: int) -> bytes | None:
+        """Response bytes for query bytes through the full codec; ``limit`` is the
+        transport's size limit without EDNS (512 for UDP, 65535 for TCP), raised to the
+        client's EDNS size within ours. ``None`` means drop: not even a header to answer."""
         try:
             query = decode(data)
         except WireError:
-            return self._formerr(data)
+            return error_reply(data, Rcode.FORMERR)
         response = self.answer(query)
         if response is None:
             return None
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
-        return encode(response, max_size=limit)
+        return encode(response, max_size=limit)  # over the limit: cut at a record, TC set
 
-    def _formerr(self, data: bytes) -> bytes | None:
-        return error_reply(data, Rcode.FORMERR)
+    def transfer(self, data: bytes, client: str) -> list[bytes] | None:
+        """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
+        when ``data`` is not a transfer request that may be answered as one."""
+        if len(data) < HEADER_SIZE or data[2] & 0x80:
+            return None
+        try:
+            query = decode(data)
+        except WireError:
+            return None
+        if not is_transfer(query) or self.refusal(query) is not None:
+            return None
+        return transfer_response(query, self.zone_list, client, self.allow_transfer,
+                                 self.reply_edns(query))
 
 
 def error_reply(data: bytes, rcode: int) -> bytes | None:
@@ -429,7 +302,7 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
     if header.qr:
         return None
     flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
-    return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+    return HEADER.pack(header.id, flags, 0, 0, 0, 0)
 
 
 TSIG_BADKEY = 17
@@ -467,15 +340,6 @@ def _reply_header(query: Header) -> Header:
 def _owned_by(name: Name) -> Callable[[Iterable[Record]], list[Record]]:
     """Wildcard records as the answer gives them: owned by the name asked (RFC 4592 2.1.1)."""
     return lambda records: [replace(record, name=name) for record in records]
-
-
-def _labels(wire: bytes) -> tuple[bytes, ...]:
-    labels = []
-    pos = 0
-    while wire[pos]:
-        labels.append(wire[pos + 1 : pos + 1 + wire[pos]])
-        pos += wire[pos] + 1
-    return tuple(labels)
 
 
 def _target(rdata: Rdata) -> Name | None:
