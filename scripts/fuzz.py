@@ -38,7 +38,7 @@ from craft.dns.message import Edns  # noqa: E402
 from craft.dns.names import Name  # noqa: E402
 from craft.dns.wire import WireError  # noqa: E402
 from craft.dns_client import build_query  # noqa: E402
-from craft.http.protocol import HttpError, parse_request  # noqa: E402
+from craft.http.protocol import HttpError, Request, parse_head, parse_request  # noqa: E402
 from craft.oracle import check  # noqa: E402
 
 NAMES = ["google.com.", "GOOGLE.ca.", "youtube.com.", "nope.amazon.ca.", "example.org.",
@@ -335,14 +335,20 @@ def hostile_request(rng: random.Random) -> bytes:
     return bytes(data)
 
 
-def methods_of(request: bytes) -> list[str]:
+def methods_of(request: bytes) -> tuple[list[str], str | None]:
     """The method of each request the server reads from ``request``, in order, by the
-    server's own parser (an error ends the connection; HEAD decides whether a body comes)."""
+    server's own parser (an error ends the connection; HEAD decides whether a body comes);
+    and the method of a last request whose head came whole with Expect: 100-continue but
+    none of its content: the server may answer it at once with its final status."""
     methods: list[str] = []
     data = request
     while data:
         parsed = parse_request(data)
         if parsed is None:
+            head = parse_head(data)
+            if head is not None and isinstance(head[0], Request) and head[0].expects_continue and (
+                    len(data) == head[1]):
+                return methods, head[0].method
             break
         found, used = parsed
         if isinstance(found, HttpError):
@@ -352,13 +358,13 @@ def methods_of(request: bytes) -> list[str]:
         if not found.keep_alive:
             break
         data = data[used:]
-    return methods
+    return methods, None
 
 
 def h11_statuses(request: bytes, reply: bytes) -> list[int]:
     """Every response in ``reply`` framed and checked by h11 (a client we did not write);
     Failure when h11 refuses one, or when octets are left over."""
-    methods = methods_of(request)
+    methods, early = methods_of(request)
     conn = h11.Connection(h11.CLIENT)
     conn.receive_data(reply)
     conn.receive_data(b"")
@@ -366,9 +372,12 @@ def h11_statuses(request: bytes, reply: bytes) -> list[int]:
     try:
         while True:
             if len(found) >= len(methods):
-                if conn.trailing_data[0]:
+                left = bytes(conn.trailing_data[0])
+                if not left or (early is not None and left == b"HTTP/1.1 100 Continue\r\n\r\n"):
+                    return found  # (a 100 to a request whose content never came: no final)
+                if early is None or len(found) > len(methods):
                     raise Failure(f"octets after the last response to {request[:80]!r}")
-                return found
+                methods.append(early)  # the early final answer to an expectation
             conn.send(h11.Request(method=methods[len(found)], target="/", headers=[("Host", "x")]))
             conn.send(h11.EndOfMessage())
             while True:
