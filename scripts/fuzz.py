@@ -429,11 +429,16 @@ def fuzz_web(count: int, seed: int) -> str:
                     if not reply.startswith(b"HTTP/1.1 "):
                         raise Failure(f"not an HTTP response to {request[:80]!r}: {reply[:40]!r}")
                     try:
-                        for status in h11_statuses(request, reply):
-                            statuses[status] = statuses.get(status, 0) + 1
+                        answered = h11_statuses(request, reply)
                     except Failure as exc:
                         raise Failure(f"input {done} (seed {seed}): {exc}; whole input "
                                       f"{request!r}") from None
+                    for status in answered:
+                        statuses[status] = statuses.get(status, 0) + 1
+                    if 500 in answered:  # an internal error: the server's stderr says which
+                        err = stop(proc)
+                        raise Failure(f"500 for input {done} (seed {seed}) {request!r}; "
+                                      f"server: {err[-1500:]}")
                 if proc.poll() is not None:
                     raise Failure("web server died")
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:

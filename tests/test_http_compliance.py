@@ -291,6 +291,10 @@ SAME_AS_NGINX = [
     (b"\nGET /ten.txt HTTP/1.1\nHost: x\r\n\n" + NEXT, [200, 200]),
     (b"GET /ten.txt HTTP/1.1\rHost: x\r\n\r\n", [400]),  # a bare CR is no line end
     (HEAD + b"X: a\rb\r\n\r\n", [400]),
+    # an unclosed IPv6 literal in an absolute-form target (was a 500: urlsplit raised)
+    (b"GET http://[x/ten.txt HTTP/1.1\r\nHost: x\r\n\r\n", [400]),
+    (b"GET https://x]/ten.txt HTTP/1.1\r\nHost: x\r\n\r\n", [400]),
+    (b"GET http://[::1]/ten.txt HTTP/1.1\r\nHost: x\r\n\r\n" + NEXT, [200, 200]),
 ]
 
 

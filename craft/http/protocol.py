@@ -307,6 +307,11 @@ def _parse_head(lines: list[bytes]) -> Request:
         target_text = target.decode("ascii")
     except UnicodeDecodeError:
         raise HttpError(400, "non-ASCII request target", close=True) from None
+    if target_text[:8].lower().startswith(("http://", "https://")):
+        try:
+            urlsplit(target_text)
+        except ValueError:  # "http://[x/": an unclosed IPv6 literal (nginx: 400 too)
+            raise HttpError(400, "malformed absolute-form target", close=True) from None
     request = Request(method.decode("ascii"), target_text, numbers, tuple(headers))
     host = request.header("host")
     if numbers >= (1, 1) and host is None:
