@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from craft.dns.names import Name
 from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
 from craft.dns.wire import WireError
 from craft.errors import CraftError
+from craft.transport import RECV_SIZE, framed, recv_framed, tcp_socket, udp_socket
 
 
 class ClientError(CraftError):
@@ -70,28 +70,30 @@ def _matches(query: Message, data: bytes) -> Message | None:
     return message
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def udp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
     wire = encode(query)
     start = time.perf_counter()
-    with socket.socket(_family(server[0]), socket.SOCK_DGRAM) as sock:
-        sock.connect(server)  # the kernel then drops datagrams from any other address
-        sock.send(wire)
+    try:
+        sock = udp_socket(server)  # fresh: a new random source port for every query
+    except OSError as exc:
+        raise _network(server, exc) from None
+    with sock:
+        try:
+            sock.send(wire)
+        except OSError as exc:
+            raise _network(server, exc) from None
         deadline = start + timeout
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
-                raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
+                raise _timeout(server, timeout)
             sock.settimeout(left)
             try:
-                data = sock.recv(65535)
+                data = sock.recv(RECV_SIZE)
             except TimeoutError:
                 continue
             except OSError as exc:
-                raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+                raise _network(server, exc) from None
             message = _matches(query, data)
             if message is not None:
                 client = sock.getsockname()[:2]
@@ -103,30 +105,34 @@ def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Rep
     wire = encode(query)
     start = time.perf_counter()
     try:
-        with socket.create_connection(server, timeout=timeout) as sock:
+        with tcp_socket(server, timeout) as sock:
             client = sock.getsockname()[:2]
-            sock.sendall(struct.pack("!H", len(wire)) + wire)
+            sock.sendall(framed(wire))
             while True:
-                prefix = _recv_exact(sock, 2)
-                data = _recv_exact(sock, struct.unpack("!H", prefix)[0])
+                data = _next_message(sock)
                 message = _matches(query, data)
                 if message is not None:
                     return Reply(wire, data, message, "tcp", time.perf_counter() - start,
                                  server, client)
     except TimeoutError:
-        raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s") from None
+        raise _timeout(server, timeout) from None
     except OSError as exc:
-        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+        raise _network(server, exc) from None
 
 
-def _recv_exact(sock: socket.socket, count: int) -> bytes:
-    data = bytearray()
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ClientError("reply", "connection closed before a whole reply arrived")
-        data += chunk
-    return bytes(data)
+def _next_message(sock: socket.socket) -> bytes:
+    data = recv_framed(sock)
+    if data is None:
+        raise ClientError("reply", "connection closed before a whole reply arrived")
+    return data
+
+
+def _timeout(server: tuple[str, int], timeout: float) -> ClientError:
+    return ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
+
+
+def _network(server: tuple[str, int], exc: OSError) -> ClientError:
+    return ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}")
 
 
 def ask(
@@ -161,22 +167,22 @@ def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
         query = Message(query.header, (Question(zone, RRType.IXFR),), (), (ours,))
     wire = encode(query)
     try:
-        with socket.create_connection(server, timeout=timeout) as sock:
-            sock.sendall(struct.pack("!H", len(wire)) + wire)
+        with tcp_socket(server, timeout) as sock:
+            sock.sendall(framed(wire))
             return _until_closing_soa(_answer_records(sock, query), ixfr_serial is not None)
     except WireError as exc:
         raise ClientError("reply", f"undecodable transfer message: {exc}") from None
     except TimeoutError:
         raise ClientError("timeout", f"transfer from {server[0]}:{server[1]} timed out") from None
     except OSError as exc:
-        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+        raise _network(server, exc) from None
 
 
 def _answer_records(sock: socket.socket, query: Message) -> Iterator[tuple[Record, bool]]:
     """The answer records of the messages answering ``query`` over TCP, in order, each with
     whether it is the only record of its message."""
     while True:
-        message = decode(_recv_exact(sock, struct.unpack("!H", _recv_exact(sock, 2))[0]))
+        message = decode(_next_message(sock))
         if message.header.id != query.header.id:
             continue
         if message.rcode != 0:

@@ -16,8 +16,6 @@ command's ``--no-memo``) dissects every message anyway.
 
 from __future__ import annotations
 
-import socket
-import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -27,6 +25,7 @@ from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
 from craft.dns.codec import decode, encode
 from craft.dns.message import Header, Message, fold_case
 from craft.dns.wire import WireError
+from craft.transport import send_bytes
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
 MEMO_SIZE = 1 << 16  # clean outcomes remembered (oldest forgotten first): memory stays flat
@@ -252,30 +251,14 @@ def udp_limit(query: bytes) -> int:
 
 
 def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> bytes | None:
-    """One query, one answer (matched on ID); None when nothing came back in time."""
-    family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
-    deadline = time.monotonic() + timeout
+    """One query, one answer (over UDP, the first with the query's ID); None when nothing
+    whole came back in time."""
     try:
-        if tcp:
-            with socket.create_connection(server, timeout=timeout) as sock:
-                sock.sendall(struct.pack("!H", len(data)) + data)
-                head = sock.recv(2, socket.MSG_WAITALL)
-                if len(head) < 2:
-                    return None
-                length = struct.unpack("!H", head)[0]
-                answer = sock.recv(length, socket.MSG_WAITALL)
-                return answer if len(answer) == length else None
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.connect(server)
-            sock.send(data)
-            while (left := deadline - time.monotonic()) > 0:
-                sock.settimeout(left)
-                reply = sock.recv(65535)
-                if reply[:2] == data[:2]:
-                    return reply
+        sent = send_bytes(data, server, tcp=tcp, timeout=timeout,
+                          accept=lambda reply: reply[:2] == data[:2])
     except OSError:
         return None
-    return None
+    return sent.reply if sent.complete else None
 
 
 @dataclass(frozen=True, slots=True)
