@@ -60,11 +60,14 @@ _TCP = struct.Struct("!HHI")
 
 
 class CaptureError(CraftError):
-    """A capture file that cannot be read or written.
+    """A capture file that cannot be read (exit 2, as ``craft verify`` documents); the
+    writer's ``CaptureWriteError`` is one that cannot be written.
 
     ``packet`` is how many whole frames came before the fault (0 when none, or when
     writing); ``truncated`` says the file was whole up to a cut, e.g. a capturing process
     killed mid-record."""
+
+    exit_code = 2
 
     def __init__(self, path: str, reason: str, packet: int = 0) -> None:
         where = f" (after packet {packet})" if packet else ""

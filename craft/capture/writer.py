@@ -27,7 +27,7 @@ from typing import Any
 
 from craft.capture.reader import CaptureError
 
-__all__ = ["Address", "CaptureError", "CaptureWriter"]
+__all__ = ["Address", "CaptureError", "CaptureWriteError", "CaptureWriter"]
 
 Address = tuple[str, int]
 
@@ -35,6 +35,12 @@ LINKTYPE_ETHERNET = 1
 SNAPLEN = 0x40000
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _MSS = {4: 1460, 6: 1440}  # a 1500-octet Ethernet MTU less the IP and TCP headers
+
+
+class CaptureWriteError(CaptureError):
+    """A capture file that cannot be written (exit 1: the command could not start)."""
+
+    exit_code = 1
 
 
 class _Layers:
@@ -86,16 +92,16 @@ class CaptureWriter:
         self._fraction = 1_000_000
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
-            raise CaptureError(path, f"no such folder {directory}")
+            raise CaptureWriteError(path, f"no such folder {directory}")
         try:
             self._layers = _layers()
         except ImportError as exc:
-            raise CaptureError(path, f"Scapy is needed to build frames: {exc}") from None
+            raise CaptureWriteError(path, f"Scapy is needed to build frames: {exc}") from None
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
             self._fd = os.open(path, flags | (0 if append else os.O_TRUNC), 0o644)
         except OSError as exc:
-            raise CaptureError(path, exc.strerror or str(exc)) from None
+            raise CaptureWriteError(path, exc.strerror or str(exc)) from None
         try:
             self._offset = self._resume() if append else 0
             if self._offset == 0:
@@ -104,7 +110,7 @@ class CaptureWriter:
                                       LINKTYPE_ETHERNET))
         except OSError as exc:
             os.close(self._fd)
-            raise CaptureError(path, exc.strerror or str(exc)) from None
+            raise CaptureWriteError(path, exc.strerror or str(exc)) from None
         except CaptureError:
             os.close(self._fd)
             raise
@@ -117,15 +123,15 @@ class CaptureWriter:
         with open(self.path, "rb") as f:
             head = f.read(24)
             if head[:4] == b"\x0a\x0d\x0d\x0a":
-                raise CaptureError(self.path, "cannot append to a pcapng file; craft writes pcap")
+                raise CaptureWriteError(self.path, "cannot append to a pcapng file; craft writes pcap")
             magics = {b"\xd4\xc3\xb2\xa1": ("<", 10**6), b"\xa1\xb2\xc3\xd4": (">", 10**6),
                       b"\x4d\x3c\xb2\xa1": ("<", 10**9), b"\xa1\xb2\x3c\x4d": (">", 10**9)}
             if len(head) < 24 or head[:4] not in magics:
-                raise CaptureError(self.path, "cannot append: not a pcap file")
+                raise CaptureWriteError(self.path, "cannot append: not a pcap file")
             endian, self._fraction = magics[head[:4]]
             linktype = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF
             if linktype != LINKTYPE_ETHERNET:
-                raise CaptureError(self.path, f"cannot append: link type {linktype}, "
+                raise CaptureWriteError(self.path, f"cannot append: link type {linktype}, "
                                    "craft writes Ethernet (1)")
             self._record = struct.Struct(endian + "IIII")
             end = 24

@@ -18,11 +18,12 @@ from craft.dns.constants import (
     type_number,
 )
 from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
-from craft.dns.mutate import MutationError, mutate, mutations_help
+from craft.dns.mutate import mutate, mutations_help
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdata import parse_edns_option
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
+from craft.errors import CraftError
 from craft.transport import Sent, send_bytes
 from craft.view.exchange import annotated
 from craft.view.hexview import want_color
@@ -222,21 +223,15 @@ def dns_send_command(
         try:
             wire = encode(message, counts=(qdcount, ancount, nscount, arcount))
         except WireError as exc:
-            raise click.ClickException(f"cannot encode: {exc}") from None
-    try:
-        for spec in mutations:
-            wire = mutate(wire, spec)
-    except MutationError as exc:
-        raise click.ClickException(str(exc)) from None
+            raise CraftError("cannot encode", str(exc)) from None
+    for spec in mutations:
+        wire = mutate(wire, spec)
     use_color = want_color(sys.stdout) if color is None else color
     capture = None
     if pcap:
-        from craft.capture.writer import CaptureError, CaptureWriter
+        from craft.capture.writer import CaptureWriter
 
-        try:
-            capture = CaptureWriter(pcap)
-        except CaptureError as exc:
-            raise click.ClickException(str(exc)) from None
+        capture = CaptureWriter(pcap)
     target = (server, port)
     code_out = 0
     start = time.monotonic()
