@@ -12,6 +12,7 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRClass, RRType, class_text, rcode_text, type_text
@@ -23,10 +24,19 @@ from craft.errors import CraftError
 from craft.transport import RECV_SIZE, framed, recv_framed, tcp_socket, udp_socket
 
 
-class ClientError(CraftError):
-    """The exchange failed: ``kind`` is ``timeout``, ``network`` or ``reply``."""
+class Failure(StrEnum):
+    """Why an exchange failed."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    TIMEOUT = "timeout"  # nothing (matching) came back in time
+    NETWORK = "network"  # the socket failed: unreachable, refused, reset
+    REPLY = "reply"  # a reply came that cannot be used: undecodable, cut short
+    REFUSED = "refused"  # a zone transfer the server refused
+
+
+class ClientError(CraftError):
+    """The exchange failed; ``kind`` says how."""
+
+    def __init__(self, kind: Failure, reason: str) -> None:
         super().__init__("", reason)
         self.kind = kind
 
@@ -57,7 +67,7 @@ def _matches(query: Message, data: bytes) -> Message | None:
     try:
         message = decode(data)
     except WireError as exc:
-        raise ClientError("reply", f"undecodable reply: {exc}") from None
+        raise ClientError(Failure.REPLY, f"undecodable reply: {exc}") from None
     if not message.header.qr:
         return None
     same_question = len(message.question) == len(query.question) and all(
@@ -123,16 +133,16 @@ def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Rep
 def _next_message(sock: socket.socket) -> bytes:
     data = recv_framed(sock)
     if data is None:
-        raise ClientError("reply", "connection closed before a whole reply arrived")
+        raise ClientError(Failure.REPLY, "connection closed before a whole reply arrived")
     return data
 
 
 def _timeout(server: tuple[str, int], timeout: float) -> ClientError:
-    return ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
+    return ClientError(Failure.TIMEOUT, f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
 
 
 def _network(server: tuple[str, int], exc: OSError) -> ClientError:
-    return ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}")
+    return ClientError(Failure.NETWORK, f"{server[0]}:{server[1]}: {exc.strerror or exc}")
 
 
 def ask(
@@ -146,7 +156,7 @@ def ask(
         try:
             reply = udp_exchange(query, server, timeout)
         except ClientError as exc:
-            if exc.kind != "timeout" or attempt == retries:
+            if exc.kind is not Failure.TIMEOUT or attempt == retries:
                 raise
             continue
         if reply.message.header.tc:
@@ -171,9 +181,9 @@ def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
             sock.sendall(framed(wire))
             return _until_closing_soa(_answer_records(sock, query), ixfr_serial is not None)
     except WireError as exc:
-        raise ClientError("reply", f"undecodable transfer message: {exc}") from None
+        raise ClientError(Failure.REPLY, f"undecodable transfer message: {exc}") from None
     except TimeoutError:
-        raise ClientError("timeout", f"transfer from {server[0]}:{server[1]} timed out") from None
+        raise ClientError(Failure.TIMEOUT, f"transfer from {server[0]}:{server[1]} timed out") from None
     except OSError as exc:
         raise _network(server, exc) from None
 
@@ -186,7 +196,7 @@ def _answer_records(sock: socket.socket, query: Message) -> Iterator[tuple[Recor
         if message.header.id != query.header.id:
             continue
         if message.rcode != 0:
-            raise ClientError("reply", f"transfer refused: {rcode_text(message.rcode)}")
+            raise ClientError(Failure.REFUSED, f"transfer refused: {rcode_text(message.rcode)}")
         for record in message.answer:
             yield record, len(message.answer) == 1
 
@@ -202,7 +212,7 @@ def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> lis
     for record, alone in stream:
         if not records:
             if not isinstance(record.rdata, SOA):
-                raise ClientError("reply", "transfer does not start with the SOA")
+                raise ClientError(Failure.REPLY, "transfer does not start with the SOA")
             current = record.rdata.serial
             records.append(record)
             if ixfr and alone:
@@ -220,7 +230,7 @@ def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> lis
         else:
             adding = not adding
         records.append(record)
-    raise ClientError("reply", "transfer cut short")
+    raise ClientError(Failure.REPLY, "transfer cut short")
 
 
 def send_notify(message: Message, target: tuple[str, int], timeout: float = 1.0,

@@ -333,6 +333,12 @@ def test_unreadable_cut_and_corrupt_files(tmp_path: Path) -> None:
     assert "packet 26: file: record cut short (truncated file); frames 1-25 were read and " \
            "checked" in result.stdout
     assert re.search(r"^packets +25$", result.stdout, re.M)
+    with pytest.raises(CaptureError) as cut_short:
+        list(dns_messages(str(cut)))
+    assert cut_short.value.truncated and cut_short.value.packet == 25
+    with pytest.raises(CaptureError) as bad_magic:
+        list(dns_messages(str(junk)))
+    assert not bad_magic.value.truncated
     corrupt = bytearray(whole)
     corrupt[24 + 8 : 24 + 12] = (0x7FFFFFFF).to_bytes(4, "little")  # first record's length
     (tmp_path / "corrupt.pcap").write_bytes(bytes(corrupt))

@@ -29,6 +29,7 @@ import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import BinaryIO
 
 from craft.dns.codec import decode
@@ -69,16 +70,13 @@ class CaptureError(CraftError):
 
     exit_code = 2
 
-    def __init__(self, path: str, reason: str, packet: int = 0) -> None:
+    def __init__(self, path: str, reason: str, packet: int = 0, truncated: bool = False) -> None:
         where = f" (after packet {packet})" if packet else ""
         super().__init__(f"capture {path}", f"{reason}{where}")
         self.path = path
         self.reason = reason
         self.packet = packet
-
-    @property
-    def truncated(self) -> bool:
-        return "cut short" in self.reason
+        self.truncated = truncated
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +95,22 @@ class DnsItem:
         return len(self.data) > 2 and bool(self.data[2] & 0x80)
 
 
+class NoteKind(StrEnum):
+    """Why part of a capture could not be checked."""
+
+    TCP_GAP = "tcp-gap"  # segments missing from a TCP stream
+    TCP_STREAMS = "tcp-streams"  # too many open streams: the oldest was dropped
+    INCOMPLETE = "incomplete"  # a TCP stream ended inside a message
+    SNAPLEN = "snaplen"  # a frame cut by the capture's snapshot length
+    LINK_TYPE = "link-type"  # frames of a link type this reader does not know
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """Something in the capture that could not be checked."""
 
     packet: int
-    kind: str  # "tcp-gap", "incomplete", "snaplen", "link-type"
+    kind: NoteKind
     detail: str
 
 
@@ -116,7 +124,7 @@ class Stats:
     notes: list[Note] = field(default_factory=list)
     notes_dropped: int = 0
 
-    def note(self, packet: int, kind: str, detail: str) -> None:
+    def note(self, packet: int, kind: NoteKind, detail: str) -> None:
         if len(self.notes) < MAX_NOTES:
             self.notes.append(Note(packet, kind, detail))
         else:
@@ -156,7 +164,8 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
         header = read(16)
         if len(header) < 16:
             if header:
-                raise CaptureError(path, "record header cut short (truncated file)", count)
+                raise CaptureError(path, "record header cut short (truncated file)", count,
+                                   truncated=True)
             return
         seconds, fraction, caplen, original = unpack(header)
         if caplen > MAX_RECORD:
@@ -164,7 +173,8 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
                                count)
         data = read(caplen)
         if len(data) < caplen:
-            raise CaptureError(path, "record cut short (truncated file)", count)
+            raise CaptureError(path, "record cut short (truncated file)", count,
+                               truncated=True)
         count += 1
         yield linktype, seconds + fraction * scale, data, original
 
@@ -178,7 +188,8 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
     while True:
         head = f.read(4)
         if len(head) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         if block_type == b"\x0a\x0d\x0d\x0a":
             # A section header sets the byte order of everything up to the next one.
             bom = f.read(4)
@@ -202,7 +213,8 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
             body = f.read(length - 12)
         trailer = f.read(4)
         if len(body) < length - 12 or len(trailer) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         kind = struct.unpack(endian + "I", block_type)[0]
         if kind == 6 and len(body) >= 20:  # enhanced packet block
             iface, high, low, caplen, original = struct.unpack_from(endian + "IIIII", body)
@@ -231,7 +243,8 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
         if not following:
             return
         if len(following) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         block_type = following
 
 
@@ -541,7 +554,7 @@ class _Tcp:
                 if not stream.feed(seq, payload):
                     start = stream.next_seq or 0
                     missing = min((s - start) % _SEQ for s in stream.pending)
-                    self.stats.note(number, "tcp-gap", f"TCP {_name(src, dst)}: {missing} "
+                    self.stats.note(number, NoteKind.TCP_GAP, f"TCP {_name(src, dst)}: {missing} "
                                     "octets never captured; the rest of this direction is "
                                     "not checked")
                     stream.dns = False
@@ -563,7 +576,7 @@ class _Tcp:
             oldest = next(iter(self.streams))
             dropped = self.streams.pop(oldest)
             if dropped.dns or dropped.buffer or dropped.pending:
-                self.stats.note(number, "tcp-streams", f"TCP {_name(oldest[:2], oldest[2:])}: "
+                self.stats.note(number, NoteKind.TCP_STREAMS, f"TCP {_name(oldest[:2], oldest[2:])}: "
                                 f"over {MAX_TCP_STREAMS} open directions; this one is no longer "
                                 "followed")
         self.streams[key] = stream
@@ -582,7 +595,7 @@ class _Tcp:
             return
         if stream.dns or self.detector.known(src, dst):
             unused = len(stream.buffer) + stream.pending_size
-            self.stats.note(number, "incomplete", f"TCP {_name(src, dst)} ended with {unused} "
+            self.stats.note(number, NoteKind.INCOMPLETE, f"TCP {_name(src, dst)} ended with {unused} "
                             "octets that make no whole DNS message")
 
     def finish(self, number: int) -> None:
@@ -665,7 +678,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                 src, dst = (src_ip, sport), (dst_ip, dport)
                 if cut or length > len(segment):
                     if detector.known(src, dst):
-                        stats.note(number, "snaplen", f"UDP {_name(src, dst)}: frame cut by the "
+                        stats.note(number, NoteKind.SNAPLEN, f"UDP {_name(src, dst)}: frame cut by the "
                                    "snapshot length; its DNS message is not checked")
                 else:
                     payload = segment[8:length] if length >= 8 else segment[8:]
@@ -677,7 +690,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                 src, dst = (src_ip, sport), (dst_ip, dport)
                 if cut:
                     if detector.known(src, dst):
-                        stats.note(number, "snaplen", f"TCP {_name(src, dst)}: frame cut by the "
+                        stats.note(number, NoteKind.SNAPLEN, f"TCP {_name(src, dst)}: frame cut by the "
                                    "snapshot length; this direction is not checked")
                     tcp.streams.pop((src_ip, sport, dst_ip, dport), None)
                 else:
@@ -690,5 +703,5 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
     finally:
         f.close()
         for linktype, frames in unknown_links.items():
-            stats.note(0, "link-type", f"link type {linktype} is not read: {frames} frames "
+            stats.note(0, NoteKind.LINK_TYPE, f"link type {linktype} is not read: {frames} frames "
                        "skipped")

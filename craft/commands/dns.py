@@ -23,7 +23,7 @@ from craft.dns.message import Edns, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.wire import WireError
-from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe
+from craft.dns_client import ClientError, Failure, Reply, ask, axfr, build_query, describe
 from craft.dns_server import Connection, Exchange, Observer
 from craft.dns_service import Service, file_times, load_zones
 from craft.errors import CraftError
@@ -269,7 +269,7 @@ def ask_once(text: str, opts: AskOptions) -> int:
         reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
+        return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
     if opts.capture is not None:
         _capture(opts.capture, reply)
     lines, code = _outcome(reply, opts.qtype)
@@ -387,7 +387,7 @@ def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: i
         records = axfr(zone, server, max(timeout, 5.0), ixfr_serial)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_REFUSED if "refused" in exc.reason.lower() else EXIT_NETWORK
+        return EXIT_REFUSED if exc.kind is Failure.REFUSED else EXIT_NETWORK
     click.echo(f"$ORIGIN {zone.to_text()}")
     for record in records:
         click.echo(record.to_text())
