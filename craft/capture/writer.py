@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from craft.capture.reader import CaptureError
+from craft.oracle import scapy
 
 __all__ = ["Address", "CaptureError", "CaptureWriteError", "CaptureWriter"]
 
@@ -41,27 +42,6 @@ class CaptureWriteError(CaptureError):
     """A capture file that cannot be written (exit 1: the command could not start)."""
 
     exit_code = 1
-
-
-class _Layers:
-    """Scapy's classes, imported once per process (the import takes most of a second)."""
-
-    def __init__(self) -> None:
-        from scapy.layers.inet import IP, TCP, UDP
-        from scapy.layers.inet6 import IPv6
-        from scapy.layers.l2 import Ether
-        from scapy.packet import Raw
-
-        self.Ether, self.IP, self.IPv6, self.UDP, self.TCP, self.Raw = Ether, IP, IPv6, UDP, TCP, Raw
-
-
-_LAYERS: list[_Layers] = []
-
-
-def _layers() -> _Layers:
-    if not _LAYERS:
-        _LAYERS.append(_Layers())
-    return _LAYERS[0]
 
 
 def _mac(address: str) -> str:
@@ -94,7 +74,7 @@ class CaptureWriter:
         if not os.path.isdir(directory):
             raise CaptureWriteError(path, f"no such folder {directory}")
         try:
-            self._layers = _layers()
+            self._layers = scapy()
         except ImportError as exc:
             raise CaptureWriteError(path, f"Scapy is needed to build frames: {exc}") from None
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
