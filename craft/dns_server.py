@@ -304,4 +304,3 @@ class DnsServer:
         for sock in (self.udp, self.tcp):
             if sock is not None:
                 sock.close()
-

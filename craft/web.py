@@ -341,4 +341,3 @@ class WebServer:
             os.close(fd)
         conn.files.clear()
         conn.outq.clear()
-

@@ -27,6 +27,7 @@ from typing import Any
 
 from craft.capture.reader import CaptureError
 from craft.oracle import scapy
+from craft.transport import framed
 
 __all__ = ["Address", "CaptureError", "CaptureWriteError", "CaptureWriter"]
 
@@ -179,10 +180,12 @@ class CaptureWriter:
     def udp(self, src: Address, dst: Address, payload: bytes, when: float | None = None) -> None:
         """One datagram from ``src`` to ``dst``."""
         with self._atomic():
-            layers = self._layers
-            ip, _ = self._ip(src, dst)
-            frame = ip / layers.UDP(sport=src[1], dport=dst[1]) / layers.Raw(payload)
-            self._write(frame, time.time() if when is None else when)
+            self._datagram(src, dst, payload, time.time() if when is None else when)
+
+    def _datagram(self, src: Address, dst: Address, payload: bytes, when: float) -> None:
+        layers = self._layers
+        ip, _ = self._ip(src, dst)
+        self._write(ip / layers.UDP(sport=src[1], dport=dst[1]) / layers.Raw(payload), when)
 
     # ---- TCP ----
 
@@ -230,26 +233,47 @@ class CaptureWriter:
         """One DNS message from ``src`` to ``dst``, length prefix added, split into
         segments; a connection not opened yet is opened first, ``src`` as its client."""
         with self._atomic():
-            moment = time.time() if when is None else when
-            if self._conversation(src, dst) is None:
-                self._open(src, dst, moment)
-            data = struct.pack("!H", len(message)) + message
-            mss = _MSS[6 if ":" in src[0] else 4]
-            for start in range(0, len(data), mss):
-                last = start + mss >= len(data)
-                self._segment(src, dst, "PA" if last else "A", moment, data[start : start + mss])
+            self._data(src, dst, message, time.time() if when is None else when)
+
+    def _data(self, src: Address, dst: Address, message: bytes, when: float) -> None:
+        if self._conversation(src, dst) is None:
+            self._open(src, dst, when)
+        data = framed(message)
+        mss = _MSS[6 if ":" in src[0] else 4]
+        for start in range(0, len(data), mss):
+            last = start + mss >= len(data)
+            self._segment(src, dst, "PA" if last else "A", when, data[start : start + mss])
 
     def tcp_close(self, client: Address, server: Address, when: float | None = None) -> None:
         """FIN from ``client``, FIN from ``server``, the last ACK; nothing if not open."""
         with self._atomic():
-            if self._conversation(client, server) is None:
-                return
+            self._close(client, server, time.time() if when is None else when)
+
+    def _close(self, client: Address, server: Address, when: float) -> None:
+        if self._conversation(client, server) is None:
+            return
+        self._segment(client, server, "FA", when)
+        self._segment(server, client, "FA", when)
+        self._segment(client, server, "A", when)
+        self._tcp.pop((client, server), None)
+        self._tcp.pop((server, client), None)
+
+    def exchange(self, transport: str, client: Address, server: Address, query: bytes,
+                 response: bytes | None, when: float | None = None) -> None:
+        """A client's whole exchange: the query and the response (if any) as two datagrams,
+        or over TCP a connection of their own, opened and closed around them."""
+        with self._atomic():
             moment = time.time() if when is None else when
-            self._segment(client, server, "FA", moment)
-            self._segment(server, client, "FA", moment)
-            self._segment(client, server, "A", moment)
-            self._tcp.pop((client, server), None)
-            self._tcp.pop((server, client), None)
+            if transport == "udp":
+                self._datagram(client, server, query, moment)
+                if response is not None:
+                    self._datagram(server, client, response, moment)
+                return
+            self._open(client, server, moment)
+            self._data(client, server, query, moment)
+            if response is not None:
+                self._data(server, client, response, moment)
+            self._close(client, server, moment)
 
     def close(self) -> None:
         """Close the file (open TCP conversations stay without their FIN, as in a capture

@@ -271,7 +271,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo(f"{text}: {exc.reason}")
         return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
     if opts.capture is not None:
-        _capture(opts.capture, reply)
+        opts.capture.exchange(reply.transport, reply.client, reply.server, reply.query,
+                              reply.response)
     lines, code = _outcome(reply, opts.qtype)
     if opts.as_json:
         click.echo(json.dumps({
@@ -291,17 +292,6 @@ def ask_once(text: str, opts: AskOptions) -> int:
     for line in lines:
         click.echo(line)
     return code
-
-
-def _capture(writer: CaptureWriter, reply: Reply) -> None:
-    if reply.transport == "udp":
-        writer.udp(reply.client, reply.server, reply.query)
-        writer.udp(reply.server, reply.client, reply.response)
-    else:
-        writer.tcp_open(reply.client, reply.server)
-        writer.tcp_data(reply.client, reply.server, reply.query)
-        writer.tcp_data(reply.server, reply.client, reply.response)
-        writer.tcp_close(reply.client, reply.server)
 
 
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
@@ -408,4 +398,3 @@ def _interactive(opts: AskOptions) -> int:
             ask_once(text, opts)
     click.echo("Session ended")
     return 0
-

@@ -246,7 +246,7 @@ def dns_send_command(
                 click.echo(f"{server}:{port}: {exc.strerror or exc}", err=True)
                 sys.exit(EXIT_NETWORK)
             if capture is not None:
-                _capture(capture, sent)
+                capture.exchange(sent.transport, sent.client, sent.server, sent.wire, sent.reply)
             if sent.reply is None and not no_wait:
                 code_out = EXIT_NO_REPLY
             _report(sent, index, count, as_json, use_color, no_wait, timeout)
@@ -280,22 +280,6 @@ def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_w
         return
     click.echo(f"\n;; received {len(sent.reply)} octets in {sent.elapsed * 1000:.1f} ms")
     _show(sent.reply, color)
-
-
-def _capture(writer: object, sent: Sent) -> None:
-    from craft.capture.writer import CaptureWriter
-
-    assert isinstance(writer, CaptureWriter)
-    if sent.transport == "udp":
-        writer.udp(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.udp(sent.server, sent.client, sent.reply)
-    else:
-        writer.tcp_open(sent.client, sent.server)
-        writer.tcp_data(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.tcp_data(sent.server, sent.client, sent.reply)
-        writer.tcp_close(sent.client, sent.server)
 
 
 @click.command("dns-probe")
