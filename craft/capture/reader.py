@@ -265,20 +265,18 @@ def _tsresol(options: bytes, endian: str) -> float:
 # ---- link and network layers ----
 
 
+# Link types with an ethertype: (octets of link header, offset of the ethertype in it).
+_LINK_HEADERS = {_ETHERNET: (14, 12), _SLL: (16, 14), _SLL2: (20, 0)}
+
+
 def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
     """(ethertype, IP packet) from a link-layer frame, or None when it carries no IP."""
-    if linktype == _ETHERNET:
-        if len(frame) < 14:
+    header = _LINK_HEADERS.get(linktype)
+    if header is not None:
+        size, at = header
+        if len(frame) < size:
             return None
-        return _untagged(_U16.unpack_from(frame, 12)[0], frame, 14)
-    if linktype == _SLL:
-        if len(frame) < 16:
-            return None
-        return _untagged(_U16.unpack_from(frame, 14)[0], frame, 16)
-    if linktype == _SLL2:
-        if len(frame) < 20:
-            return None
-        return _untagged(_U16.unpack_from(frame, 0)[0], frame, 20)
+        return _untagged(_U16.unpack_from(frame, at)[0], frame, size)
     if linktype in (_NULL, _LOOP):
         if len(frame) < 4:
             return None
