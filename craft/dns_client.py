@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import secrets
 import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,7 +20,7 @@ from craft.dns.names import Name
 from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
 from craft.dns.wire import WireError
 from craft.errors import CraftError
-from craft.transport import RECV_SIZE, framed, recv_framed, tcp_socket, udp_socket
+from craft.transport import framed, recv_framed, send_bytes, tcp_socket
 
 
 class Failure(StrEnum):
@@ -81,53 +80,37 @@ def _matches(query: Message, data: bytes) -> Message | None:
 
 
 def udp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
-    wire = encode(query)
-    start = time.perf_counter()
-    try:
-        sock = udp_socket(server)  # fresh: a new random source port for every query
-    except OSError as exc:
-        raise _network(server, exc) from None
-    with sock:
-        try:
-            sock.send(wire)
-        except OSError as exc:
-            raise _network(server, exc) from None
-        deadline = start + timeout
-        while True:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise _timeout(server, timeout)
-            sock.settimeout(left)
-            try:
-                data = sock.recv(RECV_SIZE)
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                raise _network(server, exc) from None
-            message = _matches(query, data)
-            if message is not None:
-                client = sock.getsockname()[:2]
-                return Reply(wire, data, message, "udp", time.perf_counter() - start,
-                             server, client)
+    return _exchange(query, server, timeout, tcp=False)
 
 
 def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
+    return _exchange(query, server, timeout, tcp=True)
+
+
+def _exchange(query: Message, server: tuple[str, int], timeout: float, tcp: bool) -> Reply:
+    """One exchange on a fresh socket (over UDP, a new random source port), connected to
+    ``server`` so nothing from another address is read; the reply is the first that
+    answers ``query`` (same ID and question)."""
     wire = encode(query)
-    start = time.perf_counter()
+    answers: list[Message] = []
+
+    def accept(data: bytes) -> bool:
+        message = _matches(query, data)
+        if message is not None:
+            answers.append(message)
+        return message is not None
+
     try:
-        with tcp_socket(server, timeout) as sock:
-            client = sock.getsockname()[:2]
-            sock.sendall(framed(wire))
-            while True:
-                data = _next_message(sock)
-                message = _matches(query, data)
-                if message is not None:
-                    return Reply(wire, data, message, "tcp", time.perf_counter() - start,
-                                 server, client)
+        sent = send_bytes(wire, server, tcp=tcp, timeout=timeout, accept=accept)
     except TimeoutError:
         raise _timeout(server, timeout) from None
     except OSError as exc:
         raise _network(server, exc) from None
+    if not sent.complete:
+        raise ClientError(Failure.REPLY, "connection closed before a whole reply arrived")
+    if sent.reply is None:
+        raise _timeout(server, timeout)
+    return Reply(wire, sent.reply, answers[-1], sent.transport, sent.elapsed, server, sent.client)
 
 
 def _next_message(sock: socket.socket) -> bytes:

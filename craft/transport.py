@@ -6,7 +6,7 @@ prefix, receiving exactly N octets, and ``send_bytes``: the raw exchange (the gi
 octets out, broken or not, the first reply from the server asked back) that ``dns-send``,
 ``dns-probe`` and ``verify --replay`` use. Deciding which reply answers a question (RFC
 5452: ID, question, server) is the client's job (``craft.dns_client``); the server's
-loops (``craft.dns_server``) use ``family`` and ``recv_exact``.
+loops (``craft.dns_server``) use ``family``, ``framed`` and ``recv_framed``.
 """
 
 from __future__ import annotations
@@ -79,14 +79,16 @@ class Sent:
     elapsed: float
     server: Address
     client: Address
-    complete: bool = True  # False: a TCP reply the server cut short (``reply`` holds the part)
+    complete: bool = True  # False: the server closed a TCP connection before a whole reply
 
 
 def send_bytes(data: bytes, server: Address, *, tcp: bool = False, timeout: float = 2.0,
                wait: bool = True, accept: Callable[[bytes], bool] | None = None) -> Sent:
-    """Send ``data`` as one DNS message (with a length prefix over TCP) and return the
-    first reply, or the first one ``accept`` takes over UDP; OSError on network failure,
-    a ``Sent`` with ``reply=None`` when the server stays silent for ``timeout`` seconds."""
+    """Send ``data`` as one DNS message (with a length prefix over TCP) on a new socket and
+    return the first reply, or the first that ``accept`` takes. OSError when the network
+    fails; ``reply=None`` when the server stays silent for ``timeout`` seconds (a TCP
+    connection closed first says so with ``complete=False``; a reply it cut short is kept
+    as far as it came)."""
     start = time.perf_counter()
     reply: bytes | None = None
     complete = True
@@ -95,7 +97,7 @@ def send_bytes(data: bytes, server: Address, *, tcp: bool = False, timeout: floa
             client = sock.getsockname()[:2]
             sock.sendall(framed(data))
             if wait:
-                reply, complete = _tcp_reply(sock)
+                reply, complete = _tcp_reply(sock, accept)
     else:
         with udp_socket(server) as sock:
             client = sock.getsockname()[:2]
@@ -119,13 +121,18 @@ def _udp_reply(sock: socket.socket, deadline: float,
     return None
 
 
-def _tcp_reply(sock: socket.socket) -> tuple[bytes | None, bool]:
+def _tcp_reply(sock: socket.socket,
+               accept: Callable[[bytes], bool] | None) -> tuple[bytes | None, bool]:
     try:
-        head = recv_exact(sock, 2)
-        if len(head) < 2:
-            return None, True
-        (length,) = _PREFIX.unpack(head)
-        body = recv_exact(sock, length)
+        while True:
+            head = recv_exact(sock, 2)
+            if len(head) < 2:
+                return None, False
+            (length,) = _PREFIX.unpack(head)
+            body = recv_exact(sock, length)
+            if len(body) < length:
+                return body or None, False
+            if accept is None or accept(body):
+                return body or None, True
     except TimeoutError:
         return None, True
-    return body or None, len(body) == length

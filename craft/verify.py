@@ -269,11 +269,11 @@ def udp_limit(query: bytes) -> int:
 
 
 def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> bytes | None:
-    """One query, one answer (over UDP, the first with the query's ID); None when nothing
-    whole came back in time."""
+    """One query, one answer (over UDP, the first with the query's ID; over TCP, the first
+    message); None when nothing whole came back in time."""
     try:
         sent = send_bytes(data, server, tcp=tcp, timeout=timeout,
-                          accept=lambda reply: reply[:2] == data[:2])
+                          accept=None if tcp else lambda reply: reply[:2] == data[:2])
     except OSError:
         return None
     return sent.reply if sent.complete else None
