@@ -15,8 +15,8 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from types import FrameType
 
 from craft.dns.authority import Authority
@@ -25,8 +25,7 @@ from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import send_notify
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
-
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
 
 
 def load_zones(paths: Sequence[str]) -> list[Zone]:
@@ -58,19 +57,11 @@ class SignalStops(StopPolicy):
     threads never take them (the main thread, blocked in a receive, must be the one
     interrupted)."""
 
-    @contextmanager
-    def _held(self) -> Iterator[None]:
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
-
     def hold(self) -> AbstractContextManager[object]:
-        return self._held()
+        return held_stops()
 
     def deflect(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        deflect_stops()
 
 
 def stop_on_signals(server: DnsServer) -> None:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from craft.capture.reader import CaptureError
@@ -35,7 +35,6 @@ Address = tuple[str, int]
 
 LINKTYPE_ETHERNET = 1
 SNAPLEN = 0x40000
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _MSS = {4: 1460, 6: 1440}  # a 1500-octet Ethernet MTU less the IP and TCP headers
 
 
@@ -60,10 +59,15 @@ class CaptureWriter:
 
     ``CaptureWriter(path)`` truncates; ``append=True`` adds to an existing pcap (Ethernet
     link type), first cutting off a last record left half-written by a killed process.
+    ``hold`` is entered around each public call (``craft.stops.held_stops``: stop signals
+    wait until its records are written).
     ``CaptureError`` at construction when the path cannot be written."""
 
-    def __init__(self, path: str, append: bool = False) -> None:
+    def __init__(self, path: str, append: bool = False,
+                 hold: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+                 ) -> None:
         self.path = path
+        self._hold = hold
         self.failed: str | None = None  # why the capture stopped early, if it did
         self._closed = False
         self._lock = threading.Lock()
@@ -139,14 +143,10 @@ class CaptureWriter:
 
     @contextlib.contextmanager
     def _atomic(self) -> Iterator[None]:
-        """One public call's records, whole: the lock for other threads, and stop signals
-        held off (the server's handler raises in the main thread) until they are written."""
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        try:
-            with self._lock:
-                yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        """One public call's records, whole: the lock for other threads, and the ``hold``
+        the owner of the process gave (stop signals held off) until they are written."""
+        with self._hold(), self._lock:
+            yield
 
     def _write(self, frame: Any, when: float) -> None:
         if self.failed is not None or self._closed:

@@ -27,6 +27,7 @@ from craft.dns_client import ClientError, Failure, Reply, ask, axfr, build_query
 from craft.dns_server import Connection, Exchange, Observer
 from craft.dns_service import Service, file_times, load_zones
 from craft.errors import CraftError
+from craft.stops import held_stops
 from craft.view.exchange import annotated, exchange_text, summary, verdict_line
 from craft.view.hexview import want_color
 
@@ -299,7 +300,7 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
         return None
     from craft.capture.writer import CaptureWriter
 
-    return CaptureWriter(path, append=append)
+    return CaptureWriter(path, append=append, hold=held_stops)  # a Ctrl-C cuts no exchange
 
 
 @click.command("dns-ask")

@@ -24,6 +24,7 @@ from craft.dns.rdata import parse_edns_option
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
 from craft.errors import CraftError
+from craft.stops import held_stops
 from craft.transport import Sent, send_bytes
 from craft.view.exchange import annotated
 from craft.view.hexview import want_color
@@ -231,7 +232,7 @@ def dns_send_command(
     if pcap:
         from craft.capture.writer import CaptureWriter
 
-        capture = CaptureWriter(pcap)
+        capture = CaptureWriter(pcap, hold=held_stops)  # a Ctrl-C cuts no exchange
     target = (server, port)
     code_out = 0
     start = time.monotonic()
