@@ -216,8 +216,11 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
             raise CaptureError(path, "pcapng block cut short (truncated file)", count,
                                truncated=True)
         kind = struct.unpack(endian + "I", block_type)[0]
-        if kind == 6 and len(body) >= 20:  # enhanced packet block
-            iface, high, low, caplen, original = struct.unpack_from(endian + "IIIII", body)
+        if (kind == 6 and len(body) >= 20) or (kind == 2 and len(body) >= 24):
+            # An enhanced packet block, or an obsolete one (16-bit interface, drops count):
+            # both have the interface first, the time, lengths and the data at offset 20.
+            fields = struct.unpack_from(endian + ("IIIII" if kind == 6 else "HHIIII"), body)
+            iface, (high, low, caplen, original) = fields[0], fields[-4:]
             if iface >= len(interfaces):
                 raise CaptureError(path, f"packet on undeclared interface {iface}", count)
             linktype, unit, _ = interfaces[iface]
@@ -229,13 +232,6 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
             kept = min(original, snaplen) if snaplen else original  # the rest is padding
             count += 1
             yield linktype, 0.0, body[4 : 4 + kept], original
-        elif kind == 2 and len(body) >= 24:  # obsolete packet block
-            iface, _, high, low, caplen, original = struct.unpack_from(endian + "HHIIII", body)
-            if iface >= len(interfaces):
-                raise CaptureError(path, f"packet on undeclared interface {iface}", count)
-            linktype, unit, _ = interfaces[iface]
-            count += 1
-            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen], original
         elif kind == 1 and len(body) >= 8:  # interface description
             linktype, _, snaplen = struct.unpack_from(endian + "HHI", body)
             interfaces.append((linktype, _tsresol(body[8:], endian), snaplen))
