@@ -298,7 +298,7 @@ def fuzz_web(count: int, seed: int) -> str:
                         reply = b""
                         while chunk := sock.recv(65536):
                             reply += chunk
-                    except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                    except OSError:  # reset, or not connected any more: no reply
                         reply = b""
                 if SECRET in reply:
                     raise Failure(f"secret leaked for {request[:80]!r}")

@@ -17,6 +17,7 @@ from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, TXT, A
 from craft.dns.zone import LAB_TABLE, Zone
 from craft.dns_client import ask, build_query, tcp_exchange, udp_exchange
+from craft.transport import send_bytes
 
 LAB_REQUEST = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")
 LAB_RESPONSE = bytes.fromhex(
@@ -26,13 +27,8 @@ LAB_RESPONSE = bytes.fromhex(
 
 
 def raw_udp(address: tuple[str, int], data: bytes, timeout: float = 1.0) -> bytes | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        sock.sendto(data, address)
-        try:
-            return sock.recv(65535)
-        except TimeoutError:
-            return None
+    """dns-send's raw exchange: these octets out, whatever the server sends back (or None)."""
+    return send_bytes(data, address, timeout=timeout).reply
 
 
 def q(name: str, rtype: int = RRType.A, **header: object) -> Message:
@@ -393,3 +389,56 @@ def test_cname_loops_end_at_the_first_repeat() -> None:
             # only asks that loops be noticed).
             assert m.rcode == Rcode.NOERROR and m.header.aa
             assert [r.name.to_text() for r in m.answer] == [f"{n}.edge.test." for n in chain]
+
+
+def test_stop_before_the_loop_starts_or_after_it_ended_is_safe() -> None:
+    """stop() may come before serve_forever runs (it must then not serve at all) or while
+    the loop ends by itself and closes its sockets (it once read the address from the
+    closed socket: EBADF); the address stays known after the stop."""
+    import threading
+
+    from craft.dns.answer_cache import Authority
+    from craft.dns.zone import default_zones
+    from craft.dns_server import DnsServer
+
+    server = DnsServer(Authority(default_zones()), "127.0.0.1", 0)
+    address = server.bind()
+    server.stop()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "serve_forever ran on after an earlier stop()"
+    assert server.udp is not None and server.udp.fileno() == -1  # the loop closed its sockets
+    assert server.address == address
+    server.stop()  # the sockets are closed: nothing to wake, and no error
+
+
+def test_stop_while_an_exchange_is_being_observed_keeps_it() -> None:
+    """The loop can be between receives (here: in a slow observer) when stop() comes; it
+    ends after that exchange, which the observers still see whole."""
+    import threading
+
+    from craft.dns.answer_cache import Authority
+    from craft.dns.zone import default_zones
+    from craft.dns_server import DnsServer, Exchange
+
+    entered, release = threading.Event(), threading.Event()
+    seen: list[Exchange] = []
+
+    def slow(event: object) -> None:
+        entered.set()
+        release.wait(5)
+        if isinstance(event, Exchange):
+            seen.append(event)
+
+    server = DnsServer(Authority(default_zones()), "127.0.0.1", 0, [slow])
+    address = server.bind()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    assert raw_udp(address, LAB_REQUEST) == LAB_RESPONSE
+    assert entered.wait(5)
+    server.stop()
+    release.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert [e.response for e in seen] == [LAB_RESPONSE]

@@ -375,6 +375,19 @@ def test_dns_ask_pcap_captures_the_client_side(tmp_path: Path, dns_server: tuple
     assert verify(str(path)).ok
 
 
+def test_dns_send_pcap_captures_both_transports(tmp_path: Path,
+                                                dns_server: tuple[str, int]) -> None:
+    for extra in ([], ["--tcp"]):
+        path = tmp_path / f"send{len(extra)}.pcap"
+        subprocess.run([sys.executable, "-m", "craft", "dns-send", "--question", "google.com A",
+                        "--port", str(dns_server[1]), "--pcap", str(path), *extra], check=True,
+                       capture_output=True, timeout=60)
+        items = list(dns_messages(str(path)))
+        assert [(i.transport, i.is_response) for i in items] == [
+            ("tcp" if extra else "udp", False), ("tcp" if extra else "udp", True)]
+        tshark_clean(path, dns_server[1])
+
+
 def test_query_question_is_what_tshark_shows(tmp_path: Path) -> None:
     """Mixed case and an unusual type survive the trip through a capture unchanged."""
     path = tmp_path / "q.pcap"

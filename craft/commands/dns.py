@@ -1,32 +1,33 @@
-"""``craft dns-serve`` and ``craft dns-ask``: the lab's Task 2 as command-line tools."""
+"""``craft dns-serve`` and ``craft dns-ask``: the lab's Task 2 as command-line tools.
+
+Shells only: options in, lines out. Serving as a process (signals, reloads, workers) is
+``craft.dns_service``; asking is ``craft.dns_client``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import secrets
-import signal
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 from craft.commands.params import host_port
 from craft.dns.answer_cache import Authority
-from craft.dns.codec import decode, encode
+from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns.message import Edns, Message, message_dict
+from craft.dns.message import Edns, message_dict
 from craft.dns.names import BadNameError, Name
-from craft.dns.transfer import LOOPBACK, Network, bump_serial, notify_message
+from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.wire import WireError
-from craft.dns.zone import Zone, ZoneError, default_zones
-from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
-from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
+from craft.dns_client import ClientError, Failure, Reply, ask, axfr, build_query, describe
+from craft.dns_server import Connection, Exchange, Observer
+from craft.dns_service import Service, file_times, load_zones
+from craft.errors import CraftError
+from craft.stops import held_stops
 from craft.view.exchange import (
     annotated,
     exchange_text,
@@ -46,25 +47,6 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
-
-
-def load_zones(paths: Sequence[str]) -> list[Zone]:
-    if not paths:
-        return default_zones()
-    from craft.zone_loader import load_zone
-
-    zones = []
-    for path in paths:
-        try:
-            zones.append(load_zone(path))
-        except OSError as exc:
-            raise click.ClickException(f"{path}: {exc.strerror or exc}") from None
-        except ZoneError as exc:
-            raise click.ClickException(str(exc)) from None
-    origins = [z.origin.key for z in zones]
-    if len(set(origins)) != len(origins):
-        raise click.ClickException("two zone files have the same origin")
-    return zones
 
 
 class Printer:
@@ -107,99 +89,6 @@ class Printer:
             f"oracle: {self.checked} messages checked by Scapy, "
             f"{self.disagreeing} disagreeing"
         )
-
-
-def _stop_on_signals(server: DnsServer) -> None:
-    """SIGTERM and SIGINT end the serving loop cleanly (the capture writer defers them
-    while it writes a record, so no record is cut)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        server.stop()
-        raise Stopped
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-
-
-def file_times(paths: Sequence[str]) -> list[float]:
-    return [os.stat(p).st_mtime if os.path.exists(p) else 0.0 for p in paths]
-
-
-class Reloader:
-    """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
-    serials bumped where content changed without a newer serial, NOTIFY sent to each
-    secondary for every changed zone, the signal passed on to worker processes."""
-
-    def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
-                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
-                 mtimes: list[float] | None = None) -> None:
-        """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
-        made while they loaded is still seen as a change."""
-        self.server, self.paths, self.zones = server, list(paths), zones
-        self.allowed, self.notify = list(allowed), list(notify)
-        self.children: list[int] = []
-        self.lock = threading.Lock()
-        self.mtimes = file_times(self.paths) if mtimes is None else mtimes
-
-    def reload(self) -> None:
-        for pid in self.children:
-            try:
-                os.kill(pid, signal.SIGHUP)
-            except ProcessLookupError:
-                pass
-        if not self.paths:
-            click.echo("craft dns-serve: reload: the embedded table has no files to reread", err=True)
-            return
-        with self.lock:
-            self.mtimes = file_times(self.paths)
-            try:
-                fresh = load_zones(self.paths)
-            except click.ClickException as exc:
-                click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
-                           f"{exc.message}", err=True)
-                return
-            old = {z.origin.key: z for z in self.zones}
-            changed = []
-            zones = []
-            for zone in fresh:
-                before = old.get(zone.origin.key)
-                if before is not None:
-                    zone = bump_serial(before, zone)
-                if before is None or set(before.records) != set(zone.records):
-                    changed.append(zone)
-                    was = before.serial if before is not None else "new"
-                    click.echo(f"craft dns-serve: reloaded {zone.origin.to_text()} "
-                               f"serial {was} -> {zone.serial}", err=True)
-                zones.append(zone)
-            self.server.authority = Authority(zones, allow_transfer=self.allowed)
-            self.zones = zones
-        for zone in changed:
-            for target in self.notify:
-                threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
-
-    def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
-        message = notify_message(zone, secrets.randbits(16))
-        acknowledged = send_notify(message, target)
-        state = "acknowledged" if acknowledged else "not acknowledged after retries"
-        click.echo(f"craft dns-serve: NOTIFY {zone.origin.to_text()} serial {zone.serial} "
-                   f"to {target[0]}:{target[1]}: {state}", err=True)
-
-    def watch(self, interval: float = 1.0) -> None:
-        def loop() -> None:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-            while True:
-                time.sleep(interval)
-                if file_times(self.paths) != self.mtimes:
-                    self.reload()
-
-        threading.Thread(target=loop, daemon=True, name="watch").start()
-
-
-def _reload_on_signal(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        reloader.reload()
-
-    return handler
 
 
 def _networks(values: Sequence[str]) -> list[Network]:
@@ -252,15 +141,11 @@ def dns_serve_command(
     allowed = _networks(allow)
     targets = _targets(notify)
     if pcap_path and workers > 1:
-        raise click.ClickException(
-            "--pcap needs --workers 1: one capture file cannot take records from several processes"
-        )
+        raise CraftError("--pcap", "needs --workers 1: one capture file cannot take records "
+                                   "from several processes")
     mtimes = file_times(zones)
     loaded = load_zones(zones)
-    try:
-        authority = Authority(loaded, allow_transfer=allowed)
-    except ZoneError as exc:
-        raise click.ClickException(str(exc)) from None
+    authority = Authority(loaded, allow_transfer=allowed)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None
@@ -269,47 +154,31 @@ def dns_serve_command(
         if quiet:
             printer.color = False
         observers.append(printer if not quiet else _silent(printer))
-    capture = None
-    if pcap_path:
-        from craft.capture.writer import CaptureError, CaptureWriter
-
-        try:
-            capture = CaptureWriter(pcap_path, append=append)
-        except CaptureError as exc:
-            raise click.ClickException(str(exc)) from None
+    capture = _open_capture(pcap_path, append)
+    if capture is not None:
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
-    server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
-    _stop_on_signals(server)
+    service = Service(authority, host, port, observers, zones, loaded, allowed, targets, mtimes,
+                      workers)
+    started = False
     try:
-        address = server.bind()
-    except ServerError as exc:
-        raise click.ClickException(f"cannot listen on {exc}") from None
-    reloader = Reloader(server, zones, loaded, allowed, targets, mtimes)
-    # Ready for SIGHUP before the start-up line says we listen: a reload asked for at once
-    # must reload, not kill the server with the signal's default action.
-    signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
-    names = ", ".join(z.origin.to_text() for z in loaded)
-    source = "embedded lab table" if not zones else ", ".join(zones)
-    click.echo(
-        f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
-        f"{len(loaded)} zone(s) from {source}: {names}"
-        + (f"; {workers} workers" if workers > 1 else ""),
-        err=True,
-    )
-    children = _fork_workers(workers - 1, authority, address, observers, reloader)
-    reloader.children = children
-    if watch:
-        reloader.watch()
-    try:
-        server.serve_forever()
+        address = service.start()
+        started = True
+        names = ", ".join(z.origin.to_text() for z in loaded)
+        source = "embedded lab table" if not zones else ", ".join(zones)
+        click.echo(
+            f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
+            f"{len(loaded)} zone(s) from {source}: {names}"
+            + (f"; {workers} workers" if workers > 1 else ""),
+            err=True,
+        )
+        service.run(watch)
     finally:
-        for pid in children:
-            _terminate(pid)
         if capture is not None:
             capture.close()
-        if printer is not None and use_oracle:
-            click.echo(printer.closing(), err=True)
-        click.echo("craft dns-serve: stopped", err=True)
+        if started:
+            if printer is not None and use_oracle:
+                click.echo(printer.closing(), err=True)
+            click.echo("craft dns-serve: stopped", err=True)
 
 
 def _silent(printer: Printer) -> Observer:
@@ -353,42 +222,6 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
                 writer.tcp_data(event.server, event.client, event.response, when)
 
     return observe
-
-
-def _fork_workers(
-    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer],
-    parent: Reloader,
-) -> list[int]:
-    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
-    pids = []
-    for _ in range(count):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
-                _stop_on_signals(child)
-                # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
-                signal.signal(signal.SIGHUP, _reload_on_signal(
-                    Reloader(child, parent.paths, parent.zones, parent.allowed, ())))
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-                child.bind()
-                child.serve_forever()
-            except Exception as exc:  # a worker must never leave a traceback behind
-                click.echo(f"craft dns-serve worker: {exc}", err=True)
-                code = 1
-            finally:
-                os._exit(code)
-        pids.append(pid)
-    return pids
-
-
-def _terminate(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
 
 
 def _parse_type(text: str) -> int:
@@ -442,12 +275,13 @@ def ask_once(text: str, opts: AskOptions) -> int:
     try:
         reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
     except ClientError as exc:
-        if exc.kind == "reply" and opts.hexview:
-            _show_undecodable(query, opts)
+        if exc.reply is not None and opts.hexview:
+            click.echo(undecodable_view(exc.query, exc.reply, opts.color))
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
+        return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
     if opts.capture is not None:
-        _capture(opts.capture, reply)
+        opts.capture.exchange(reply.transport, reply.client, reply.server, reply.query,
+                              reply.response)
     lines, code = _outcome(reply, opts.qtype)
     if opts.as_json:
         click.echo(json.dumps({
@@ -469,38 +303,12 @@ def ask_once(text: str, opts: AskOptions) -> int:
     return code
 
 
-def _show_undecodable(query: Message, opts: AskOptions) -> None:
-    """The client refuses an undecodable reply without keeping it, so ask once more with
-    raw bytes and show that reply annotated up to its fault."""
-    from craft.transport import send_bytes
-
-    try:
-        sent = send_bytes(encode(query), opts.server, tcp=opts.tcp, timeout=opts.timeout)
-    except OSError:
-        return
-    click.echo(undecodable_view(sent.wire, sent.reply, opts.color))
-
-
-def _capture(writer: CaptureWriter, reply: Reply) -> None:
-    if reply.transport == "udp":
-        writer.udp(reply.client, reply.server, reply.query)
-        writer.udp(reply.server, reply.client, reply.response)
-    else:
-        writer.tcp_open(reply.client, reply.server)
-        writer.tcp_data(reply.client, reply.server, reply.query)
-        writer.tcp_data(reply.server, reply.client, reply.response)
-        writer.tcp_close(reply.client, reply.server)
-
-
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
     if path is None:
         return None
-    from craft.capture.writer import CaptureError, CaptureWriter
+    from craft.capture.writer import CaptureWriter
 
-    try:
-        return CaptureWriter(path, append=append)
-    except CaptureError as exc:
-        raise click.ClickException(str(exc)) from None
+    return CaptureWriter(path, append=append, hold=held_stops)  # a Ctrl-C cuts no exchange
 
 
 @click.command("dns-ask")
@@ -578,7 +386,7 @@ def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: i
         records = axfr(zone, server, max(timeout, 5.0), ixfr_serial)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_REFUSED if "refused" in exc.reason.lower() else EXIT_NETWORK
+        return EXIT_REFUSED if exc.kind is Failure.REFUSED else EXIT_NETWORK
     click.echo(f"$ORIGIN {zone.to_text()}")
     for record in records:
         click.echo(record.to_text())
@@ -599,4 +407,3 @@ def _interactive(opts: AskOptions) -> int:
             ask_once(text, opts)
     click.echo("Session ended")
     return 0
-

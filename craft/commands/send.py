@@ -18,11 +18,13 @@ from craft.dns.constants import (
     type_number,
 )
 from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
-from craft.dns.mutate import MutationError, mutate, mutations_help
+from craft.dns.mutate import mutate, mutations_help
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdata import parse_edns_option
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
+from craft.errors import CraftError
+from craft.stops import held_stops
 from craft.transport import Sent, send_bytes
 from craft.view.exchange import annotated
 from craft.view.hexview import want_color
@@ -222,21 +224,15 @@ def dns_send_command(
         try:
             wire = encode(message, counts=(qdcount, ancount, nscount, arcount))
         except WireError as exc:
-            raise click.ClickException(f"cannot encode: {exc}") from None
-    try:
-        for spec in mutations:
-            wire = mutate(wire, spec)
-    except MutationError as exc:
-        raise click.ClickException(str(exc)) from None
+            raise CraftError("cannot encode", str(exc)) from None
+    for spec in mutations:
+        wire = mutate(wire, spec)
     use_color = want_color(sys.stdout) if color is None else color
     capture = None
     if pcap:
-        from craft.capture.writer import CaptureError, CaptureWriter
+        from craft.capture.writer import CaptureWriter
 
-        try:
-            capture = CaptureWriter(pcap)
-        except CaptureError as exc:
-            raise click.ClickException(str(exc)) from None
+        capture = CaptureWriter(pcap, hold=held_stops)  # a Ctrl-C cuts no exchange
     target = (server, port)
     code_out = 0
     start = time.monotonic()
@@ -251,7 +247,7 @@ def dns_send_command(
                 click.echo(f"{server}:{port}: {exc.strerror or exc}", err=True)
                 sys.exit(EXIT_NETWORK)
             if capture is not None:
-                _capture(capture, sent)
+                capture.exchange(sent.transport, sent.client, sent.server, sent.wire, sent.reply)
             if sent.reply is None and not no_wait:
                 code_out = EXIT_NO_REPLY
             _report(sent, index, count, as_json, use_color, no_wait, timeout)
@@ -285,22 +281,6 @@ def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_w
         return
     click.echo(f"\n;; received {len(sent.reply)} octets in {sent.elapsed * 1000:.1f} ms")
     _show(sent.reply, color)
-
-
-def _capture(writer: object, sent: Sent) -> None:
-    from craft.capture.writer import CaptureWriter
-
-    assert isinstance(writer, CaptureWriter)
-    if sent.transport == "udp":
-        writer.udp(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.udp(sent.server, sent.client, sent.reply)
-    else:
-        writer.tcp_open(sent.client, sent.server)
-        writer.tcp_data(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.tcp_data(sent.server, sent.client, sent.reply)
-        writer.tcp_close(sent.client, sent.server)
 
 
 @click.command("dns-probe")

@@ -15,12 +15,10 @@ from ipaddress import ip_address
 
 import click
 
-from craft.capture.reader import CaptureError
 from craft.commands.params import host_port
 from craft.verify import ReplayReport, Report, replay, verify
 
 EXIT_PROBLEMS = 1
-EXIT_UNREADABLE = 2
 PROGRESS_FROM = 1 << 20  # octets: smaller files are done before a bar would be seen
 
 
@@ -106,13 +104,9 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
     1 when anything does not, 2 when the file cannot be read.
     """
     target = _target(replay_to, force) if replay_to else None
-    try:
-        report = _run(path, not no_memo)
-        replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
-                    if target else None)
-    except CaptureError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+    report = _run(path, not no_memo)  # CaptureError (exit 2) when the file cannot be read
+    replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
+                if target else None)
     if as_json:
         data = report.as_dict()
         if replayed is not None:
