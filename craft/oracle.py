@@ -298,7 +298,7 @@ def _record_to_scapy(lib: Scapy, rec: Record) -> Any:
         return lib.DNSRROPT(
             rrname=owner, type=rec.rtype, rclass=rec.rclass, extrcode=(rec.ttl >> 24) & 0xFF,
             version=(rec.ttl >> 16) & 0xFF, z=rec.ttl & 0xFFFF,
-            rdata=[lib.EDNS0TLV(optcode=code, optdata=data) for code, data in rdata.options],
+            rdata=[lib.EDNS0TLV(optcode=o.code, optdata=o.data) for o in rdata.options],
         )
     if isinstance(rdata, A | AAAA) and rec.rtype == rdata.rtype:
         return lib.DNSRR(**common, **split, rdata=rdata.address)
@@ -627,16 +627,49 @@ class _Comparison:
         ours = rec.rdata.options if isinstance(rec.rdata, OPT) else ()
         theirs = list(rr.rdata or [])
         self.same(f"{edns}.options", len(ours), len(theirs))
-        for j, (code, data) in enumerate(ours[: len(theirs)]):
+        for j, option in enumerate(ours[: len(theirs)]):
             opt = theirs[j]
             field = f"{edns}.option[{j}]"
+            code, data = option.code, option.data
             if not _is_record(self.lib, opt):
                 self.missing(field, f"{code}:{data.hex()}", f"Raw {bytes(opt).hex()}")
                 continue
-            octets = bytes(opt)[4:]
             self.same(f"{field}.code", code, int(opt.optcode))
-            self.same(f"{field}.data", data, octets, data.hex() or "(empty)",
-                      octets.hex() or "(empty)")
+            pairs = _SCAPY_OPTION_FIELDS.get(type(opt).__name__)
+            if pairs is None or type(option).__name__ != pairs[0]:
+                # No Scapy class for this option (NSID, EXPIRE, ...): compare the octets.
+                octets = bytes(opt)[4:]
+                self.same(f"{field}.data", data, octets, data.hex() or "(empty)",
+                          octets.hex() or "(empty)")
+                continue
+            for ours_name, theirs_name in pairs[1]:
+                mine, other = getattr(option, ours_name), opt.getfieldval(theirs_name)
+                if ours_name == "address" and getattr(option, "family", 0) not in (1, 2):
+                    self.same(f"{field}.{ours_name}", mine, str(other))  # family 0: no address
+                elif ours_name == "address":
+                    self.address(f"{field}.{ours_name}", mine, other)
+                elif isinstance(mine, tuple):
+                    self.same(f"{field}.{ours_name}", list(mine), list(other or []))
+                elif isinstance(mine, str | bytes):
+                    ours_b = mine.encode() if isinstance(mine, str) else mine
+                    theirs_b = _as_bytes(other)
+                    self.same(f"{field}.{ours_name}", ours_b, theirs_b, repr(ours_b), repr(theirs_b))
+                else:
+                    self.same(f"{field}.{ours_name}", mine, int(other or 0))
+
+
+# Scapy's class for an EDNS option -> craft's class and (craft field, Scapy field) pairs.
+_SCAPY_OPTION_FIELDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "EDNS0DAU": ("DAU", (("algorithms", "alg_code"),)),
+    "EDNS0DHU": ("DHU", (("algorithms", "alg_code"),)),
+    "EDNS0N3U": ("N3U", (("algorithms", "alg_code"),)),
+    "EDNS0ClientSubnet": ("ClientSubnet", (("family", "family"), ("source", "source_plen"),
+                                           ("scope", "scope_plen"), ("address", "address"))),
+    "EDNS0COOKIE": ("Cookie", (("client", "client_cookie"), ("server", "server_cookie"))),
+    "EDNS0PADDING": ("Padding", (("padding", "padding"),)),
+    "EDNS0ExtendedDNSError": ("ExtendedError", (("info_code", "info_code"),
+                                                ("text", "extra_text"))),
+}
 
 
 def _class_of(rr: Any) -> int:

@@ -36,7 +36,8 @@ CHILD_NS = ("child.edge.test. 3600 IN NS ns.child.edge.test.",
             "child.edge.test. 3600 IN NS ns.elsewhere.invalid.")
 CHILD_GLUE = ("ns.child.edge.test. 3600 IN A 192.0.2.53",
               "ns.child.edge.test. 3600 IN AAAA 2001:db8::53")
-OURS = "; EDNS version 0, udp 1232"  # the OPT craft answers with
+OURS = "; EDNS: version: 0, flags:; udp: 1232"  # the OPT craft answers with (as dig says it)
+OURS_DO = "; EDNS: version: 0, flags: do; udp: 1232"
 TSIG_REQUEST = (b"\x0bhmac-sha256\x00" + (1_700_000_000).to_bytes(6, "big") + b"\x01\x2c"
                 + b"\x00\x20" + b"\xaa" * 32 + b"\x00\x07" + b"\x00\x00" + b"\x00\x00")
 # RFC 8945 5.2.1: the same key and algorithm, our time, the fudge, no MAC, the original
@@ -184,7 +185,7 @@ ROWS = [
     # ---- EDNS (RFC 6891) ----
     Row("EDNS: our OPT in the answer, the client's DO echoed",
         query("host.example.test.", edns=Edns(payload=4096, do=True)),
-        Rcode.NOERROR, answer=("host.example.test. 3600 IN A 192.0.2.80",), edns=OURS + " do"),
+        Rcode.NOERROR, answer=("host.example.test. 3600 IN A 192.0.2.80",), edns=OURS_DO),
     Row("BADVERS for EDNS version 1", query("host.example.test.", edns=Edns(version=1)),
         Rcode.BADVERS, flags="qr", edns=OURS, lookup=False),
     Row("two OPTs: FORMERR", with_records(query("host.example.test."), "additional", opt(), opt()),

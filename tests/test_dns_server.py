@@ -12,6 +12,7 @@ from conftest import craft_process, running_server, serving
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import Opcode, Rcode, RRType
+from craft.dns.edns import RawOption
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, TXT, A
@@ -138,7 +139,7 @@ def test_edns_version_1_is_badvers(dns_server: tuple[str, int]) -> None:
 
 
 def test_unknown_edns_options_and_flags_ignored_not_echoed(dns_server: tuple[str, int]) -> None:
-    query = q("google.com.").with_edns(Edns(flags=0x4000, options=((65001, b"\x01\x02"),)))
+    query = q("google.com.").with_edns(Edns(flags=0x4000, options=(RawOption(65001, b"\x01\x02"),)))
     m = decode(raw_udp(dns_server, encode(query)) or b"")
     assert m.rcode == Rcode.NOERROR and len(m.answer) == 2
     assert m.edns == Edns(payload=1232)

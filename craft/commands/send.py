@@ -17,10 +17,10 @@ from craft.dns.constants import (
     rcode_number,
     type_number,
 )
+from craft.dns.edns import EdnsOption, parse_edns_option
 from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
 from craft.dns.mutate import mutate, mutations_help
 from craft.dns.names import BadNameError, Name
-from craft.dns.rdata import parse_edns_option
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
 from craft.errors import CraftError
@@ -87,7 +87,7 @@ def _flags(text: str) -> dict[str, bool]:
     return {f: f in chosen for f in FLAG_NAMES}
 
 
-def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
+def _options(values: tuple[str, ...]) -> tuple[EdnsOption, ...]:
     try:
         return tuple(parse_edns_option(value) for value in values)
     except ValueError as exc:
