@@ -10,11 +10,12 @@ from __future__ import annotations
 import secrets
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRClass, RRType, class_text, rcode_text, type_text
+from craft.dns.edns import EdnsRequest, padding_for
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
@@ -61,6 +62,36 @@ def build_query(
 ) -> Message:
     header = Header(id=secrets.randbits(16) if ident is None else ident, rd=rd)
     return Message(header, (Question(name, rtype),)).with_edns(edns)
+
+
+def edns_query(name: Name, rtype: int, request: EdnsRequest, *, rd: bool = False,
+               edns: bool = False, ident: int | None = None) -> Message:
+    """A query carrying what ``request`` asks (an OPT record when it asks anything or
+    ``edns``), padded last so the padding counts every other octet."""
+    if not (edns or request.wanted):
+        return build_query(name, rtype, rd=rd, ident=ident)
+    opt = Edns(do=request.dnssec, options=request.options())
+    return with_padding(build_query(name, rtype, rd=rd, edns=opt, ident=ident), request.padding)
+
+
+def with_padding(message: Message, block: int) -> Message:
+    """``message`` with a PADDING option bringing its encoded size to a multiple of
+    ``block`` (RFC 8467); unchanged without EDNS or with ``block`` 0."""
+    edns = message.edns
+    if edns is None or block <= 0:
+        return message
+    size = len(encode(message))
+    return message.with_edns(replace(edns, options=(*edns.options, padding_for(size, block))))
+
+
+def pseudosection(query: Message, reply: Message, asked: bool) -> list[str]:
+    """dig's OPT PSEUDOSECTION of ``reply`` when the query ``asked`` for EDNS options or the
+    reply carries some (a COOKIE is checked against the one ``query`` sent)."""
+    edns = reply.edns
+    if edns is None or not (asked or edns.options):
+        return []
+    sent = query.edns.options if query.edns is not None else ()
+    return [";; OPT PSEUDOSECTION:", *edns.to_text(sent).splitlines()]
 
 
 def _matches(query: Message, data: bytes) -> Message | None:

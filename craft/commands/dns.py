@@ -15,15 +15,25 @@ from typing import TYPE_CHECKING
 
 import click
 
-from craft.commands.params import host_port
+from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns.message import Edns, message_dict
+from craft.dns.edns import EdnsRequest
+from craft.dns.message import message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.wire import WireError
-from craft.dns_client import ClientError, Failure, Reply, ask, axfr, build_query, describe
+from craft.dns_client import (
+    ClientError,
+    Failure,
+    Reply,
+    ask,
+    axfr,
+    describe,
+    edns_query,
+    pseudosection,
+)
 from craft.dns_server import Connection, Exchange, Observer
 from craft.dns_service import Service, file_times, load_zones
 from craft.errors import CraftError
@@ -257,8 +267,9 @@ class AskOptions:
     def __init__(
         self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
-        capture: CaptureWriter | None,
+        capture: CaptureWriter | None, request: EdnsRequest | None = None,
     ) -> None:
+        self.request = request or EdnsRequest()
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
         self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
@@ -271,7 +282,7 @@ def ask_once(text: str, opts: AskOptions) -> int:
     except BadNameError as exc:
         click.echo(f"{text}: {exc.reason}")
         return 2
-    query = build_query(name, opts.qtype, rd=opts.rd, edns=Edns() if opts.edns else None)
+    query = edns_query(name, opts.qtype, opts.request, rd=opts.rd, edns=opts.edns)
     try:
         reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
     except ClientError as exc:
@@ -298,6 +309,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo(annotated(reply.response, opts.color))
         click.echo(verdict_line(reply.response))
         click.echo()
+    for line in pseudosection(query, reply.message, opts.request.wanted):
+        click.echo(line)
     for line in lines:
         click.echo(line)
     return code
@@ -311,7 +324,7 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
     return CaptureWriter(path, append=append, hold=held_stops)  # a Ctrl-C cuts no exchange
 
 
-@click.command("dns-ask")
+@click.command("dns-ask", cls=EdnsCommand)
 @click.argument("name", required=False)
 @click.option("--server", default="127.0.0.1", show_default=True, help="Server address.")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
@@ -327,6 +340,7 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: header, sections, timing.")
 @click.option("--rd", is_flag=True, help="Set RD (recursion desired) in the query.")
 @click.option("--edns", is_flag=True, help="Add an EDNS0 OPT record (payload 1232).")
+@edns_switches()
 @click.option("--pcap", metavar="FILE", help="Capture the exchanges to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap FILE.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
@@ -334,7 +348,8 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
               help="With -t IXFR: the zone serial we claim to hold (0: send the whole zone).")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
-    retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, pcap: str | None,
+    retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
+    cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
     append: bool, color: bool | None, serial: int,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
@@ -366,6 +381,7 @@ def dns_ask_command(
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
+        edns_request(nsid, cookie, subnet, padding, dnssec),
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)

@@ -728,3 +728,44 @@ def option_lines(options: tuple[EdnsOption, ...], sent: tuple[EdnsOption, ...] =
             line += " (good)" if option.client == ours.client else " (bad)"
         lines.append(line)
     return lines
+
+
+@dataclass(frozen=True, slots=True)
+class EdnsRequest:
+    """What dig's switches ask of a query: ``--nsid``, ``--cookie[=HEX]``, ``--subnet``,
+    ``--padding N`` (RFC 8467 block size, applied once the query is encoded) and
+    ``--dnssec`` (the DO bit). Any of them puts an OPT record in the query."""
+
+    nsid: bool = False
+    cookie: Cookie | None = None
+    subnet: ClientSubnet | None = None
+    padding: int = 0
+    dnssec: bool = False
+
+    @classmethod
+    def from_switches(cls, nsid: bool = False, cookie: str | None = None,
+                      subnet: str | None = None, padding: int = 0,
+                      dnssec: bool = False) -> EdnsRequest:
+        """``cookie`` None: no cookie; '' a fresh random one; else HEX. ValueError when bad."""
+        return cls(
+            nsid=nsid,
+            cookie=None if cookie is None else parse_cookie(cookie),
+            subnet=None if subnet is None else ClientSubnet.from_prefix(subnet),
+            padding=padding,
+            dnssec=dnssec,
+        )
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.nsid or self.cookie or self.subnet or self.padding or self.dnssec)
+
+    def options(self) -> tuple[EdnsOption, ...]:
+        """The options to send, in dig's order; padding is added after encoding."""
+        chosen: list[EdnsOption] = []
+        if self.nsid:
+            chosen.append(NSID())
+        if self.subnet is not None:
+            chosen.append(self.subnet)
+        if self.cookie is not None:
+            chosen.append(self.cookie)
+        return tuple(chosen)
