@@ -81,10 +81,12 @@ def _soa_answered(port: int, origin: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_named(workdir: Path, zones_conf: str, origins: Sequence[str]) -> Iterator[int]:
+def running_named(workdir: Path, zones_conf: str, origins: Sequence[str],
+                  options: str = "") -> Iterator[int]:
     """A real BIND on 127.0.0.1 with ``zones_conf`` (``zone`` clauses), authoritative only,
     in the foreground as the current user; yields its port once every zone in ``origins``
-    answers its SOA; SIGTERM (then SIGKILL) to its process group on exit."""
+    answers its SOA; SIGTERM (then SIGKILL) to its process group on exit. ``options``: more
+    statements for the ``options`` block (e.g. ``server-id "ns1";``)."""
     named = daemon_path("named", "bind9")
     port = free_port()
     conf = workdir / "named.conf"
@@ -96,6 +98,7 @@ def running_named(workdir: Path, zones_conf: str, origins: Sequence[str]) -> Ite
         f"  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n"
         "  recursion no;\n  dnssec-validation no;\n  notify no;\n"
         "  allow-transfer { 127.0.0.1; };\n"
+        f"{options}"
         "};\n"
         "controls { };\n" + zones_conf
     )

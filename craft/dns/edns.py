@@ -34,8 +34,6 @@ EDE_NAMES: dict[int, str] = {
     27: "Unsupported NSEC3 Iterations Value", 28: "Unable to conform to policy",
     29: "Synthesized", 30: "Invalid Query Type",
 }
-# dig 9.18 writes code 0 as "Other" and knows no name above 24.
-_DIG_EDE_NAMES = {**{c: n for c, n in EDE_NAMES.items() if c <= 24}, 0: "Other"}
 
 ZONEVERSION_TYPES = {0: "SOA-SERIAL"}
 ECS_FAMILIES = {1: 32, 2: 128}  # IANA address family -> bits in an address
