@@ -7,7 +7,8 @@
   must put the same OPT record on the wire.
 - BIND (named, with ``server-id``) answers NSID, COOKIE and an EDE; dig and craft print them
   alike, and ``dns-send`` shows them too.
-- craft's ``dns-serve`` takes queries carrying all of them (it sends none back yet, #22).
+- craft's ``dns-serve`` takes queries carrying all of them (it sends none back yet, #22), and
+  answers a query with a malformed option FORMERR, as BIND does.
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from conftest import craft_process
 from test_bind import running_named
 
 from craft.dns import edns as eo
-from craft.dns.codec import decode, encode
-from craft.dns.message import Edns, Header, Message
+from craft.dns.codec import decode, decode_header, encode
+from craft.dns.constants import rcode_text
+from craft.dns.message import Edns, Header, Message, Question
 from craft.dns.names import Name
+from craft.transport import send_bytes
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 NODATA = 4  # dns-ask's exit code for the responder's answer, which has no records
@@ -295,3 +298,35 @@ def test_bare_cookie_does_not_swallow_the_name() -> None:
     edns = decode(query).edns
     assert edns is not None and isinstance(edns.options[0], eo.Cookie)
     assert decode(query).question[0].name.to_text() == "example.com."
+
+
+def _rcode_for(port: int, name: str, code: int, data: bytes) -> str:
+    """The RCODE a server gives a query for ``name`` whose OPT carries one option, as is."""
+    query = Message(Header(id=0x4242), (Question(Name.from_text(name)),)).with_edns(
+        Edns(options=(eo.RawOption(code, data),)))
+    reply = send_bytes(encode(query), ("127.0.0.1", port), timeout=3).reply
+    assert reply is not None
+    return rcode_text(decode_header(reply)[0].rcode)
+
+
+# (option code, malformed data, what BIND 9.18 answers)
+MALFORMED_IN_QUERIES = [
+    (10, b"\x00\x11", "FORMERR"),
+    (10, bytes(12), "FORMERR"),
+    (10, bytes(41), "FORMERR"),
+    (8, bytes.fromhex("000114000a0001"), "FORMERR"),
+    (8, bytes.fromhex("000118000a00"), "FORMERR"),
+    (8, bytes.fromhex("0003000000"), "FORMERR"),
+    (9, b"\x01", "FORMERR"),
+    (14, b"\x01\x02\x03", "FORMERR"),
+]
+
+
+@pytest.mark.parametrize("code,data,bind", MALFORMED_IN_QUERIES,
+                         ids=[f"{c}:{d.hex()}" for c, d, _ in MALFORMED_IN_QUERIES])
+def test_malformed_options_in_queries_are_formerr_like_bind(
+        named_port: int, craft_server: int, code: int, data: bytes, bind: str) -> None:
+    """RFC 7873 5.2.2 (COOKIE) and RFC 7871 7.1.2 (ECS): a malformed option is FORMERR.
+    craft's server cannot read such a query, so it answers FORMERR as BIND does."""
+    assert _rcode_for(named_port, "youtube.com.", code, data) == bind
+    assert _rcode_for(craft_server, "google.com.", code, data) == "FORMERR"
