@@ -386,3 +386,9 @@ def test_scapy_differences_name_the_field(option: eo.EdnsOption, theirs: str, va
     packet.ar[0].rdata[0].clear_cache()
     named = [d.field for d in compare(message, packet)]
     assert f"additional[0].edns.option[0].{field}" in named, named
+
+
+def test_option_over_65535_octets_is_refused_when_encoding() -> None:
+    message = Message(Header(id=1)).with_edns(Edns(options=(eo.Padding(bytes(70000)),)))
+    with pytest.raises(WireError, match="EDNS option 12 of 70000 octets"):
+        encode(message)

@@ -268,6 +268,9 @@ class RawOption(EdnsOption):
     def mnemonic(self) -> str:
         return OPTION_NAMES.get(self.code, f"OPT{self.code}")
 
+    def encode_data(self, w: Writer) -> None:
+        w.raw(self.data)
+
     def to_dict(self) -> dict[str, object]:
         return {"code": self.code, "name": self.mnemonic, "data": self.data.hex()}
 
@@ -614,10 +617,14 @@ def decode_options(r: Reader, end: int) -> tuple[EdnsOption, ...]:
 
 def encode_options(w: Writer, options: tuple[EdnsOption, ...]) -> None:
     for option in options:
-        data = option.data
         w.u16(option.code)
-        w.u16(len(data))
-        w.raw(data)
+        at = len(w.buf)
+        w.u16(0)  # the length, known once the data is written in place
+        option.encode_data(w)
+        length = len(w.buf) - at - 2
+        if length > 0xFFFF:
+            raise WireError(at, f"EDNS option {option.code} of {length} octets (max 65535)")
+        w.buf[at : at + 2] = length.to_bytes(2, "big")
 
 
 def typed(option: EdnsOption) -> EdnsOption:
