@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 import pytest
@@ -17,6 +19,7 @@ from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, TXT, A
 from craft.dns.zone import LAB_TABLE, Zone
 from craft.dns_client import ask, build_query, tcp_exchange, udp_exchange
+from craft.transport import send_bytes
 
 LAB_REQUEST = bytes.fromhex("1a2b04000001000000000000" "06676f6f676c6503636f6d00" "00010001")
 LAB_RESPONSE = bytes.fromhex(
@@ -396,3 +399,74 @@ def test_cname_loops_end_at_the_first_repeat() -> None:
             # only asks that loops be noticed).
             assert m.rcode == Rcode.NOERROR and m.header.aa
             assert [r.name.to_text() for r in m.answer] == [f"{n}.edge.test." for n in chain]
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+
+
+def _answered(host: str, port: int, tcp: bool = False) -> bool:
+    query = encode(build_query(Name.from_text("google.com."), ident=secrets.randbits(16)))
+    reply = send_bytes(query, (host, port), tcp=tcp, timeout=2).reply
+    return reply is not None and len(decode(reply).answer) == 2
+
+
+@needs_ipv6
+def test_several_hosts_ipv4_and_ipv6_at_once() -> None:
+    args = ["dns-serve", "--port", "0", "--quiet", "--host", "127.0.0.1", "--host", "::1"]
+    with craft_process(args, ready=r"127\.0\.0\.1:(\d+), \[::1\]:\d+") as (proc, port):
+        for host in ("127.0.0.1", "::1"):
+            assert _answered(host, port) and _answered(host, port, tcp=True), host
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+
+
+@needs_ipv6
+def test_several_hosts_with_workers_stop_together() -> None:
+    args = ["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--host", "127.0.0.1",
+            "--host", "::1"]
+    with craft_process(args) as (proc, port):
+        for _ in range(20):
+            assert _answered("::1", port) and _answered("127.0.0.1", port)
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+
+
+@needs_ipv6
+def test_unspecified_ipv6_is_dual_stack() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--host", "::"],
+                       ready=r"\[::\]:(\d+)") as (proc, port):
+        for host in ("::1", "127.0.0.1"):  # IPv4 arrives as ::ffff:127.0.0.1 on the one socket
+            assert _answered(host, port) and _answered(host, port, tcp=True), host
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+
+
+@needs_ipv6
+def test_unspecified_ipv6_beside_the_ipv4_wildcard_is_ipv6_only() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--host", "::", "--host", "0.0.0.0"],
+                       ready=r"\[::\]:(\d+), 0\.0\.0\.0:\d+") as (proc, port):
+        for host in ("::1", "127.0.0.1"):
+            assert _answered(host, port), host
+        proc.terminate()
+        proc.wait(10)
+    assert proc.returncode == 0
+
+
+def test_an_address_that_cannot_be_had_is_a_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "craft", "dns-serve", "--port", "0", "--host", "127.0.0.1",
+         "--host", "192.0.2.1"], capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 1
+    assert "192.0.2.1" in result.stderr and "Traceback" not in result.stderr

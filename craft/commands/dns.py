@@ -26,6 +26,7 @@ from craft.dns.transfer import LOOPBACK, Network, bump_serial, notify_message
 from craft.dns.wire import WireError
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
+from craft.dns_group import ServerGroup
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
 from craft.view.exchange import annotated, exchange_text, summary, verdict_line
 from craft.view.hexview import want_color
@@ -103,7 +104,7 @@ class Printer:
         )
 
 
-def _stop_on_signals(server: DnsServer) -> None:
+def _stop_on_signals(server: DnsServer | ServerGroup) -> None:
     """SIGTERM and SIGINT end the serving loop cleanly (the capture writer defers them
     while it writes a record, so no record is cut)."""
 
@@ -124,7 +125,7 @@ class Reloader:
     serials bumped where content changed without a newer serial, NOTIFY sent to each
     secondary for every changed zone, the signal passed on to worker processes."""
 
-    def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
+    def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
                  allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
                  mtimes: list[float] | None = None) -> None:
         """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
@@ -212,13 +213,16 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 
 
 @click.command("dns-serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", "hosts", multiple=True, default=("127.0.0.1",), show_default=True,
+              help="Address to listen on (repeatable: IPv4 and IPv6 at once; '::' takes IPv4 "
+                   "too where the system allows it).")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(0, 65535),
               help="UDP and TCP port (0: any free port; the start-up line says which).")
 @click.option("--zone", "zones", multiple=True, metavar="FILE",
               help="RFC 1035 master file to serve (repeatable). Default: the lab's table.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes sharing the port with SO_REUSEPORT.")
+              help="Processes sharing the port with SO_REUSEPORT (with --pcap, all write "
+                   "to the one file).")
 @click.option("--quiet", is_flag=True, help="No per-message output.")
 @click.option("--oracle/--no-oracle", default=None,
               help="Check every message with Scapy (default: on, off with --quiet).")
@@ -232,7 +236,7 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
               help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
 def dns_serve_command(
-    host: str, port: int, zones: tuple[str, ...], workers: int, quiet: bool,
+    hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
     allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
 ) -> None:
@@ -245,10 +249,6 @@ def dns_serve_command(
     """
     allowed = _networks(allow)
     targets = _targets(notify)
-    if pcap_path and workers > 1:
-        raise click.ClickException(
-            "--pcap needs --workers 1: one capture file cannot take records from several processes"
-        )
     mtimes = file_times(zones)
     loaded = load_zones(zones)
     try:
@@ -272,7 +272,8 @@ def dns_serve_command(
         except CaptureError as exc:
             raise click.ClickException(str(exc)) from None
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
-    server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
+    hosts = tuple(dict.fromkeys(hosts))  # an address given twice is listened on once
+    server = ServerGroup(authority, hosts, port, observers, reuse_port=workers > 1)
     _stop_on_signals(server)
     try:
         address = server.bind()
@@ -284,13 +285,15 @@ def dns_serve_command(
     signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
     names = ", ".join(z.origin.to_text() for z in loaded)
     source = "embedded lab table" if not zones else ", ".join(zones)
+    listening = ", ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in server.addresses)
     click.echo(
-        f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
+        f"craft dns-serve: listening on udp+tcp {listening}, "
         f"{len(loaded)} zone(s) from {source}: {names}"
-        + (f"; {workers} workers" if workers > 1 else ""),
+        + (f"; {workers} workers" if workers > 1 else "")
+        + (f"; capture {pcap_path}" + (" (every worker)" if workers > 1 else "") if pcap_path else ""),
         err=True,
     )
-    children = _fork_workers(workers - 1, authority, address, observers, reloader)
+    children = _fork_workers(workers - 1, authority, hosts, address[1], observers, reloader)
     reloader.children = children
     if watch:
         reloader.watch()
@@ -350,17 +353,19 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
 
 
 def _fork_workers(
-    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer],
+    count: int, authority: Authority, hosts: Sequence[str], port: int, observers: list[Observer],
     parent: Reloader,
 ) -> list[int]:
-    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
+    """Fork ``count`` more serving processes on the same addresses and port (SO_REUSEPORT).
+    Each inherits the observers, a capture included: its records go whole, each in one
+    write, to the file the parent opened (O_APPEND: at its end, whichever process writes)."""
     pids = []
     for _ in range(count):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
+                child = ServerGroup(authority, hosts, port, observers, reuse_port=True)
                 _stop_on_signals(child)
                 # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
                 signal.signal(signal.SIGHUP, _reload_on_signal(
