@@ -212,8 +212,8 @@ def fuzz_dns(count: int, seed: int, oracle_every: int) -> str:
             stop(proc)
         elif proc.returncode != 0:
             raise Failure(f"the server died with {proc.returncode}")
-    return (f"dns: {count} inputs ({tcp_streams} TCP streams), {replies} replies all decodable by craft and dnspython "
-            f"and within size, {dropped} dropped, server answered after the storm")
+    return (f"dns: {count} inputs ({tcp_streams} TCP streams), {replies} replies all decodable and within size "
+            f"(craft and dnspython), {dropped} dropped, server answered after the storm")
 
 
 def fuzz_tcp(port: int, rng: random.Random, corpus: list[bytes], oracle: bool) -> None:
