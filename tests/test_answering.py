@@ -311,6 +311,8 @@ ROWS = [
     Row("additional data that does not fit is left out whole, without TC (RFC 2181 9)",
         query("bigglue.edge.test.", RRType.MX), Rcode.NOERROR,
         answer=("bigglue.edge.test. 3600 IN MX 10 manyaddr.edge.test.",), lookup=False),
+    Row("a referral whose NS set does not fit: none of it, TC (as NSD)",
+        query("www.bigcut.edge.test."), Rcode.NOERROR, flags="qr tc", lookup=False),
     Row("over TCP the additional data fits", query("bigglue.edge.test.", RRType.MX), Rcode.NOERROR,
         answer=("bigglue.edge.test. 3600 IN MX 10 manyaddr.edge.test.",),
         additional=tuple(f"manyaddr.edge.test. 3600 IN A 192.0.2.{i}" for i in range(100, 140)),

@@ -29,7 +29,7 @@ from test_bind import running_named
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import Opcode, Rcode, RRType, type_number
-from craft.dns.message import Edns, Header, Message, Question
+from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.transport import send_bytes
 
@@ -107,14 +107,18 @@ def _question(name: str, rtype: str, edns: Edns | None) -> bytes:
                           (Question(Name.from_text(name), type_number(rtype)),)).with_edns(edns))
 
 
+def _texts(records: tuple[Record, ...]) -> list[str]:
+    return sorted(r.to_text().lower() for r in records if r.rtype != RRType.OPT)
+
+
 def _answer_texts(message: Message) -> list[str]:
-    return sorted(r.to_text().lower() for r in message.answer)
+    return _texts(message.answer)
 
 
 @pytest.mark.parametrize("edns", [None, Edns(payload=1232)], ids=["512", "edns-1232"])
 @pytest.mark.parametrize(("name", "rtype"), [
     ("bigger.edge.test.", "TXT"), ("tobigger.edge.test.", "TXT"), ("bigger.edge.test.", "ANY"),
-    ("bigglue.edge.test.", "MX"),
+    ("bigglue.edge.test.", "MX"), ("www.bigcut.edge.test.", "A"),
 ])
 def test_truncation_drops_whole_rrsets_as_nsd(peers: dict[str, int], name: str, rtype: str,
                                               edns: Edns | None) -> None:
@@ -129,6 +133,9 @@ def test_truncation_drops_whole_rrsets_as_nsd(peers: dict[str, int], name: str, 
     for rtype_seen in {r.rtype for r in craft.answer}:
         assert [r for r in craft.answer if r.rtype == rtype_seen] == [
             r for r in full.answer if r.rtype == rtype_seen]
+    if not craft.header.aa:  # a referral: its NS set is in authority, whole or not at all
+        assert _texts(craft.authority) == _texts(nsd.authority)
+        assert _texts(craft.authority) in ([], _texts(full.authority))
     # Additional data that does not fit is left out whole, without TC (BIND and NSD alike).
     addresses = [r for r in craft.additional if r.rtype == RRType.A]
     assert addresses in ([], [r for r in full.additional if r.rtype == RRType.A])
