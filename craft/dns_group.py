@@ -22,6 +22,10 @@ from craft.dns.answer_cache import Authority
 from craft.dns_server import DnsServer, Observer, ServerError
 
 TRIES = 20
+# How often a server in a thread of its own looks whether it was stopped. Its stop() wakes
+# it with a datagram to its own address, which SO_REUSEPORT may hand to a worker's socket
+# instead; only the first address gets the stop signal's exception in the main thread.
+WAKE = 0.5
 IN_USE = os.strerror(errno.EADDRINUSE)  # the reason DnsServer.bind gives for a taken port
 
 
@@ -83,6 +87,8 @@ class ServerGroup:
         if self.servers[0].udp is None:
             self.bind()
         for server in self.servers[1:]:
+            assert server.udp is not None
+            server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
             thread = threading.Thread(target=server.serve_forever, daemon=True,
                                       name=f"dns {server.host}")
             thread.start()
