@@ -89,8 +89,10 @@ class DnsServer:
         tcp_idle: float = TCP_IDLE,
         reuse_port: bool = False,
         stops: StopPolicy | None = None,
+        v6only: bool | None = None,
     ) -> None:
         self.authority = authority
+        self.v6only = v6only  # IPV6_V6ONLY for an IPv6 address; None: the system's default
         self.host = host
         self.port = port
         self.observers = list(observers)
@@ -123,6 +125,9 @@ class DnsServer:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 if self.reuse_port:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                if self.v6only is not None and af == socket.AF_INET6:
+                    with contextlib.suppress(OSError):  # where the system lets us choose
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(self.v6only))
             with contextlib.suppress(OSError):
                 # Room for bursts: a full receive buffer is where queries get lost under load.
                 udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)

@@ -23,6 +23,7 @@ from craft.dns.answer_cache import Authority
 from craft.dns.transfer import Network, bump_serial, notify_message
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import send_notify
+from craft.dns_group import ServerGroup
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
 from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
@@ -64,7 +65,7 @@ class SignalStops(StopPolicy):
         deflect_stops()
 
 
-def stop_on_signals(server: DnsServer) -> None:
+def stop_on_signals(server: DnsServer | ServerGroup) -> None:
     """SIGTERM and SIGINT end the serving loop cleanly."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
@@ -80,7 +81,7 @@ class Reloader:
     serials bumped where content changed without a newer serial, NOTIFY sent to each
     secondary for every changed zone, the signal passed on to worker processes."""
 
-    def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
+    def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
                  allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
                  mtimes: list[float] | None = None) -> None:
         """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
@@ -162,14 +163,16 @@ class Service:
     asked for at once must reload, not kill the server); ``run()`` forks the workers and
     serves until a stop signal, then ends the workers."""
 
-    def __init__(self, authority: Authority, host: str, port: int, observers: list[Observer],
+    def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
+                 observers: list[Observer],
                  paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network],
                  notify: Sequence[tuple[str, int]], mtimes: list[float] | None = None,
                  workers: int = 1) -> None:
         self.workers = workers
         self.observers = observers
-        self.server = DnsServer(authority, host, port, observers, reuse_port=workers > 1,
-                                stops=SignalStops())
+        self.hosts = tuple(hosts)
+        self.server = ServerGroup(authority, self.hosts, port, observers,
+                                  reuse_port=workers > 1, stops=SignalStops())
         self.reloader = Reloader(self.server, paths, zones, allowed, notify, mtimes)
 
     def start(self) -> tuple[str, int]:
@@ -190,17 +193,20 @@ class Service:
                 _terminate(pid)
 
     def _fork_workers(self, count: int) -> list[int]:
-        """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
+        """Fork ``count`` more serving processes on the same addresses and port
+        (SO_REUSEPORT). Each inherits the observers, a capture included: its records go whole,
+        each in one write, to the file the parent opened (O_APPEND: at its end, whichever
+        process writes)."""
         parent = self.reloader
-        address = self.server.address
+        port = self.server.address[1]
         pids = []
         for _ in range(count):
             pid = os.fork()
             if pid == 0:
                 code = 0
                 try:
-                    child = DnsServer(self.server.authority, address[0], address[1],
-                                      self.observers, reuse_port=True, stops=SignalStops())
+                    child = ServerGroup(self.server.authority, self.hosts, port,
+                                        self.observers, reuse_port=True, stops=SignalStops())
                     stop_on_signals(child)
                     # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
                     Reloader(child, parent.paths, parent.zones, parent.allowed, ()).on_signal()

@@ -53,7 +53,8 @@ from craft.transport import send_bytes
 REPO = Path(__file__).resolve().parent.parent
 ZONE_FILES = sorted((REPO / "zones").glob("*.zone"))
 EDGE_ZONE = REPO / "tests" / "data" / "edge.test.zone"
-SERVED_FILES = [*ZONE_FILES, EDGE_ZONE]  # what BIND and craft both serve below
+SIGNED_ZONE = REPO / "tests" / "data" / "signed.edge.test.zone"  # a child of edge.test. served too
+SERVED_FILES = [*ZONE_FILES, EDGE_ZONE, SIGNED_ZONE]  # what BIND and craft both serve below
 # Owner names BIND's check-names (RFC 952 host names) flags, per zone file; named's default
 # for a primary zone is `check-names fail`, so these zones get `check-names warn` below.
 CHECK_NAMES_FLAGGED = {
@@ -269,10 +270,18 @@ def test_axfr_from_bind_and_craft_carries_the_same_records(bind_port: int, craft
 # (name, type): CNAME chains ending in NXDOMAIN, NODATA, a referral, data after 12 links;
 # DS at a cut (the parent's data) and below it; referrals for names at, below and glue of a
 # cut; an MX whose exchange is glue below a cut (no additional data); an RRset over 1232.
+# DNAME (RFC 6672): the DNAME and the synthesized CNAME, into data, into nothing, at the owner,
+# asked as DNAME and CNAME, out of the zone, DNAME into DNAME, CNAME into DNAME, YXDOMAIN.
+# DS at the apex of a child we serve too (the parent answers), and below it (the child).
+# Truncation by whole RRsets: a CNAME before an RRset that does not fit.
 EDGE_QUESTIONS = [
     ("dangle", "A"), ("tohost", "MX"), ("tochild", "A"), ("c1", "A"), ("dschild", "DS"),
     ("child", "DS"), ("x.child", "DS"), ("www.child", "A"), ("child", "NS"), ("ns.child", "A"),
-    ("mxglue", "MX"), ("bigger", "TXT"), ("host", "A"), ("nope", "A"),
+    ("mxglue", "MX"), ("bigger", "TXT"),
+    ("www.dn", "A"), ("nope.dn", "A"), ("a.b.dn", "AAAA"), ("dn", "A"), ("dn", "DNAME"),
+    ("www.dn", "DNAME"), ("www.dn", "CNAME"), ("x.dnout", "A"), ("www.dn2", "A"), ("todn", "A"),
+    ("x" * 63 + ".dnlong", "A"), ("signed", "DS"), ("x.signed", "DS"), ("signed", "SOA"),
+    ("tobigger", "TXT"), ("bigglue", "MX"), ("host", "A"), ("nope", "A"),
 ]
 
 
@@ -289,7 +298,22 @@ def _texts(section: Sequence[Record]) -> list[str]:
 def _settles_outside_the_answer(message: Message) -> bool:
     """Negative answers, referrals and chains that end without data: their authority and
     additional sections are the point (BIND adds NS and glue to positive ones, see above)."""
-    return not message.answer or message.answer[-1].rtype == RRType.CNAME or not message.header.aa
+    qtype = message.question[0].rtype
+    return (not message.answer or not message.header.aa
+            or (message.answer[-1].rtype == RRType.CNAME and qtype != RRType.CNAME))
+
+
+def _whole_rrsets(part: Sequence[Record], whole: Sequence[Record]) -> bool:
+    """Whether every RRset in ``part`` is in ``whole`` with all its records."""
+    def rrsets(records: Sequence[Record]) -> dict[tuple[bytes, int], list[str]]:
+        found: dict[tuple[bytes, int], list[str]] = {}
+        for r in records:
+            if r.rtype != RRType.OPT:
+                found.setdefault((r.name.key, r.rtype), []).append(r.to_text().lower())
+        return {key: sorted(texts) for key, texts in found.items()}
+
+    complete = rrsets(whole)
+    return all(complete.get(key) == texts for key, texts in rrsets(part).items())
 
 
 def test_edge_cases_answered_as_bind_answers(bind_port: int, craft_port: int) -> None:
@@ -302,9 +326,17 @@ def test_edge_cases_answered_as_bind_answers(bind_port: int, craft_port: int) ->
         assert (from_bind.rcode, from_bind.header.aa, from_bind.header.tc) == (
             from_craft.rcode, from_craft.header.aa, from_craft.header.tc), where
         if from_bind.header.tc:
-            # Both cut at 1232 octets for a 4096 client; BIND sends no record of an RRset
-            # that does not fit whole, craft the records that fit (RFC 2181 9 allows both).
+            # Both cut at 1232 octets for a 4096 client and neither sends part of an RRset:
+            # BIND sends no answer record at all, craft (as NSD) the whole RRsets before the
+            # one that does not fit. Both are whole against BIND's full answer over TCP.
             assert len(encode(from_craft)) <= 1232, where
+            reply = send_bytes(encode(query), ("127.0.0.1", bind_port), tcp=True, timeout=2).reply
+            assert reply is not None, where
+            full = decode(reply)
+            assert not full.header.tc and full.answer, where
+            for truncated in (from_bind, from_craft):
+                assert _whole_rrsets(truncated.answer, full.answer), (where, truncated.to_text())
+            assert len(from_craft.answer) >= len(from_bind.answer), where
             continue
         assert _texts(from_bind.answer) == _texts(from_craft.answer), where
         if _settles_outside_the_answer(from_bind):

@@ -82,7 +82,9 @@ class CaptureWriter:
             self._layers = scapy()
         except ImportError as exc:
             raise CaptureWriteError(path, f"Scapy is needed to build frames: {exc}") from None
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        # O_APPEND: each record's one write lands whole at the end of the file, also when
+        # dns-serve's worker processes share this descriptor after fork.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         try:
             self._fd = os.open(path, flags | (0 if append else os.O_TRUNC), 0o644)
         except OSError as exc:

@@ -36,7 +36,6 @@ from craft.dns_client import (
 )
 from craft.dns_server import Connection, Exchange, Observer
 from craft.dns_service import Service, file_times, load_zones
-from craft.errors import CraftError
 from craft.stops import held_stops
 from craft.view.exchange import (
     annotated,
@@ -117,13 +116,16 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 
 
 @click.command("dns-serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", "hosts", multiple=True, default=("127.0.0.1",), show_default=True,
+              help="Address to listen on (repeatable: IPv4 and IPv6 at once; '::' takes IPv4 "
+                   "too where the system allows it).")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(0, 65535),
               help="UDP and TCP port (0: any free port; the start-up line says which).")
 @click.option("--zone", "zones", multiple=True, metavar="FILE",
               help="RFC 1035 master file to serve (repeatable). Default: the lab's table.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes sharing the port with SO_REUSEPORT.")
+              help="Processes sharing the port with SO_REUSEPORT (with --pcap, all write "
+                   "to the one file).")
 @click.option("--quiet", is_flag=True, help="No per-message output.")
 @click.option("--oracle/--no-oracle", default=None,
               help="Check every message with Scapy (default: on, off with --quiet).")
@@ -137,7 +139,7 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
               help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
 def dns_serve_command(
-    host: str, port: int, zones: tuple[str, ...], workers: int, quiet: bool,
+    hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
     allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
 ) -> None:
@@ -150,9 +152,6 @@ def dns_serve_command(
     """
     allowed = _networks(allow)
     targets = _targets(notify)
-    if pcap_path and workers > 1:
-        raise CraftError("--pcap", "needs --workers 1: one capture file cannot take records "
-                                   "from several processes")
     mtimes = file_times(zones)
     loaded = load_zones(zones)
     authority = Authority(loaded, allow_transfer=allowed)
@@ -167,18 +166,23 @@ def dns_serve_command(
     capture = _open_capture(pcap_path, append)
     if capture is not None:
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
-    service = Service(authority, host, port, observers, zones, loaded, allowed, targets, mtimes,
+    hosts = tuple(dict.fromkeys(hosts))  # an address given twice is listened on once
+    service = Service(authority, hosts, port, observers, zones, loaded, allowed, targets, mtimes,
                       workers)
     started = False
     try:
-        address = service.start()
+        service.start()
         started = True
         names = ", ".join(z.origin.to_text() for z in loaded)
         source = "embedded lab table" if not zones else ", ".join(zones)
+        listening = ", ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}"
+                              for h, p in service.server.addresses)
         click.echo(
-            f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
+            f"craft dns-serve: listening on udp+tcp {listening}, "
             f"{len(loaded)} zone(s) from {source}: {names}"
-            + (f"; {workers} workers" if workers > 1 else ""),
+            + (f"; {workers} workers" if workers > 1 else "")
+            + (f"; capture {pcap_path}" + (" (every worker)" if workers > 1 else "")
+               if pcap_path else ""),
             err=True,
         )
         service.run(watch)
