@@ -140,7 +140,6 @@ const fig = [["packets", rep.packets], ["DNS messages", rep.dns_messages], ["que
 $("figures").innerHTML = fig.map(([k, v]) => `<div><b>${esc(v)}</b><span>${esc(k)}</span></div>`).join("");
 
 // ---- charts (SVG) ----
-const NS = "http://www.w3.org/2000/svg";
 function svgBars(svg, items, colour) {
   const w = svg.clientWidth || 300, h = 150, pad = 4, lab = 78;
   const max = Math.max(1, ...items.map((i) => i[1]));
