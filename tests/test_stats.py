@@ -199,10 +199,13 @@ def test_percentiles_exact_then_within_half_a_percent() -> None:
 
 def test_top_names_are_exact_below_capacity_and_bounded_above() -> None:
     top = TopNames(capacity=3)
-    for name in ["a"] * 5 + ["b"] * 3 + ["c"] * 2 + ["d", "e", "f"]:
+    for name in ["a"] * 5 + ["b"] * 3 + ["c"] * 2 + ["d"]:
         top.add(name)
-    assert len(top.counts) == 3
-    assert top.top(1) == [("a", 5)]
+    assert top.top(4) == [("a", 5), ("b", 3), ("c", 2), ("d", 1)]  # exact so far
+    for name in ["e", "f", "a", "g", "h"]:
+        top.add(name)
+        assert len(top.counts) < 6
+    assert top.top(2) == [("a", 6), ("b", 3)]
 
 
 # ---- tshark ----

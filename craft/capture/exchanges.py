@@ -21,9 +21,8 @@ type, class); a response without a readable question matches on the rest. What c
 
 Memory is flat apart from the waiting queries (bounded by ``MAX_PENDING``): response
 times go to exact samples up to ``EXACT_SAMPLES``, then to a log-bucketed histogram whose
-percentiles are within 0.5% of the true value; the top names are kept by the
-Space-Saving algorithm in ``TOP_CAPACITY`` counters (exact while there are fewer distinct
-names than that); at most ``MAX_SERVERS`` servers get figures of their own.
+percentiles are within 0.5% of the true value; the top names are kept in at most twice
+``TOP_CAPACITY`` counters (see ``TopNames``); at most ``MAX_SERVERS`` servers get figures of their own.
 """
 
 from __future__ import annotations
@@ -104,6 +103,7 @@ def _name_text(data: bytes, pos: int) -> tuple[str, bytes, int]:
     end = -1
     jumps = 0
     size = len(data)
+    start = pos
     while True:
         if pos >= size:
             raise ValueError("name runs past the end")
@@ -123,12 +123,14 @@ def _name_text(data: bytes, pos: int) -> tuple[str, bytes, int]:
             continue
         labels.append(data[pos + 1 : pos + 1 + length])
         pos += length + 1
-    if end < 0:
-        end = pos + 1
-    wire = b"".join(bytes([len(label)]) + label for label in labels) + b"\x00"
     if not labels:
-        return ".", wire, end
-    text = ".".join(label.decode("ascii", "backslashreplace") for label in labels) + "."
+        return ".", b"\x00", (end if end >= 0 else pos + 1)
+    if end < 0:  # no pointer: the name's octets are all here
+        end = pos + 1
+        wire = data[start:end]
+    else:
+        wire = b"".join(bytes([len(label)]) + label for label in labels) + b"\x00"
+    text = b".".join(labels).decode("ascii", "backslashreplace") + "."
     return text, wire.translate(LOWER), end
 
 
@@ -237,7 +239,10 @@ def _ms(seconds: float) -> float:
 
 
 class TopNames:
-    """The most asked names, by Space-Saving in a fixed number of counters."""
+    """The most asked names in at most twice ``capacity`` counters: when they are all in
+    use, only the ``capacity`` largest are kept (exact while fewer distinct names were
+    seen; after that a name asked more often than one query in ``capacity`` keeps its
+    place, and the counts are lower bounds)."""
 
     __slots__ = ("capacity", "counts")
 
@@ -247,14 +252,11 @@ class TopNames:
 
     def add(self, name: str) -> None:
         counts = self.counts
-        if name in counts:
-            counts[name] += 1
-        elif len(counts) < self.capacity:
-            counts[name] = 1
-        else:
-            # Replace the smallest counter; the newcomer inherits its count (an upper bound).
-            smallest = min(counts, key=counts.__getitem__)
-            counts[name] = counts.pop(smallest) + 1
+        counts[name] = counts.get(name, 0) + 1
+        if len(counts) >= 2 * self.capacity:
+            # One sort per ``capacity`` new names: cheap on average, unlike a min per name.
+            kept = sorted(counts.items(), key=lambda kv: -kv[1])[: self.capacity]
+            self.counts = dict(kept)
 
     def top(self, count: int = TOP_SHOWN) -> list[tuple[str, int]]:
         return sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))[:count]

@@ -54,6 +54,7 @@ class HtmlReport:
         self.source = source
         self.start: float | None = None
         self.words: dict[str, int] = {}
+        self._spans: dict[tuple[str, str, str], tuple[int, int, int]] = {}
         self.status = bytearray()
         self.packets: list[int] = []
         # Closed by ``finish``, which every run reaches (verify's command calls it).
@@ -66,6 +67,14 @@ class HtmlReport:
         if index is None:
             index = self.words[text] = len(self.words)
         return index
+
+    def _labels(self, span: Span) -> tuple[int, int, int]:
+        key = (span.section, span.field, span.kind)
+        found = self._spans.get(key)
+        if found is None:
+            found = self._spans[key] = (self._word(span.section), self._word(span.field),
+                                        self._word(span.kind))
+        return found
 
     def _time(self, when: float) -> float:
         if self.start is None:
@@ -85,10 +94,10 @@ class HtmlReport:
         for span in shown:
             colour = colors[span.start] if span.start < len(colors) else None
             value = span.value if len(span.value) <= MAX_VALUE else span.value[:MAX_VALUE] + "…"
+            section, name, kind = self._labels(span)
             cells.append([span.start, span.end, span.level,
                           PALETTE.index(colour) if colour is not None else -1,
-                          self._word(span.section), self._word(span.field), value,
-                          self._word(span.kind)])
+                          section, name, value, kind])
         status = 1 if outcome.problems and outcome.role != "malformed" else _STATUS[outcome.role]
         verdict = "; ".join(f"{kind}: {detail}" for kind, detail in outcome.problems)
         if len(verdict) > MAX_VERDICT:

@@ -44,7 +44,7 @@ a:hover { text-decoration: underline; }
 .filters { display: flex; gap: 8px; margin-bottom: 8px; flex-wrap: wrap; }
 .filters input, .filters select { font: inherit; padding: 3px 6px; border: 1px solid var(--line); border-radius: 4px; background: #fff; }
 .filters input { flex: 1; min-width: 140px; }
-.grid { display: grid; grid-template-columns: 44px 62px 34px minmax(0, 2.1fr) 46px minmax(0, 1.7fr) 48px 72px 56px minmax(0, 1.2fr); column-gap: 6px; align-items: center; }
+.grid { display: grid; grid-template-columns: 38px 54px 28px minmax(0, 2.6fr) 42px minmax(0, 1.9fr) 40px 70px 44px minmax(0, 1fr); column-gap: 6px; align-items: center; }
 .thead { font-weight: 600; color: var(--muted); border-bottom: 1px solid var(--line); padding: 2px 4px; }
 #tl { height: 430px; overflow-y: auto; position: relative; border: 1px solid var(--line); border-top: 0; }
 #rows { position: absolute; left: 0; right: 0; top: 0; will-change: transform; }
@@ -65,6 +65,7 @@ a:hover { text-decoration: underline; }
 table.fields { border-collapse: collapse; width: 100%; margin-top: 6px; font-size: 12px; }
 table.fields th { text-align: left; color: var(--muted); font-weight: 600; border-bottom: 1px solid var(--line); padding: 2px 6px; }
 table.fields td { padding: 1px 6px; vertical-align: top; border-bottom: 1px solid #f0f2f5; }
+table.fields td:first-child { white-space: nowrap; color: var(--muted); }
 table.fields td.b { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-weight: 600; white-space: nowrap; }
 table.fields tr.part td.f { padding-left: 18px; color: var(--muted); }
 .verdict-line { margin-top: 6px; padding: 4px 8px; border-radius: 4px; background: #e8f5e9; color: #1b5e20; white-space: pre-wrap; }
@@ -163,6 +164,11 @@ svgBars($("chart-qtype"), Object.entries(st.qtypes).slice(0, 8), () => "#1565c0"
   if (!v.length) { svg.innerHTML = `<text x="8" y="20">no answered exchanges</text>`; return; }
   let lo = Infinity, hi = -Infinity;
   for (const m of v) { if (m < lo) lo = m; if (m > hi) hi = m; }
+  if (hi - lo < 0.001) {  // one value: e.g. a server that stamps both messages at once
+    svg.innerHTML = `<rect x="${w / 2 - 14}" y="20" width="28" height="${h - 50}" fill="#1565c0"></rect>` +
+      `<text x="${w / 2}" y="${h - 14}" text-anchor="middle">all ${v.length} answered in ${lo} ms</text>`;
+    return;
+  }
   const floor = Math.max(lo, 0.001), bins = 24;
   const span = Math.log(Math.max(hi, floor * 1.0001) / floor);
   const counts = new Array(bins).fill(0);
@@ -240,9 +246,13 @@ function rowHtml(k) {
   const i = shown[k], x = X[i];
   const probs = labels(x[9]).join(", ");
   return `<div class="r grid${i === selected ? " sel" : ""}" data-x="${i}"><span>${i + 1}</span><span>${x[0].toFixed(3)}</span>` +
-    `<span>${x[1]}</span><span>${esc(x[2])} → ${esc(x[3])}</span><span>${x[4] === null ? "" : x[4]}</span>` +
+    `<span>${x[1]}</span><span title="${esc(x[2])} → ${esc(x[3])}">${esc(x[2])} → ${esc(peer(x[2], x[3]))}</span><span>${x[4] === null ? "" : x[4]}</span>` +
     `<span title="${esc(x[5])}">${esc(x[5])}</span><span>${esc(x[6])}</span><span class="rc-${esc(x[7])}">${esc(x[7] || "—")}</span>` +
     `<span>${x[8] === null ? "" : x[8]}</span><span class="p">${esc(probs)}</span></div>`;
+}
+function peer(client, server) {  // the server's port alone when both ends share a host
+  const host = (e) => e.slice(0, e.lastIndexOf(":"));
+  return host(client) === host(server) ? server.slice(server.lastIndexOf(":")) : server;
 }
 function render() {
   pending = false;

@@ -93,11 +93,10 @@ def shown_spans(spans: Sequence[Span]) -> list[Span]:
     pointers only when the name is compressed."""
     shown: list[Span] = []
     show_parts = False
+    pointers = [p.start for p in spans if p.kind == "pointer"]
     for span in spans:
         if span.level == 0 and span.kind == "name":
-            show_parts = any(
-                p.kind == "pointer" and span.start <= p.start < span.end for p in spans
-            )
+            show_parts = any(span.start <= p < span.end for p in pointers)
         if span.level and not show_parts:
             continue
         shown.append(span)
