@@ -361,3 +361,10 @@ def test_html_page_is_self_contained_and_bounded(tmp_path: Path) -> None:
                           str(tmp_path / "no" / "such.html")], capture_output=True, text=True,
                          timeout=120, check=False, cwd=REPO)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    for option, target in (("--html", "/proc/craft-report.html"),  # a folder nothing is made in
+                           ("--log", str(tmp_path / "no" / "such.log"))):
+        bad = subprocess.run([sys.executable, "-m", "craft", "verify", str(SESSION), option,
+                              target], capture_output=True, text=True, timeout=120, check=False,
+                             cwd=REPO)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
+        assert target in bad.stderr

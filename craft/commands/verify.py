@@ -104,7 +104,7 @@ def _run(path: str, memo: bool, observer: Observer | None = None) -> Report:
               help="Pair queries with responses: response times per server, unanswered, "
                    "retransmitted and duplicate queries, TC answers retried over TCP, "
                    "histograms of rcode, type, opcode and EDNS, the top names.")
-@click.option("--log", "log_path", metavar="FILE", type=click.File("w", lazy=True),
+@click.option("--log", "log_path", metavar="FILE", type=click.File("w", lazy=False),
               help="Write one JSON line per exchange to FILE ('-' for stdout).")
 @click.option("--log-format", type=click.Choice(FORMATS), default="json", show_default=True,
               help="--log's fields: craft's, or those of Zeek's dns.log.")
@@ -134,6 +134,10 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
                     if target else None)
     except CaptureError as exc:
         click.echo(f"Error: {exc}", err=True)
+        sys.exit(EXIT_UNREADABLE)
+    except OSError as exc:  # the log or the page could not be written (a full disk)
+        click.echo(f"Error: cannot write {exc.filename or html_path or 'the log'}: "
+                   f"{exc.strerror or exc}", err=True)
         sys.exit(EXIT_UNREADABLE)
     if as_json:
         data = report.as_dict()

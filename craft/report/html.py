@@ -149,7 +149,10 @@ class HtmlReport:
         middle, _, rest = rest.partition("<!--ROWS-->")
         between, _, after = rest.partition("<!--MSGS-->")
         folder = os.path.dirname(os.path.abspath(self.path))
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".craft-report-")
+        try:
+            handle, temporary = tempfile.mkstemp(dir=folder, prefix=".craft-report-")
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, self.path) from None  # name the page
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(before.replace("%TITLE%", _escape(os.path.basename(self.source))))
