@@ -116,10 +116,8 @@ class HtmlReport:
     def exchange(self, exchange: Exchange) -> None:
         seen = exchange.glance
         response = exchange.response_glance
-        bits = 0
-        for index, label in enumerate(PROBLEM_BITS):
-            if label in exchange.problems():
-                bits |= 1 << index
+        found = exchange.problems()
+        bits = sum(1 << index for index, label in enumerate(PROBLEM_BITS) if label in found)
         rtt = exchange.rtt
         row = [
             self._time(exchange.time), exchange.transport, endpoint_text(exchange.client),
