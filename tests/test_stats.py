@@ -99,11 +99,19 @@ def write_scenario(path: Path) -> None:
 
 
 def pair(sent: list[Sent]) -> Pairing:
-    pairing = Pairing()
+    pairing, counting = Pairing(), Pairing(exchanges=False)
     exchanges = []
     for number, (when, transport, src, dst, data) in enumerate(sent, 1):
-        exchanges.extend(pairing.add(DnsItem(number, when, transport, src, dst, data)))
+        item = DnsItem(number, when, transport, src, dst, data)
+        exchanges.extend(pairing.add(item))
+        assert counting.add(item) == []
     exchanges.extend(pairing.finish())
+    assert counting.finish() == []
+    assert counting.stats.as_dict() == pairing.stats.as_dict()  # the same figures either way
+    # Every exchange is one answered or unanswered query or one unsolicited response.
+    stats = pairing.stats
+    assert len(exchanges) == stats.exchanges + stats.unanswered + stats.unsolicited + (
+        stats.duplicate_responses)
     return pairing
 
 
@@ -156,7 +164,7 @@ def test_a_response_without_question_pairs_on_the_id() -> None:
     client = ("10.0.0.1", 40001)
     stats = pair([(T0, "udp", client, SERVER, encode(a)),
                   (T0 + 0.001, "udp", SERVER, client, encode(formerr))]).stats
-    assert (stats.exchanges, stats.unsolicited, stats.rcodes) == (1, 0, {"FORMERR": 1})
+    assert (stats.exchanges, stats.unsolicited, stats.as_dict()["rcodes"]) == (1, 0, {"FORMERR": 1})
 
 
 @pytest.mark.parametrize(("message", "expected"), [

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import struct
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from craft.capture.reader import DnsItem
@@ -336,9 +336,18 @@ class _Server:
     times: Durations = field(default_factory=Durations)
 
 
-class Histogram(dict[str, int]):
-    def add(self, key: str) -> None:
+class Histogram(dict[int, int]):
+    """Counts by number; ``text`` names them when the figures are shown."""
+
+    def add(self, key: int) -> None:
         self[key] = self.get(key, 0) + 1
+
+    def text(self, name: Callable[[int], str]) -> dict[str, int]:
+        named: dict[str, int] = {}
+        for key, count in self.items():
+            label = name(key)
+            named[label] = named.get(label, 0) + count
+        return dict(sorted(named.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @dataclass(slots=True)
@@ -364,7 +373,8 @@ class CaptureStats:
     rcodes: Histogram = field(default_factory=Histogram)
     qtypes: Histogram = field(default_factory=Histogram)
     opcodes: Histogram = field(default_factory=Histogram)
-    edns: Histogram = field(default_factory=Histogram)
+    edns: Histogram = field(default_factory=Histogram)  # by version, -1 without EDNS
+    edns_do: int = 0
     names: TopNames = field(default_factory=TopNames)
 
     def server(self, endpoint: Endpoint) -> _Server:
@@ -391,9 +401,20 @@ class CaptureStats:
             "tc_answers": self.tc_answers, "tc_retried_over_tcp": self.tc_retried,
             "evicted": self.evicted,
             "response_time_ms": self.times.as_dict(), "servers": servers,
-            "rcodes": _sorted(self.rcodes), "qtypes": _sorted(self.qtypes),
-            "opcodes": _sorted(self.opcodes), "edns": _sorted(self.edns),
+            **self.histograms(),
             "top_names": [{"name": name, "count": count} for name, count in self.names.top()],
+        }
+
+    def histograms(self) -> dict[str, dict[str, int]]:
+        """rcodes (of responses), qtypes, opcodes and EDNS (of queries), by name, largest
+        first; ``edns`` counts "none" or "version N" per query, and "DO" besides."""
+        edns = self.edns.text(lambda v: "none" if v < 0 else f"version {v}")
+        if self.edns_do:
+            edns["DO"] = self.edns_do
+        return {
+            "rcodes": self.rcodes.text(rcode_text),
+            "qtypes": self.qtypes.text(lambda v: "(none)" if v < 0 else type_text(v)),
+            "opcodes": self.opcodes.text(opcode_text), "edns": edns,
         }
 
     def lines(self) -> list[str]:
@@ -411,9 +432,8 @@ class CaptureStats:
             text = _times_text(server.times.as_dict()) if server.times.count else "-"
             out.append(f"  server {endpoint_text(endpoint)}: {server.answered} answered, "
                        f"{server.unanswered} unanswered; {text}")
-        for title, histogram in (("rcodes", self.rcodes), ("qtypes", self.qtypes),
-                                 ("opcodes", self.opcodes), ("edns", self.edns)):
-            items = ", ".join(f"{k} {v}" for k, v in _sorted(histogram).items())
+        for title, histogram in self.histograms().items():
+            items = ", ".join(f"{k} {v}" for k, v in histogram.items())
             out.append(f"{title}: {items or '-'}")
         top = ", ".join(f"{name} {count}" for name, count in self.names.top())
         out.append(f"top names: {top or '-'}")
@@ -423,10 +443,6 @@ class CaptureStats:
 def _times_text(t: dict[str, float | None]) -> str:
     return " ".join(f"{k} {t[k]:g}" for k in ("min", "median", "p95", "p99", "max")
                     if t[k] is not None)
-
-
-def _sorted(histogram: dict[str, int]) -> dict[str, int]:
-    return dict(sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _server_dict(server: _Server) -> dict[str, object]:
@@ -440,43 +456,52 @@ def endpoint_text(endpoint: Endpoint) -> str:
 
 
 class Pairing:
-    """Feed items in capture order with ``add``; each yields the exchanges it completes
-    (``finish`` yields the rest). ``stats`` holds the figures so far."""
+    """Feed items in capture order with ``add``, which returns the exchanges each one
+    completes (``finish`` returns the rest); ``stats`` holds the figures so far. With
+    ``exchanges=False`` only the figures are kept (``--stats`` alone builds no Exchange)."""
 
-    def __init__(self) -> None:
+    def __init__(self, exchanges: bool = True) -> None:
         self.stats = CaptureStats()
+        self._keep = exchanges
         self._waiting: OrderedDict[_Key, _Waiting] = OrderedDict()
         self._by_id: dict[tuple[str, Endpoint, Endpoint, int], _Key] = {}
         self._asking: dict[tuple[str, str, bytes, int, int], int] = {}
         self._answered: OrderedDict[_Key, float] = OrderedDict()
         self._truncated: OrderedDict[tuple[str, str, bytes, int, int], float] = OrderedDict()
+        self._next_check = -math.inf
 
-    def add(self, item: DnsItem) -> Iterator[Exchange]:
+    def add(self, item: DnsItem) -> list[Exchange]:
         stats = self.stats
         stats.messages += 1
+        done: list[Exchange] = []
+        now = item.time
+        if now >= self._next_check or len(self._waiting) >= MAX_PENDING:
+            # Ages are checked once a capture second (and exactly when a response pairs).
+            self._expire(now, done)
+            self._next_check = now + 1.0
         seen = glance(item.data)
-        yield from self._expire(item.time)
         if seen is None:
             stats.unreadable += 1
             if item.is_response:
                 stats.responses += 1
             else:
                 stats.queries += 1
-            return
+            return done
         if seen.qr:
             stats.responses += 1
-            stats.rcodes.add(rcode_text(seen.rcode))
-            yield from self._response(item, seen)
+            stats.rcodes.add(seen.rcode)
+            self._response(item, seen, done)
         else:
             stats.queries += 1
-            stats.qtypes.add(type_text(seen.qtype) if seen.counts[0] else "(none)")
-            stats.opcodes.add(opcode_text(seen.opcode))
-            stats.edns.add("none" if seen.edns is None else f"version {seen.edns}")
+            stats.qtypes.add(seen.qtype if seen.counts[0] else -1)
+            stats.opcodes.add(seen.opcode)
+            stats.edns.add(-1 if seen.edns is None else seen.edns)
             if seen.do:
-                stats.edns.add("DO")
+                stats.edns_do += 1
             if seen.counts[0]:
                 stats.names.add(seen.qname.lower())
             self._query(item, seen)
+        return done
 
     def _query(self, item: DnsItem, seen: Glance) -> None:
         stats = self.stats
@@ -498,12 +523,15 @@ class Pairing:
         self._waiting[key] = entry
         self._by_id[key[:4]] = key
 
-    def _response(self, item: DnsItem, seen: Glance) -> Iterator[Exchange]:
+    def _response(self, item: DnsItem, seen: Glance, done: list[Exchange]) -> None:
         stats = self.stats
         key: _Key = (item.transport, item.dst, item.src, seen.ident, *seen.question)
         if not seen.counts[0]:
             key = self._by_id.get(key[:4], key)
         entry = self._waiting.pop(key, None)
+        if entry is not None and item.time - entry.item.time > WAIT:
+            self._unanswered(key, entry, done)  # too late: as if it had expired already
+            entry = None
         if item.transport == "udp" and seen.tc:
             stats.tc_answers += 1
             asked = (item.dst[0], item.src[0], *seen.question)
@@ -515,8 +543,10 @@ class Pairing:
                 stats.duplicate_responses += 1
             else:
                 stats.unsolicited += 1
-            yield Exchange(item.transport, item.dst, item.src, None, item, None, seen,
-                           duplicate_response=duplicate, response_index=stats.messages - 1)
+            if self._keep:
+                done.append(Exchange(item.transport, item.dst, item.src, None, item, None, seen,
+                                     duplicate_response=duplicate,
+                                     response_index=stats.messages - 1))
             return
         self._forget(key, entry)
         self._answered[key] = item.time
@@ -528,9 +558,11 @@ class Pairing:
         server = stats.server(item.src)
         server.answered += 1
         server.times.add(rtt)
-        yield Exchange(item.transport, item.dst, item.src, entry.item, item, entry.glance, seen,
-                       entry.copies, entry.duplicate, entry.tc_retry,
-                       query_index=entry.index, response_index=stats.messages - 1)
+        if self._keep:
+            done.append(Exchange(item.transport, item.dst, item.src, entry.item, item,
+                                 entry.glance, seen, entry.copies, entry.duplicate,
+                                 entry.tc_retry, query_index=entry.index,
+                                 response_index=stats.messages - 1))
 
     def _forget(self, key: _Key, entry: _Waiting) -> None:
         if self._by_id.get(key[:4]) == key:
@@ -541,14 +573,16 @@ class Pairing:
         else:
             del self._asking[entry.asked]
 
-    def _unanswered(self, key: _Key, entry: _Waiting) -> Exchange:
+    def _unanswered(self, key: _Key, entry: _Waiting, done: list[Exchange]) -> None:
         self._forget(key, entry)
         self.stats.unanswered += 1
         self.stats.server(key[2]).unanswered += 1
-        return Exchange(key[0], key[1], key[2], entry.item, None, entry.glance, None,
-                        entry.copies, entry.duplicate, entry.tc_retry, query_index=entry.index)
+        if self._keep:
+            done.append(Exchange(key[0], key[1], key[2], entry.item, None, entry.glance, None,
+                                 entry.copies, entry.duplicate, entry.tc_retry,
+                                 query_index=entry.index))
 
-    def _expire(self, now: float) -> Iterator[Exchange]:
+    def _expire(self, now: float, done: list[Exchange]) -> None:
         waiting = self._waiting
         while waiting:
             key, entry = next(iter(waiting.items()))
@@ -558,13 +592,15 @@ class Pairing:
             if full:
                 self.stats.evicted += 1
             waiting.popitem(last=False)
-            yield self._unanswered(key, entry)
+            self._unanswered(key, entry, done)
         for table in (self._answered, self._truncated):
             while table and now - next(iter(table.values())) > WAIT:
                 table.popitem(last=False)
 
-    def finish(self) -> Iterator[Exchange]:
+    def finish(self) -> list[Exchange]:
         """The queries still waiting, as unanswered exchanges."""
+        done: list[Exchange] = []
         while self._waiting:
             key, entry = self._waiting.popitem(last=False)
-            yield self._unanswered(key, entry)
+            self._unanswered(key, entry, done)
+        return done

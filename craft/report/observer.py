@@ -20,7 +20,7 @@ class Observer:
                  html: str | None = None, source: str = "") -> None:
         from craft.report.html import HtmlReport  # the page's template loads only when wanted
 
-        self.pairing = Pairing()
+        self.pairing = Pairing(exchanges=log is not None or html is not None)
         self.log = ExchangeLog(log, log_format) if log is not None else None
         self.html = HtmlReport(html, source) if html is not None else None
 
