@@ -109,8 +109,17 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt
 const COLORS = ["#c62828", "#2e7d32", "#9a7400", "#1565c0", "#8e24aa", "#00838f", "#e65100", "#558b2f", "#c2185b", "#3949ab", "#6d4c41", "#00897b"];
 const meta = JSON.parse($("meta").textContent);
 const X = JSON.parse($("xrows").textContent);  // [t, proto, client, server, id, name, type, rcode, ms, bits, q, r, copies]
-let lines = null;
-const message = (i) => { if (!lines) lines = $("msgs").textContent.split("\n"); return JSON.parse(lines[i]); };
+let text = null, starts = null;  // where each message's line starts, found on first use
+const message = (i) => {
+  if (!starts) {
+    text = $("msgs").textContent;
+    starts = new Uint32Array(meta.packets.length + 1);
+    let at = 0;
+    for (let k = 0; k < meta.packets.length; k++) { starts[k] = at; at = text.indexOf("\n", at) + 1; }
+    starts[meta.packets.length] = at;
+  }
+  return JSON.parse(text.slice(starts[i], starts[i + 1] - 1));
+};
 X.sort((a, b) => a[0] - b[0]);
 const msgRow = new Int32Array(meta.packets.length).fill(-1);
 X.forEach((x, i) => { if (x[10] >= 0) msgRow[x[10]] = i; if (x[11] >= 0) msgRow[x[11]] = i; });
@@ -235,7 +244,7 @@ function apply() {
   $("count").textContent = `(${shown.length.toLocaleString()} of ${X.length.toLocaleString()})`;
   $("spacer").style.height = shown.length * ROW + "px";
   $("tl").scrollTop = 0;
-  render();
+  render(true);
 }
 for (const id of ["f-name", "f-type", "f-rcode", "f-problem"]) $(id).addEventListener("input", apply);
 
@@ -254,10 +263,14 @@ function peer(client, server) {  // the server's port alone when both ends share
   const host = (e) => e.slice(0, e.lastIndexOf(":"));
   return host(client) === host(server) ? server.slice(server.lastIndexOf(":")) : server;
 }
-function render() {
+let drawn = "";
+function render(force) {
   pending = false;
   const first = Math.max(0, Math.floor(tl.scrollTop / ROW) - 4);
   const last = Math.min(shown.length, first + Math.ceil(tl.clientHeight / ROW) + 8);
+  const key = `${first} ${last} ${selected} ${shown.length}`;
+  if (key === drawn && !force) return;  // the same rows: leave the document alone
+  drawn = key;
   let html = "";
   for (let k = first; k < last; k++) html += rowHtml(k);
   rowsEl.style.transform = `translateY(${first * ROW}px)`;
