@@ -159,10 +159,12 @@ class _Tally:
         self.problems.extend(Problem(packet, kind, detail) for kind, detail in outcome.problems)
 
 
-def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True) -> Report:
+def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True,
+           observe: Callable[[DnsItem, Outcome], None] | None = None) -> Report:
     """Check every DNS message in the capture at ``path``.
 
-    ``progress`` is called with the octets of the file read so far. Raises ``CaptureError``
+    ``progress`` is called with the octets of the file read so far; ``observe`` with each
+    message and its outcome, in capture order (``--stats``, ``--log`` and ``--html``). Raises ``CaptureError``
     when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
     file) ends the report early with ``error`` set."""
     tally = _Tally()
@@ -183,6 +185,8 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
             else:
                 repeats += 1
             tally.add(item.packet, outcome)
+            if observe is not None:
+                observe(item, outcome)
             if progress is not None:
                 progress(stats.offset)
     except CaptureError as exc:
