@@ -89,6 +89,7 @@ def test_dns_ask_hex_annotates_an_undecodable_reply(broken_server: int) -> None:
     )
     assert result.returncode == 8
     assert "NOT DECODED  32 octets" in result.stdout
+    assert ";; response (44 octets, undecodable)" in result.stdout  # the reply it got, not a second
     assert "!! craft cannot decode at offset 12 (octet c0)" in result.stdout
     assert "scapy: craft rejects at offset 12" in result.stdout
     assert result.stdout.rstrip().endswith(

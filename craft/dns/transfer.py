@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import replace
 
-from craft.dns.codec import encode
+from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.rdata import SOA
@@ -64,7 +64,7 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     batch: list[Record] = []
     size = 0
     for record in body:
-        cost = len(encode(Message(answer=(record,)), compress=False)) - 12
+        cost = len(record_wire(record))
         if batch and size + cost > MESSAGE_BUDGET:
             messages.append(_message(base, query, batch, edns, first=not messages))
             batch, size = [], 0

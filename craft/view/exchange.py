@@ -88,15 +88,12 @@ def _carets(dump: str, start: int, end: int, label: str) -> str:
     return "\n".join(out)
 
 
-def undecodable_view(query: bytes, reply: bytes | None, color: bool) -> str:
+def undecodable_view(query: bytes, reply: bytes, color: bool) -> str:
     """``dns-ask --hex`` for a reply craft cannot decode: the query, then the reply
     annotated up to its fault, each with Scapy's verdict."""
-    lines = [f";; query ({len(query)} octets)", annotated(query, color), verdict_line(query)]
-    if reply is None:
-        lines.append("\n;; response: none the second time (asked again to show its octets)")
-    else:
-        lines += [f"\n;; response ({len(reply)} octets, asked again to show its octets)",
-                  annotated(reply, color), verdict_line(reply)]
+    lines = [f";; query ({len(query)} octets)", annotated(query, color), verdict_line(query),
+             f"\n;; response ({len(reply)} octets, undecodable)", annotated(reply, color),
+             verdict_line(reply)]
     return "\n".join(lines) + "\n"
 
 
