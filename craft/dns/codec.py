@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from craft.dns.constants import RRClass, RRType, class_text, type_text
 from craft.dns.message import Header, Message, Question, Record
-from craft.dns.rdata import Opaque, Rdata, rdata_class
+from craft.dns.rdata import Opaque, Rdata
+from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import HEADER_SIZE, Layout, Reader, Span, WireError, Writer
 
 _SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
