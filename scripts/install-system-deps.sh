@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, BIND, Knot,
-# Chromium, curl), only those missing, so a second `make test` costs nothing; with
+# Chromium, curl, the ldns and Knot zone signers), only those missing, so a second `make test` costs nothing; with
 # arguments, those Debian packages instead (their command named like the package). Needs
 # root or sudo.
 set -euo pipefail
@@ -13,6 +13,9 @@ declare -A want=(
   [knotd]=knot
   [chromium]=chromium
   [curl]=curl
+  [ldns-signzone]=ldnsutils
+  [kzonesign]=knot-dnssecutils
+  [dnssec-signzone]=bind9-utils
 )
 missing=()
 if [ $# -gt 0 ]; then

@@ -259,3 +259,17 @@ def test_field_at_fault_is_named() -> None:
         _craft("DS x 8 2 AABB")
     with pytest.raises(ValueError, match="params: unknown SvcParam key 'bogus'"):
         _craft("SVCB 1 . bogus=1")
+
+
+def test_zone_errors_give_file_line_and_field() -> None:
+    from craft.dns.zone import ZoneError
+    from craft.dns.zonefile import parse_zone
+
+    text = ("$ORIGIN z.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"
+            "k RRSIG A 8 2 3600 2023010100000 20221201000000 1 z. AAAA\n")
+    with pytest.raises(ZoneError) as caught:
+        parse_zone(text, filename="z.zone")
+    assert caught.value.where == "z.zone:6"
+    assert caught.value.reason.startswith("expiration: ")
+    with pytest.raises(ZoneError, match="INCLUDE"):
+        parse_zone("$INCLUDE other.zone\n", filename="z.zone")
