@@ -204,3 +204,17 @@ def test_scapy_gap_name_over_255_accepted() -> None:
     verdict = check(wire)
     assert verdict.craft_error is not None and verdict.craft_error.offset == 204
     assert verdict.scapy_error is None
+
+
+def test_scapy_gap_compressed_rdata_of_types_it_does_not_model() -> None:
+    """MB, MG, MR and MINFO (RFC 1035 types, so written compressed) are opaque to Scapy:
+    it keeps their rdata raw, pointers included, so the oracle can only check the length."""
+    from craft.dns.rdtypes.basic import MB
+
+    owner = Name.from_text("mail.example.")
+    message = Message(answer=(Record(owner, 7, 1, 60, MB(Name.from_text("box.example."))),))
+    wire = encode(message)
+    assert wire.endswith(b"\x03box\xc0\x11")  # "example." compressed to the owner's suffix
+    assert bytes(scapy_dns(wire).an[0].rdata) == b"\x03box\xc0\x11"
+    assert decode(wire) == message
+    assert check(wire).agrees

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from craft.dns.constants import RRType
 from craft.dns.names import Name
 from craft.dns.rdata import NAME_STRICT, QUOTED, U16, FieldKind, Fields, Rdata, quote, unquote
-from craft.dns.rdtypes.fields import b64, from_b64, mark, need
+from craft.dns.rdtypes.fields import b64, from_b64, need
 from craft.dns.wire import Reader, WireError, Writer
 
 KEY_NAMES = {0: "mandatory", 1: "alpn", 2: "no-default-alpn", 3: "port", 4: "ipv4hint",
@@ -168,6 +168,7 @@ class SvcParams(FieldKind):
         last = -1
         while r.pos < end:
             start = r.pos
+            first = len(r.spans) if r.spans is not None else 0
             need(r, end, 4, f"{field} key and length")
             key = r.u16(f"{field} key")
             length = r.u16(f"{field} length")
@@ -178,7 +179,12 @@ class SvcParams(FieldKind):
             fault = value_problem(key, value)
             if fault is not None:
                 raise WireError(start, fault)
-            mark(r, start, f"{field} {key_text(key)}", lambda k=key, v=value: value_text(k, v))  # type: ignore[misc]
+            if r.spans is not None:
+                # the whole param first, its key and length as parts of it
+                parts = [replace(span, level=1) for span in r.spans[first:]]
+                del r.spans[first:]
+                r.mark(start, f"{field} {key_text(key)}", value_text(key, value), "rdata")
+                r.spans.extend(parts)
             params.append((key, value))
             last = key
         _check_mandatory(tuple(params), lambda reason: WireError(end, reason))
