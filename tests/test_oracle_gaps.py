@@ -218,3 +218,16 @@ def test_scapy_gap_compressed_rdata_of_types_it_does_not_model() -> None:
     assert bytes(scapy_dns(wire).an[0].rdata) == b"\x03box\xc0\x11"
     assert decode(wire) == message
     assert check(wire).agrees
+
+
+def test_scapy_gap_tsig_time_over_32_bits() -> None:
+    """Scapy misreads TSIG's 48-bit time signed (RFC 8945 4.2) once it needs more than 32
+    bits (from 2106 on): 2**32 + 2 comes back as 3."""
+    from craft.dns.rdtypes.dnssec import TSIG
+
+    time_signed = 2**32 + 2
+    rdata = TSIG(Name.from_text("hmac-sha256."), time_signed, 300, b"", 1, 0, b"")
+    wire = encode(Message(answer=(Record(Name.root(), 250, 255, 0, rdata),)))
+    assert bytes.fromhex("000100000002") in wire  # craft writes all 48 bits
+    assert decode(wire).answer[0].rdata == rdata
+    assert scapy_dns(wire).an[0].time_signed == 3

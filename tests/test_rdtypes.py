@@ -295,8 +295,11 @@ def test_scapy_agrees_on_every_type(line: str) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(every_rdata())
 def test_scapy_agrees_on_generated_rdata(rdata: Rdata) -> None:
+    from craft.dns.rdtypes.dnssec import TSIG
     from craft.oracle import check
 
+    if isinstance(rdata, TSIG) and rdata.time_signed >= 2**32:
+        return  # Scapy's 48-bit time is 32 bits wide: test_scapy_gap_tsig_time_over_32_bits
     message = Message(answer=(Record(Name.from_text("x.example."), rdata.rtype, 1, 60, rdata),))
     verdict = check(encode(message))
     assert verdict.agrees, verdict.describe()

@@ -241,24 +241,25 @@ class Writer:
             self.layout = None  # something moved or changed: from here on, compress afresh
         labels = name.labels
         if compress:
-            keys = [label.translate(LOWER) for label in labels]
+            keys = tuple([label.translate(LOWER) for label in labels])
+            get = self.suffixes.get
             for i in range(len(labels)):
-                suffix = tuple(keys[i:])
-                target = self.suffixes.get(suffix)
+                target = get(keys[i:])
                 if target is not None:
-                    self._labels(labels[:i], keys[:i], keys)
-                    self.u16(0xC000 | target)
+                    self._labels(labels[:i], keys)
+                    self.buf += _U16.pack(0xC000 | target)
                     return
-            self._labels(labels, keys, keys)
+            self._labels(labels, keys)
         else:
-            self._labels(labels, [], [])
+            self._labels(labels, ())
         self.buf.append(0)
 
-    def _labels(self, labels: tuple[bytes, ...], keys: list[bytes], all_keys: list[bytes]) -> None:
+    def _labels(self, labels: tuple[bytes, ...], all_keys: tuple[bytes, ...]) -> None:
+        buf = self.buf
         for i, label in enumerate(labels):
-            offset = len(self.buf)
+            offset = len(buf)
             if all_keys and offset <= POINTER_LIMIT:
-                self.suffixes.setdefault(tuple(all_keys[i:]), offset)
+                self.suffixes.setdefault(all_keys[i:], offset)
             if len(label) > MAX_LABEL:
                 raise WireError(offset, f"label of {len(label)} octets (max {MAX_LABEL})")
             self.buf.append(len(label))
