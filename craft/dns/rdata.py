@@ -506,55 +506,42 @@ class AAAA(Rdata):
         w.buf += ipaddress.IPv6Address(self.address).packed
 
 
+class _OneName:
+    """NS, CNAME and PTR: a compressed ``target`` alone, read and written directly."""
+
+    __slots__ = ()
+    target: Name
+
+    @classmethod
+    def fast_decode(cls, r: Reader, end: int) -> Any:
+        name = r.name("RDATA target")
+        if r.pos > end:
+            raise WireError(end, "RDATA target runs past rdata")
+        return cls(name)  # type: ignore[call-arg]
+
+    def encode(self, w: Writer, compress: bool = True) -> None:
+        w.name(self.target, compress)
+
+
 @dataclass(frozen=True, slots=True)
-class NS(Rdata):
+class NS(_OneName, Rdata):
     target: Name
     rtype: ClassVar[int] = RRType.NS
     fields: ClassVar[Fields] = (("target", NAME),)
 
-    @classmethod
-    def fast_decode(cls, r: Reader, end: int) -> Self:
-        name = r.name("RDATA target")
-        if r.pos > end:
-            raise WireError(end, "RDATA target runs past rdata")
-        return cls(name)
-
-    def encode(self, w: Writer, compress: bool = True) -> None:
-        w.name(self.target, compress)
-
 
 @dataclass(frozen=True, slots=True)
-class CNAME(Rdata):
+class CNAME(_OneName, Rdata):
     target: Name
     rtype: ClassVar[int] = RRType.CNAME
     fields: ClassVar[Fields] = (("target", NAME),)
 
-    @classmethod
-    def fast_decode(cls, r: Reader, end: int) -> Self:
-        name = r.name("RDATA target")
-        if r.pos > end:
-            raise WireError(end, "RDATA target runs past rdata")
-        return cls(name)
-
-    def encode(self, w: Writer, compress: bool = True) -> None:
-        w.name(self.target, compress)
-
 
 @dataclass(frozen=True, slots=True)
-class PTR(Rdata):
+class PTR(_OneName, Rdata):
     target: Name
     rtype: ClassVar[int] = RRType.PTR
     fields: ClassVar[Fields] = (("target", NAME),)
-
-    @classmethod
-    def fast_decode(cls, r: Reader, end: int) -> Self:
-        name = r.name("RDATA target")
-        if r.pos > end:
-            raise WireError(end, "RDATA target runs past rdata")
-        return cls(name)
-
-    def encode(self, w: Writer, compress: bool = True) -> None:
-        w.name(self.target, compress)
 
 
 @dataclass(frozen=True, slots=True)

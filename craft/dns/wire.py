@@ -54,7 +54,8 @@ class Reader:
     __slots__ = ("data", "end", "layout", "pos", "section", "spans")
 
     def __init__(self, data: bytes, spans: list[Span] | None = None) -> None:
-        self.data = data
+        # bytes, so a slice is already an immutable copy (labels are dict keys)
+        self.data = data if type(data) is bytes else bytes(data)
         self.pos = 0
         self.end = len(data)
         self.spans = spans
@@ -101,7 +102,7 @@ class Reader:
         self.need(count, field)
         value = self.data[self.pos : self.pos + count]
         self.pos += count
-        return bytes(value)
+        return value
 
     def name(self, field: str) -> Name:
         """Read a possibly compressed name (RFC 1035 4.1.4) strictly.
@@ -133,7 +134,7 @@ class Reader:
                     break
                 if pos + 1 + octet > self.end:
                     raise WireError(pos, f"truncated {field}: label of {octet} runs past the end")
-                label = bytes(data[pos + 1 : pos + 1 + octet])
+                label = data[pos + 1 : pos + 1 + octet]
                 length += octet + 1
                 if length > MAX_NAME:
                     raise WireError(pos, f"name longer than {MAX_NAME} octets in {field}")
