@@ -231,3 +231,20 @@ def test_scapy_gap_tsig_time_over_32_bits() -> None:
     assert bytes.fromhex("000100000002") in wire  # craft writes all 48 bits
     assert decode(wire).answer[0].rdata == rdata
     assert scapy_dns(wire).an[0].time_signed == 3
+
+
+def test_scapy_gap_compresses_names_that_must_not_be() -> None:
+    """Scapy's compress() points RRSIG's signer, NSEC's next name and SVCB's target at
+    earlier names; RFC 4034 3.1.7 and 4.1.1 and RFC 9460 2.2 forbid it, and craft refuses
+    such a message at the name's offset."""
+    from scapy.layers.dns import DNSRRNSEC, DNSRRRSIG, DNSRRSVCB
+
+    built = DNS(qd=[DNSQR(qname="a.example.")], an=[
+        DNSRRSVCB(rrname="a.example.", svc_priority=1, target_name="b.a.example."),
+        DNSRRRSIG(rrname="a.example.", signersname="a.example.", signature=b"x"),
+        DNSRRNSEC(rrname="a.example.", nextname="a.example."),
+    ])
+    wire = bytes(built.compress())
+    assert wire.endswith(b"\xc0\x0c")  # the NSEC next name, a pointer
+    with pytest.raises(WireError, match="compression is not allowed"):
+        decode(wire)
