@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 import pytest
 
-from craft.dns.authority import Authority
+from craft.dns.answer_cache import Authority
 from craft.dns.zone import Zone, default_zones
 from craft.dns_server import DnsServer
 

@@ -1,4 +1,4 @@
-"""FileCache answers exactly as ``craft.http.protocol.plan`` does, and never serves a stale file."""
+"""FileCache answers exactly as ``craft.http.files.plan`` does, and never serves a stale file."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from conftest import serving
 from test_web import h11_exchange
 
-from craft.http.files import FileCache
-from craft.http.protocol import FileBody, Request, Response, plan
+from craft.http.files import FileCache, plan
+from craft.http.protocol import FileBody, Request, Response
 from craft.web import WebServer
 
 SITE = Path(__file__).resolve().parent.parent / "site"

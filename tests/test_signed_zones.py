@@ -20,7 +20,8 @@ from craft.dns.message import Message, Record
 from craft.dns.names import Name
 from craft.dns.wire import Layout, Writer
 from craft.dns.zone import Zone
-from craft.dns.zonefile import load_zone, parse_zone, zone_to_text
+from craft.dns.zonefile import parse_zone, zone_to_text
+from craft.zone_loader import load_zone
 
 ORIGIN = "example.test."
 UNSIGNED = """\

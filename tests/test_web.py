@@ -207,6 +207,7 @@ def test_redirects_listings_and_head_errors(web: tuple[str, int], root: Path) ->
 
 
 def test_list_fields_dates_types_and_odd_names(web: tuple[str, int], root: Path) -> None:
+    from craft.http import files
     from craft.http import protocol as http
 
     reply = raw(web, b"GET /files/notes.txt HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n"
@@ -228,7 +229,7 @@ def test_list_fields_dates_types_and_odd_names(web: tuple[str, int], root: Path)
         else:
             os.environ["TZ"] = zone
         time.tzset()
-    assert http.content_type("notes.txt.gz") == "application/octet-stream"
+    assert files.content_type("notes.txt.gz") == "application/octet-stream"
     (root / "files" / os.fsdecode(b"bad\xff.txt")).write_text("odd")
     response, listing = h11_exchange(web, "GET", "/files/")
     assert response.status_code == 200 and b'href="bad%FF.txt"' in listing

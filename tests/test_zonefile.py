@@ -12,7 +12,8 @@ from craft.dns.constants import RRType
 from craft.dns.names import Name
 from craft.dns.rdata import SOA, SRV, TXT, A, Opaque
 from craft.dns.zone import ZoneError, default_zones
-from craft.dns.zonefile import load_zone, parse_zone, zone_to_text
+from craft.dns.zonefile import parse_zone, zone_to_text
+from craft.zone_loader import load_zone
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 HEAD = "$ORIGIN t.test.\n$TTL 300\n@ IN SOA ns1 hm 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.1\n"

@@ -13,7 +13,7 @@ from craft.dns.constants import RRClass, RRType, class_text, type_text
 from craft.dns.message import Header, Message, Question, Record
 from craft.dns.rdata import Opaque, Rdata
 from craft.dns.rdtypes import RDATA_TYPES, rdata_class
-from craft.dns.wire import HEADER_SIZE, Layout, Reader, Span, WireError, Writer
+from craft.dns.wire import HEADER_SIZE, Layout, Reader, Span, SpanKind, WireError, Writer
 
 _SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
 _COUNT_FIELDS = ("QDCOUNT", "ANCOUNT", "NSCOUNT", "ARCOUNT")
@@ -38,17 +38,17 @@ def _read_header(r: Reader) -> tuple[Header, tuple[int, int, int, int]]:
         ident, flags, qd, an, ns, ar = _HEADER.unpack_from(r.data, 0)
         r.pos = HEADER_SIZE
         return Header.from_flags(ident, flags), (qd, an, ns, ar)
-    ident = r.u16("ID", "id")
+    ident = r.u16("ID", SpanKind.ID)
     _retext(r, lambda v: f"{v:#06x} ({v})", ident)
-    flags = r.u16("FLAGS", "flags")
+    flags = r.u16("FLAGS", SpanKind.FLAGS)
     header = Header.from_flags(ident, flags)
     if r.spans is not None:
-        r.spans[-1] = Span(r.pos - 2, r.pos, r.section, "FLAGS", header.describe(), "flags")
+        r.spans[-1] = Span(r.pos - 2, r.pos, r.section, "FLAGS", header.describe(), SpanKind.FLAGS)
     counts = (
-        r.u16("QDCOUNT", "count"),
-        r.u16("ANCOUNT", "count"),
-        r.u16("NSCOUNT", "count"),
-        r.u16("ARCOUNT", "count"),
+        r.u16("QDCOUNT", SpanKind.COUNT),
+        r.u16("ANCOUNT", SpanKind.COUNT),
+        r.u16("NSCOUNT", SpanKind.COUNT),
+        r.u16("ARCOUNT", SpanKind.COUNT),
     )
     return header, counts
 
@@ -84,9 +84,9 @@ def decode(data: bytes, spans: list[Span] | None = None, layout: Layout | None =
             r.pos = start  # cut short: the field-by-field reader names what is missing
         r.section = "QUERY" if counts[0] == 1 else f"QUERY {index + 1}"
         name = r.name("QNAME")
-        rtype = r.u16("QTYPE", "type")
+        rtype = r.u16("QTYPE", SpanKind.TYPE)
         _retext(r, type_text, rtype)
-        rclass = r.u16("QCLASS", "class")
+        rclass = r.u16("QCLASS", SpanKind.CLASS)
         _retext(r, class_text, rclass)
         questions.append(Question(name, rtype, rclass))
     sections: list[tuple[Record, ...]] = []
@@ -121,22 +121,22 @@ def _read_record(r: Reader) -> Record:
 
 def _read_record_spans(r: Reader) -> Record:
     name = r.name("NAME")
-    rtype = r.u16("TYPE", "type")
+    rtype = r.u16("TYPE", SpanKind.TYPE)
     _retext(r, type_text, rtype)
     if rtype == RRType.OPT:
-        rclass = r.u16("UDP PAYLOAD", "class")
-        ext = r.u8("EXT-RCODE", "ttl")
-        version = r.u8("VERSION", "ttl")
-        flags = r.u16("EDNS FLAGS", "ttl")
+        rclass = r.u16("UDP PAYLOAD", SpanKind.CLASS)
+        ext = r.u8("EXT-RCODE", SpanKind.TTL)
+        version = r.u8("VERSION", SpanKind.TTL)
+        flags = r.u16("EDNS FLAGS", SpanKind.TTL)
         _retext(r, lambda v: f"{v:#06x}" + (" (DO)" if v & 0x8000 else ""), flags)
         ttl = (ext << 24) | (version << 16) | flags
     else:
-        rclass = r.u16("CLASS", "class")
+        rclass = r.u16("CLASS", SpanKind.CLASS)
         _retext(r, class_text, rclass)
-        ttl = r.u32("TTL", "ttl")
+        ttl = r.u32("TTL", SpanKind.TTL)
         if ttl > TTL_MAX:  # RFC 2181 8: a TTL with the top bit set is read as zero
             ttl = 0
-    rdlength = r.u16("RDLENGTH", "rdlength")
+    rdlength = r.u16("RDLENGTH", SpanKind.RDLENGTH)
     start = r.pos
     end = start + rdlength
     if end > r.end:
@@ -277,9 +277,14 @@ def _encode_plain(message: Message, compress: bool, layout: Layout | None) -> by
 
 
 def _record_size(rec: Record) -> int:
+    return len(record_wire(rec))
+
+
+def record_wire(rec: Record) -> bytes:
+    """One record's octets, uncompressed: owner, type, class, TTL, RDLENGTH and rdata."""
     w = Writer()
     _write_record(w, rec, False)
-    return len(w.buf)
+    return w.getvalue()
 
 
 def _write_record(w: Writer, rec: Record, compress: bool) -> None:

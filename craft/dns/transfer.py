@@ -1,7 +1,7 @@
 """Zone transfers as pure functions: AXFR (RFC 5936), IXFR as a full transfer (RFC 1995),
 NOTIFY messages (RFC 1996) and SOA serial arithmetic (RFC 1982).
 
-The server's TCP loop asks ``transfer_response`` for the messages to stream back; reloads
+The answering of a TCP query asks ``transfer_response`` for the messages to stream back; reloads
 use ``bump_serial`` so secondaries see a change even when a zone file kept its serial.
 """
 
@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import replace
 
-from craft.dns.codec import encode
+from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.rdata import SOA
@@ -64,7 +64,7 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     batch: list[Record] = []
     size = 0
     for record in body:
-        cost = len(encode(Message(answer=(record,)), compress=False)) - 12
+        cost = len(record_wire(record))
         if batch and size + cost > MESSAGE_BUDGET:
             messages.append(_message(base, query, batch, edns, first=not messages))
             batch, size = [], 0

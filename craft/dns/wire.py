@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from craft.dns.names import LOWER, MAX_LABEL, MAX_NAME, Name
 from craft.errors import CraftError
 
 POINTER_LIMIT = 0x3FFF
 HEADER_SIZE = 12
+HEADER = struct.Struct("!HHHHHH")  # ID, flags and the four counts
 MAX_POINTER_JUMPS = 127  # a 255-octet name cannot need more distinct backward jumps
 
 _U16 = struct.Struct("!H")
@@ -31,11 +33,30 @@ class WireError(CraftError, ValueError):
         self.offset = offset
 
 
+class SpanKind(StrEnum):
+    """What a span's octets are: the hex view names a name's parts after it."""
+
+    ID = "id"
+    FLAGS = "flags"
+    COUNT = "count"
+    TYPE = "type"
+    CLASS = "class"
+    TTL = "ttl"
+    RDLENGTH = "rdlength"
+    INT = "int"  # any other number
+    RDATA = "rdata"
+    NAME = "name"
+    LABEL = "label"  # level 1: one label of a name
+    POINTER = "pointer"  # level 1: a compression pointer inside a name
+    ROOT = "root"  # level 1: the root label ending a name
+    REST = "rest"  # octets after a fault, never decoded
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """One decoded field: bytes ``[start, end)`` of the message.
 
-    ``kind`` picks the colour class; ``level`` 0 is a whole field, 1 a part of one (a label or
+    ``kind`` says what the octets are; ``level`` 0 is a whole field, 1 a part of one (a label or
     a compression pointer inside a name).
     """
 
@@ -44,7 +65,7 @@ class Span:
     section: str
     field: str
     value: str
-    kind: str
+    kind: SpanKind
     level: int = 0
 
 
@@ -70,11 +91,11 @@ class Reader:
                 self.pos, f"truncated {what}: needs {count} octets, {max(left, 0)} left"
             )
 
-    def mark(self, start: int, field: str, value: str, kind: str, level: int = 0) -> None:
+    def mark(self, start: int, field: str, value: str, kind: SpanKind, level: int = 0) -> None:
         if self.spans is not None:
             self.spans.append(Span(start, self.pos, self.section, field, value, kind, level))
 
-    def u8(self, field: str, kind: str = "int") -> int:
+    def u8(self, field: str, kind: SpanKind = SpanKind.INT) -> int:
         self.need(1, field)
         value = self.data[self.pos]
         self.pos += 1
@@ -82,7 +103,7 @@ class Reader:
             self.mark(self.pos - 1, field, str(value), kind)
         return value
 
-    def u16(self, field: str, kind: str = "int") -> int:
+    def u16(self, field: str, kind: SpanKind = SpanKind.INT) -> int:
         self.need(2, field)
         (value,) = _U16.unpack_from(self.data, self.pos)
         self.pos += 2
@@ -90,7 +111,7 @@ class Reader:
             self.mark(self.pos - 2, field, str(value), kind)
         return int(value)
 
-    def u32(self, field: str, kind: str = "int") -> int:
+    def u32(self, field: str, kind: SpanKind = SpanKind.INT) -> int:
         self.need(4, field)
         (value,) = _U32.unpack_from(self.data, self.pos)
         self.pos += 4
@@ -109,8 +130,23 @@ class Reader:
 
         Each pointer must land inside the message body (not the header) and strictly before
         both itself and the previous pointer's target, so no loop or forward jump can be
-        followed; the expanded name must stay within 255 octets.
+        followed; the expanded name must stay within 255 octets. When recording spans, a
+        name that fails still leaves a span for the labels read before the fault, so a
+        partial decode shows everything up to the octet where reading stopped.
         """
+        spans = self.spans
+        parts: list[Span] | None = [] if spans is not None else None
+        try:
+            return self._name(field, parts)
+        except WireError:
+            if spans is not None and parts:
+                start, end = parts[0].start, parts[-1].end
+                text = ".".join(p.value for p in parts if p.kind is SpanKind.LABEL)
+                spans.append(Span(start, end, self.section, field, f"{text}… (cut)", SpanKind.NAME, 0))
+                spans.extend(parts)
+            raise
+
+    def _name(self, field: str, parts: list[Span] | None) -> Name:
         data = self.data
         start = self.pos
         pos = start
@@ -119,7 +155,6 @@ class Reader:
         jumped = False
         limit = start  # a pointer's target must be below this
         spans = self.spans
-        parts: list[Span] | None = [] if spans is not None else None
         jumps = 0
         while True:
             if pos >= self.end:
@@ -129,7 +164,7 @@ class Reader:
             if kind == 0:
                 if octet == 0:
                     if parts is not None and not jumped:
-                        parts.append(Span(pos, pos + 1, self.section, field, "root", "root", 1))
+                        parts.append(Span(pos, pos + 1, self.section, field, "root", SpanKind.ROOT, 1))
                     pos += 1
                     break
                 if pos + 1 + octet > self.end:
@@ -142,7 +177,7 @@ class Reader:
                     parts.append(
                         Span(
                             pos, pos + 1 + octet, self.section, field,
-                            Name((label,)).to_text()[:-1], "label", 1,
+                            Name((label,)).to_text()[:-1], SpanKind.LABEL, 1,
                         )
                     )
                 labels.append(label)
@@ -161,7 +196,7 @@ class Reader:
                     raise WireError(pos, "too many compression pointers")
                 if parts is not None and not jumped:
                     parts.append(
-                        Span(pos, pos + 2, self.section, field, f"-> {target}", "pointer", 1)
+                        Span(pos, pos + 2, self.section, field, f"-> {target}", SpanKind.POINTER, 1)
                     )
                 if not jumped:
                     self.pos = pos + 2
@@ -178,14 +213,14 @@ class Reader:
             self.layout.names[start] = (name, bytes(data[start : self.pos]))
         if spans is not None and parts is not None:
             text = name.to_text()
-            spans.append(Span(start, self.pos, self.section, field, text, "name", 0))
+            spans.append(Span(start, self.pos, self.section, field, text, SpanKind.NAME, 0))
             for part in parts:
-                if part.kind == "pointer":
+                if part.kind is SpanKind.POINTER:
                     target = int(part.value[3:])
                     suffix = _suffix_at(data, target)
                     part = Span(
                         part.start, part.end, part.section, part.field,
-                        f"pointer to offset {target} ({suffix})", "pointer", 1,
+                        f"pointer to offset {target} ({suffix})", SpanKind.POINTER, 1,
                     )
                 spans.append(part)
         return name

@@ -2,7 +2,7 @@
 
 A ``Zone`` is an origin plus its records; ``check`` enforces what an authoritative server
 needs (one SOA at the apex, NS at the apex, every name inside the zone). Master-file text
-is read by ``craft.dns.zonefile``; answering from zones is ``craft.dns.authority``'s job.
+is read by ``craft.dns.zonefile``; answering from zones is ``craft.dns.answering``'s job.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ white space), TTL and class in either order, BIND-style TTL units (``1h30m``), p
 across lines, ``;`` comments, quoted strings with escapes, ``\\DDD`` escapes in names, and
 RFC 3597 generic rdata (``TYPE65280 \\# 3 010203``, also for known types, and ``CLASSn``).
 Every fault is a ``ZoneError`` naming ``file:line``; loading is all or nothing, so a
-server never starts half-loaded. ``$INCLUDE`` is refused: one file is one zone.
+server never starts half-loaded. ``$INCLUDE`` is refused: one file is one zone. The
+reader takes text and a source name and opens no file: ``craft.zone_loader`` reads files.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from craft.dns.codec import TTL_MAX
 from craft.dns.constants import RRClass, RRType, class_number, class_text, type_number, type_text
@@ -446,18 +446,6 @@ def _check_records(
     if RRType.NS not in types_at.get(origin.key, ()):
         raise ZoneError(f"{filename}:{soa_line}", f"no NS record at the apex {origin.to_text()}")
     return kept
-
-
-def load_zone(path: str | Path, origin: Name | None = None) -> Zone:
-    """Read and parse one master file; ``ZoneError`` for every fault, unreadable included."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")  # a leading BOM is not part of a name
-    except UnicodeDecodeError as exc:
-        raise ZoneError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise ZoneError(str(path), exc.strerror or str(exc)) from None
-    return parse_zone(text, filename=str(path), origin=origin)
 
 
 def zone_to_text(zone: Zone) -> str:

@@ -1,10 +1,11 @@
-"""HTTP/1.1 as pure functions (RFC 9110, 9112): parse requests from bytes, decide responses.
+"""HTTP/1.1 as pure functions (RFC 9110, 9112): parse requests from bytes, build responses.
 
-No sockets here. ``parse_request`` takes the bytes received so far and returns a request
-(or an ``HttpError`` carrying the status to answer) and how many bytes it used, or None
-while the head is incomplete. ``plan`` maps a request onto the served folder and returns
-the response to send: status, headers and a body that is bytes or a slice of a file;
-``locate`` and ``file_response`` are its two halves, for a caller that remembers files.
+Nothing here touches a socket or the file system. ``parse_request`` takes the bytes
+received so far and returns a request (or an ``HttpError`` carrying the status to answer)
+and how many bytes it used, or None while the head is incomplete. ``file_response`` turns
+a request for a file, described by a ``FileInfo`` value, into the response to send (200,
+206 for one byte range, 304, 412 or 416); ``error_response`` builds every error page.
+Finding the file a target names, and listing folders, is ``craft.http.files``'s job.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ from __future__ import annotations
 import datetime
 import email.utils
 import html
-import mimetypes
-import os
 import re
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
+from enum import Enum
+from urllib.parse import urlsplit
 
 from craft import __version__
 from craft.errors import CraftError
@@ -38,8 +36,6 @@ REASONS = {
     431: "Request Header Fields Too Large", 500: "Internal Server Error",
     501: "Not Implemented", 505: "HTTP Version Not Supported",
 }
-TEXT_TYPES = ("text/", "application/javascript", "application/json", "application/xml",
-              "image/svg+xml")
 
 _TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _VERSION = re.compile(rb"^HTTP/(\d)\.(\d)$")
@@ -205,16 +201,6 @@ def http_date(when: float | None = None) -> str:
     return email.utils.formatdate(when, usegmt=True)
 
 
-def content_type(path: str) -> str:
-    kind, encoding = mimetypes.guess_type(path)
-    if encoding is not None:  # notes.txt.gz is gzip octets, not text (no Content-Encoding sent)
-        kind = None
-    kind = kind or "application/octet-stream"
-    if kind.startswith(TEXT_TYPES):
-        kind += "; charset=utf-8"
-    return kind
-
-
 def error_response(status: int, detail: str, *, head: bool = False, close: bool = False,
                    extra: tuple[tuple[str, str], ...] = ()) -> Response:
     reason = REASONS.get(status, "Error")
@@ -226,91 +212,13 @@ def error_response(status: int, detail: str, *, head: bool = False, close: bool 
     return Response(status, headers, page, close, not head, len(page))
 
 
-def resolve(root: Path, target: str) -> Path:
-    """The file or folder under ``root`` that ``target`` names; HttpError 400/403/404.
-
-    Every segment is percent-decoded before the checks, so ``%2e%2e`` and ``%2f`` are seen
-    for what they are; the resolved path (symlinks followed) must stay inside the root."""
-    path = _path_and_query(target)[0]  # absolute form too: schemes are case-blind
-    if not path.startswith("/"):
-        raise HttpError(400, "request target must start with /")
-    try:
-        raw = unquote_to_bytes(path)
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise HttpError(400, "request path is not UTF-8") from None
-    if "\x00" in decoded:
-        raise HttpError(400, "NUL in request path")
-    if "\\" in decoded:
-        raise HttpError(403, "backslash in request path")
-    segments = [s for s in decoded.split("/") if s not in ("", ".")]
-    if ".." in segments:
-        raise HttpError(403, "path escapes the served folder")
-    candidate = root.joinpath(*segments) if segments else root
-    try:
-        real = candidate.resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError):
-        raise HttpError(404, f"{decoded} not found") from None
-    except (OSError, RuntimeError):
-        raise HttpError(403, "path cannot be resolved") from None
-    if real != root and root not in real.parents:
-        raise HttpError(403, "path leads outside the served folder")
-    return real
-
-
-def _path_and_query(target: str) -> tuple[str, str]:
+def path_and_query(target: str) -> tuple[str, str]:
     """A request target's path and query (an absolute-form target's too), fragment dropped."""
     if target[:8].lower().startswith(("http://", "https://")):
         parts = urlsplit(target)
         return parts.path or "/", parts.query
     path, _, query = target.split("#", 1)[0].partition("?")
     return path, query
-
-
-def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result]:
-    """The regular file a GET or HEAD names (a folder's index.html included) with its
-    stat, or the response that answers the request instead: an error, a redirect from a
-    folder without its slash, a folder listing, or 405/501 for other methods."""
-    head = request.method == "HEAD"
-    close = not request.keep_alive
-    if request.method not in ("GET", "HEAD"):
-        if request.method in KNOWN_METHODS:
-            return error_response(405, f"{request.method} is not allowed here", close=close,
-                                  extra=(("Allow", ALLOWED),))
-        return error_response(501, f"{request.method} is not implemented", close=close)
-    try:
-        path = resolve(root, request.target)
-        info = path.stat()
-    except HttpError as exc:
-        return error_response(exc.status, exc.detail, head=head, close=close)
-    except OSError:
-        return error_response(403, "not readable", head=head, close=close)
-    target_path, query = _path_and_query(request.target)
-    if not stat.S_ISDIR(info.st_mode) and target_path.endswith("/"):
-        # /a.txt/ names a folder that is not there (as nginx answers)
-        return error_response(404, f"{unquote(target_path)} not found", head=head, close=close)
-    if stat.S_ISDIR(info.st_mode):
-        if not target_path.endswith("/"):
-            # Built from the path's segments, re-encoded: never "//host/" from "//x", never a
-            # fragment, and the query kept (RFC 9110 10.2.2).
-            segments = [s for s in unquote(target_path).split("/") if s]
-            location = "/" + "".join(quote(s) + "/" for s in segments)
-            location += f"?{query}" if query else ""
-            return error_response(301, f"see {location}", head=head, close=close,
-                                  extra=(("Location", location),))
-        index = path / "index.html"
-        try:
-            if index.is_file() and (index.resolve() == root or root in index.resolve().parents):
-                path, info = index, index.stat()
-            else:
-                return _listing(path, root, request, head, close)
-        except OSError:  # a folder we may not read or list
-            return error_response(403, "folder not readable", head=head, close=close)
-    if not stat.S_ISREG(info.st_mode):
-        return error_response(403, "not a regular file", head=head, close=close)
-    if not os.access(path, os.R_OK):
-        return error_response(403, "not readable", head=head, close=close)
-    return str(path), info
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,30 +237,6 @@ class FileInfo:
     content: bytes | None = None
 
 
-def file_version(info: os.stat_result) -> tuple[int, int, int, int]:
-    """Changes whenever the file's content, size or permissions do (ctime follows chmod)."""
-    return info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns
-
-
-def file_info(path: str, info: os.stat_result, content: bytes | None = None) -> FileInfo:
-    size = info.st_size
-    etag = f'"{info.st_mtime_ns:x}-{size:x}"'
-    modified = http_date(info.st_mtime)
-    base = (("Content-Type", content_type(path)), ("Last-Modified", modified),
-            ("ETag", etag), ("Accept-Ranges", "bytes"))
-    whole = encode_headers((*base, ("Content-Length", str(size))))
-    return FileInfo(path, size, etag, modified, int(info.st_mtime), base, whole,
-                    file_version(info), content)
-
-
-def plan(request: Request, root: Path) -> Response:
-    """The response to a parsed request; ``root`` must be resolved (absolute, no links)."""
-    found = locate(request, root)
-    if isinstance(found, Response):
-        return found
-    return file_response(request, file_info(*found))
-
-
 def file_response(request: Request, file: FileInfo) -> Response:
     """GET or HEAD of a located file: 200, 206 for one byte range, 304, or 416."""
     head = request.method == "HEAD"
@@ -366,7 +250,7 @@ def file_response(request: Request, file: FileInfo) -> Response:
     wanted = request.header("range")
     if wanted is not None and (request.header("if-range") in (None, etag, file.modified)):
         span = _range(wanted, size)
-        if span == "unsatisfiable":
+        if span is RangeCheck.UNSATISFIABLE:
             return error_response(416, f"range {wanted} is outside {size} octets", head=head,
                                   close=close, extra=(("Content-Range", f"bytes */{size}"),))
         if isinstance(span, tuple):
@@ -427,42 +311,32 @@ def _bounded(digits: str) -> str:
     return str(10**18) if len(digits) > 18 else digits
 
 
-def _range(value: str, size: int) -> tuple[int, int] | str | None:
-    """(first, last) for one satisfiable byte range, "unsatisfiable", or None to ignore."""
+class RangeCheck(Enum):
+    """What a Range header gets when it does not name one satisfiable byte range."""
+
+    IGNORED = "ignored"  # several ranges, another unit, a bad form: the whole file, 200
+    UNSATISFIABLE = "unsatisfiable"  # 416 with Content-Range: bytes */size
+
+
+def _range(value: str, size: int) -> tuple[int, int] | RangeCheck:
+    """(first, last) for one satisfiable byte range, else why not (RFC 9110 14.1.2)."""
     match = _RANGE.match(value.strip())
     if not match:
-        return None  # several ranges or another unit: send the whole file (RFC 9110 14.2)
+        return RangeCheck.IGNORED  # several ranges or another unit: RFC 9110 14.2
     first, last = (_bounded(n) for n in match.groups())
     if not first and not last:
-        return None
+        return RangeCheck.IGNORED
     if not first:
         suffix = int(last)
         if suffix == 0:
-            return "unsatisfiable"
+            return RangeCheck.UNSATISFIABLE
         if size == 0:
-            return None  # RFC 9110 14.1.1: satisfiable, and the whole (empty) file is it
+            return RangeCheck.IGNORED  # RFC 9110 14.1.1: the whole (empty) file is the range
         return max(0, size - suffix), size - 1
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     if last and int(last) < start:
-        return None
+        return RangeCheck.IGNORED
     if start >= size:
-        return "unsatisfiable"
+        return RangeCheck.UNSATISFIABLE
     return start, end
-
-
-def _listing(folder: Path, root: Path, request: Request, head: bool, close: bool) -> Response:
-    shown = "/" + "/".join(folder.relative_to(root).parts)
-    rows = []
-    for entry in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name)):
-        raw = os.fsencode(entry.name) + (b"/" if entry.is_dir() else b"")
-        href = quote(raw)  # the name's own octets percent-encoded (RFC 3986 2.5); "/" kept
-        shown_name = raw.decode("utf-8", "replace")  # a non-UTF-8 name still shows
-        rows.append(f'<li><a href="{html.escape(href, quote=True)}">{html.escape(shown_name)}'
-                    "</a></li>")
-    title = html.escape(f"Index of {shown}")
-    page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"</head>\n<body><h1>{title}</h1>\n<ul>\n" + "\n".join(rows)
-            + f"\n</ul>\n<hr><p>{SERVER}</p></body></html>\n").encode()
-    headers = (("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page))))
-    return Response(200, headers, page, close, not head, len(page))

@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from typing import TextIO
 
-from craft.dns.wire import Span
+from craft.dns.wire import Span, SpanKind
 
 PALETTE = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
 RESET = "\x1b[0m"
@@ -67,15 +67,7 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
     rows: list[tuple[str, str, str, str]] = []
     row_colors: list[int | None] = []
     section = None
-    show_parts = False
-    for span in spans:
-        if span.level == 0 and span.kind == "name":
-            # A name's labels and pointers get rows of their own only when it is compressed.
-            show_parts = any(
-                p.kind == "pointer" and span.start <= p.start < span.end for p in spans
-            )
-        if span.level and not show_parts:
-            continue
+    for span in shown_spans(spans):
         shown_section = span.section if span.section != section else ""
         section = span.section
         raw = data[span.start : span.end].hex(" ")
@@ -96,8 +88,23 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
     return "\n".join(out)
 
 
+def shown_spans(spans: Sequence[Span]) -> list[Span]:
+    """The spans the field table has a row for: every whole field, and a name's labels and
+    pointers only when the name is compressed."""
+    shown: list[Span] = []
+    show_parts = False
+    pointers = [p.start for p in spans if p.kind is SpanKind.POINTER]
+    for span in spans:
+        if span.level == 0 and span.kind is SpanKind.NAME:
+            show_parts = any(span.start <= p < span.end for p in pointers)
+        if span.level and not show_parts:
+            continue
+        shown.append(span)
+    return shown
+
+
 _HEAD = ("SECTION", "FIELD", "BYTES", "VALUE")
 
 
 def _part_label(span: Span) -> str:
-    return {"label": "label", "pointer": "pointer", "root": "root"}.get(span.kind, span.kind)
+    return span.kind.value

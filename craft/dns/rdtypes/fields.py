@@ -29,7 +29,7 @@ from craft.dns.rdata import (
     quote,
     unquote,
 )
-from craft.dns.wire import Reader, WireError, Writer
+from craft.dns.wire import Reader, SpanKind, WireError, Writer
 
 
 def need(r: Reader, end: int, count: int, field: str) -> None:
@@ -48,7 +48,7 @@ def retext(r: Reader, text: Callable[[], str]) -> None:
 
 def mark(r: Reader, start: int, field: str, text: Callable[[], str], level: int = 0) -> None:
     if r.spans is not None:
-        r.mark(start, field, text(), "rdata", level)
+        r.mark(start, field, text(), SpanKind.RDATA, level)
 
 
 def take(r: Reader, end: int, count: int, field: str) -> bytes:

@@ -18,7 +18,7 @@ from craft.dns.constants import RRType
 from craft.dns.names import Name
 from craft.dns.rdata import NAME_STRICT, QUOTED, U16, FieldKind, Fields, Rdata, quote, unquote
 from craft.dns.rdtypes.fields import b64, from_b64, need
-from craft.dns.wire import Reader, WireError, Writer
+from craft.dns.wire import Reader, SpanKind, WireError, Writer
 
 KEY_NAMES = {0: "mandatory", 1: "alpn", 2: "no-default-alpn", 3: "port", 4: "ipv4hint",
              5: "ech", 6: "ipv6hint", 7: "dohpath", 8: "ohttp"}
@@ -183,7 +183,7 @@ class SvcParams(FieldKind):
                 # the whole param first, its key and length as parts of it
                 parts = [replace(span, level=1) for span in r.spans[first:]]
                 del r.spans[first:]
-                r.mark(start, f"{field} {key_text(key)}", value_text(key, value), "rdata")
+                r.mark(start, f"{field} {key_text(key)}", value_text(key, value), SpanKind.RDATA)
                 r.spans.extend(parts)
             params.append((key, value))
             last = key

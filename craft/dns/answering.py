@@ -1,51 +1,34 @@
-"""Authoritative answers (RFC 1034 4.3.2, RFC 2308, RFC 6891) as pure functions over bytes.
+"""Authoritative answering (RFC 1034 4.3.2, RFC 2308, RFC 6891): a query message in, a
+response message out.
 
-``Authority.respond(query_bytes, limit)`` is the whole server logic: it returns the response
-bytes, or ``None`` when the message must be dropped. Nothing here does I/O.
-
-Speed comes from precomputation. An answer depends only on the lower-cased question; its
-response is ``header + question-as-received + body`` where ``body`` (and the counts and
-flags) were encoded once, with names compressed against the question at offset 12. The
-question keeps its length whatever its case, so one body serves every spelling and the
-client sees its own case echoed. Bodies for every name and type in the zones are built at
-load; others (NXDOMAIN, odd types) are built on first use and kept in a bounded cache.
-Anything unusual (EDNS options the fast path does not parse, compression in the question,
-truncation) takes the slow path through the full codec.
+``Answerer`` owns the meaning of an answer: finding the closest zone, wildcards (RFC 4592),
+CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, referrals at
+zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
+BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
+``craft.dns.transfer``, and the size a response may take (truncation by whole RRsets, TC). ``respond``
+does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
+precomputed fast path in front of it. Nothing here does I/O.
 """
 
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
-from craft.dns.message import Edns, Header, Message, Question, Record
-from craft.dns.names import LOWER, Name
+from craft.dns.message import Edns, Header, Message, Record
+from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.dns.wire import HEADER_SIZE, WireError, Writer
+from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
 from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512
 MAX_CNAME_CHAIN = 16  # BIND and NSD follow at least 11 links; loops end sooner (seen names)
-CACHE_LIMIT = 65536
 EDNS_VERSION = 0
-
-_HEAD = struct.Struct("!HHHHHH")
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A response less its header and question: flag bits to set, counts, section bytes."""
-
-    flags: int  # QR, AA and RCODE bits; ID, OPCODE, RD and CD come from the query
-    counts: tuple[int, int, int]
-    data: bytes
-
 
 @dataclass(frozen=True, slots=True)
 class Lookup:
@@ -111,18 +94,30 @@ class ZoneIndex:
         """The NS set of a zone cut between the apex and ``qname``, if any (a referral).
         ``at_cut=False`` leaves out a cut at qname itself: DS there is the parent's own
         data, answered rather than referred (RFC 4035 3.1.4.1)."""
+        found = self.descent(qname, at_cut, dname=False)
+        return found[1] if found is not None else None
+
+    def descent(self, qname: Name, at_cut: bool = True,
+                dname: bool = True) -> tuple[int, Node] | None:
+        """What ends the walk from the apex down to ``qname`` before qname's own node, the
+        one nearest the apex: a zone cut (``RRType.NS``: a referral) or a DNAME owned by a
+        proper ancestor (``RRType.DNAME``: a redirection, RFC 6672 2.3). A DNAME at qname
+        itself redirects nothing: it is that name's data."""
         labels = qname.labels
-        deepest = len(labels) if at_cut else len(labels) - 1
-        for depth in range(len(self.origin.labels) + 1, deepest + 1):
-            cut = Name(labels[len(labels) - depth :])
-            node = self.nodes.get(cut.key)
-            if node is not None and RRType.NS in node.by_type:
-                return node
+        top = len(self.origin.labels)
+        for depth in range(top, len(labels) + 1):
+            node = self.nodes.get(Name(labels[len(labels) - depth :]).key)
+            if node is None:
+                continue
+            if depth > top and RRType.NS in node.by_type and (at_cut or depth < len(labels)):
+                return RRType.NS, node
+            if dname and depth < len(labels) and RRType.DNAME in node.by_type:
+                return RRType.DNAME, node
         return None
 
 
-class Authority:
-    """Answers queries for a set of zones, authoritatively."""
+class Answerer:
+    """Answers queries for a set of zones, authoritatively, as messages."""
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network] = LOOPBACK,
@@ -134,25 +129,10 @@ class Authority:
         self.zones = sorted(
             (ZoneIndex(z) for z in zones), key=lambda z: len(z.origin.labels), reverse=True
         )
-        # Bodies built at load never expire; those built on demand (unknown names, odd types)
-        # live in a bounded store that is emptied when full, so floods cannot grow memory.
-        self._static: dict[tuple[bytes, int, int], Body] = {}
-        self._dynamic: dict[tuple[bytes, int, int], Body] = {}
-        # Whole responses (less the ID) keyed by the query's octets after its ID, per size
-        # limit: a repeated question costs one lookup. Bounded like _dynamic.
-        self._exact: dict[int, dict[bytes, bytes]] = {}
-        for index in self.zones:
-            for node in index.nodes.values():
-                name = next(iter(node.by_type.values()))[0].name.lower()
-                for rtype in {*node.by_type, RRType.ANY, RRType.A, RRType.AAAA}:
-                    key = (name.key, rtype, RRClass.IN)
-                    self._static[key] = self._build(name, rtype, RRClass.IN)
 
     @property
     def origins(self) -> list[Name]:
         return [z.origin for z in self.zones]
-
-    # ---- the semantic answer (slow path, and the source of every precomputed body) ----
 
     def find_zone(self, qname: Name) -> ZoneIndex | None:
         for index in self.zones:  # longest origin first: the closest enclosing zone
@@ -166,6 +146,10 @@ class Authority:
         index = self.find_zone(qname)
         if index is None:
             return Lookup(Rcode.REFUSED, False)
+        if qtype == RRType.DS and qname.equals(index.origin):
+            # DS at a child's apex is the parent's data (RFC 4035 3.1.4.1): when we serve the
+            # parent too, it answers, as BIND and NSD do.
+            index = self.parent_zone(index) or index
         if qtype == RRType.AXFR:
             return Lookup(Rcode.NOTIMP, False)  # AXFR is TCP-only (RFC 5936 4.2)
         if qtype == RRType.IXFR:
@@ -181,11 +165,31 @@ class Authority:
         name = qname
         for _ in range(MAX_CNAME_CHAIN + 1):
             seen.add(name.key)
-            cut = index.delegation(name, at_cut=qtype != RRType.DS)
-            if cut is not None:
-                ns = cut.by_type[RRType.NS]
+            stop = index.descent(name, at_cut=qtype != RRType.DS)
+            if stop is not None and stop[0] == RRType.NS:
+                ns = stop[1].by_type[RRType.NS]
                 return Lookup(Rcode.NOERROR, bool(answer), tuple(answer), tuple(ns),
                               self._glue(ns, referral=True))
+            if stop is not None:
+                # RFC 6672 2.3: the DNAME, then a CNAME from the name to the name rewritten
+                # under the DNAME's target, with the DNAME's TTL; then on, as for a CNAME.
+                dname = stop[1].by_type[RRType.DNAME][0]
+                answer.append(dname)
+                target = _dname_target(dname.rdata)
+                if target is None:
+                    break
+                # The kept labels lower-cased, as NSD writes them: the answer cache's bodies
+                # serve every spelling of a question, so nothing may depend on its case.
+                kept = name.lower().labels[: len(name.labels) - len(dname.name.labels)]
+                rewritten = Name(kept + target.labels)
+                if rewritten.wire_length() > MAX_NAME:
+                    return Lookup(Rcode.YXDOMAIN, True, tuple(answer))  # RFC 6672 2.2
+                answer.append(Record(name, RRType.CNAME, dname.rclass, dname.ttl, CNAME(rewritten)))
+                if (qtype == RRType.CNAME or not rewritten.is_subdomain_of(index.origin)
+                        or rewritten.key in seen):
+                    break
+                name = rewritten
+                continue
             node = index.nodes.get(name.key)
             if node is None and name.key in index.nonterminals:
                 return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
@@ -210,6 +214,14 @@ class Authority:
                 break  # the chain leaves the zone (the resolver follows it) or loops
             name = target
         return Lookup(Rcode.NOERROR, True, tuple(answer), (), self._glue(answer))
+
+    def parent_zone(self, child: ZoneIndex) -> ZoneIndex | None:
+        """The closest zone of ours above ``child``'s apex, if we serve one."""
+        for index in self.zones:
+            if index is not child and len(index.origin.labels) < len(child.origin.labels) \
+                    and child.origin.is_subdomain_of(index.origin):
+                return index
+        return None
 
     def _glue(self, records: Iterable[Record], referral: bool = False) -> tuple[Record, ...]:
         """A/AAAA for name targets of NS, MX and SRV that our zones hold (RFC 1035 3.3).
@@ -263,7 +275,11 @@ class Authority:
             if e is not None and rcode > 0xF:
                 e = replace(e, ext_rcode=rcode >> 4)
             header = replace(_reply_header(query.header), rcode=rcode & 0xF)
-            return Message(header, query.question).with_edns(e)
+            # The question only for QUERY: other opcodes give their sections other meanings
+            # (RFC 2136 2.3: an UPDATE's zone section is one SOA question), so BIND and NSD
+            # answer what they do not implement with the header alone.
+            question = query.question if query.header.opcode == Opcode.QUERY else ()
+            return Message(header, question).with_edns(e)
 
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
         # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only;
@@ -293,129 +309,35 @@ class Authority:
             return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
         return None
 
-    # ---- bytes in, bytes out (the hot path) ----
-
-    def body(self, qname: Name, qtype: int, qclass: int) -> Body:
-        """The precomputed (or now computed and cached) response body for a question."""
-        key = (qname.key, qtype, qclass)
-        body = self._static.get(key) or self._dynamic.get(key)
-        if body is None:
-            if len(self._dynamic) >= CACHE_LIMIT:
-                self._dynamic.clear()
-            body = self._dynamic[key] = self._build(qname, qtype, qclass)
-        return body
-
-    def _build(self, qname: Name, qtype: int, qclass: int) -> Body:
-        found = self.lookup(qname, qtype, qclass)
-        message = Message(
-            Header(qr=True, aa=found.aa, rcode=found.rcode),
-            (Question(qname, qtype, qclass),),
-            found.answer, found.authority, found.additional,
-        )
-        wire = encode(message)
-        qlen = qname.wire_length() + 4
-        _, flags, _, an, ns, ar = _HEAD.unpack_from(wire)
-        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
-
     def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
-        """Response bytes for query bytes; ``limit`` is the transport's size limit without
-        EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
-        exact = self._exact.get(limit)
-        if exact is not None:
-            tail = exact.get(data[2:])
-            if tail is not None:
-                return data[:2] + tail
-        size = len(data)
-        if size < HEADER_SIZE:
-            return None
-        ident, flags, qd, an, ns, ar = _HEAD.unpack_from(data)
-        if flags & 0x8000:
-            return None  # a response: never answer one (RFC 1035 7.3, avoids loops)
-        if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
-            fast = self._fast(data, ident, flags, ar, limit)
-            if fast is not None:
-                # The answer depends on nothing but these octets and the limit: remember it.
-                if exact is None:
-                    exact = self._exact[limit] = {}
-                elif len(exact) >= CACHE_LIMIT:
-                    exact.clear()
-                exact[data[2:]] = fast[2:]
-                return fast
-        return self._slow(data, limit)
-
-    def _fast(self, data: bytes, ident: int, flags: int, ar: int, limit: int) -> bytes | None:
-        pos = HEADER_SIZE
-        size = len(data)
-        while True:  # walk the question name; anything odd goes to the slow path
-            if pos >= size:
-                return None
-            length = data[pos]
-            if length == 0:
-                break
-            if length > 63:
-                return None
-            pos += length + 1
-        qend = pos + 5
-        if qend > size or pos - HEADER_SIZE + 1 > 255:  # the name's octets, root included
-            return None
-        qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
-        if qtype == RRType.IXFR:
-            return None  # an IXFR needs the client's SOA in authority: the slow path checks
-        opt = b""
-        do = 0
-        if ar:
-            # Only the plain OPT: root owner, type 41, version 0, no options.
-            if size != qend + 11 or data[qend] != 0 or data[qend + 1 : qend + 3] != b"\x00\x29":
-                return None
-            client_payload, ext, version, eflags, rdlen = struct.unpack_from("!HBBHH", data, qend + 3)
-            if version != 0 or rdlen != 0 or ext != 0:
-                return None
-            do = eflags & 0x8000
-            limit = max(limit, min(client_payload, self.payload), UDP_MIN)
-            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
-        elif size != qend:
-            return None
-        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
-        body = self._static.get(key)
-        if body is None:
-            name = Name(_labels(data[HEADER_SIZE : pos + 1]))
-            body = self.body(name, qtype, qclass)
-        if qend + len(body.data) + len(opt) > limit:
-            return None  # needs truncation: the slow path does it at a record boundary
-        an, ns, adc = body.counts
-        head = _HEAD.pack(
-            ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
-        )
-        return head + data[HEADER_SIZE:qend] + body.data + opt
-
-    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
-        """Responses for one query over TCP: several messages for a zone transfer."""
-        if len(data) >= HEADER_SIZE and not data[2] & 0x80:
-            try:
-                query = decode(data)
-            except WireError:
-                query = None
-            if query is not None and is_transfer(query) and self.refusal(query) is None:
-                return transfer_response(query, self.zone_list, client, self.allow_transfer,
-                                         self.reply_edns(query))
-        response = self.respond(data, 0xFFFF)
-        return [] if response is None else [response]
-
-    def _slow(self, data: bytes, limit: int) -> bytes | None:
+        """Response bytes for query bytes through the full codec; ``limit`` is the
+        transport's size limit without EDNS (512 for UDP, 65535 for TCP), raised to the
+        client's EDNS size within ours. ``None`` means drop: not even a header to answer."""
         try:
             query = decode(data)
         except WireError:
-            return self._formerr(data)
+            return error_reply(data, Rcode.FORMERR)
         response = self.answer(query)
         if response is None:
             return None
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
-        return encode(response, max_size=limit)
+        return fit(response, limit)
 
-    def _formerr(self, data: bytes) -> bytes | None:
-        return error_reply(data, Rcode.FORMERR)
+    def transfer(self, data: bytes, client: str) -> list[bytes] | None:
+        """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
+        when ``data`` is not a transfer request that may be answered as one."""
+        if len(data) < HEADER_SIZE or data[2] & 0x80:
+            return None
+        try:
+            query = decode(data)
+        except WireError:
+            return None
+        if not is_transfer(query) or self.refusal(query) is not None:
+            return None
+        return transfer_response(query, self.zone_list, client, self.allow_transfer,
+                                 self.reply_edns(query))
 
 
 def error_reply(data: bytes, rcode: int) -> bytes | None:
@@ -428,8 +350,9 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
         return None
     if header.qr:
         return None
-    flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
-    return _HEAD.pack(header.id, flags, 0, 0, 0, 0)
+    rd = 0x0100 if header.rd and header.opcode == Opcode.QUERY else 0
+    flags = 0x8000 | (header.opcode << 11) | rd | rcode
+    return HEADER.pack(header.id, flags, 0, 0, 0, 0)
 
 
 TSIG_BADKEY = 17
@@ -463,9 +386,55 @@ def _tsig_badkey(request: Record, now: int) -> Record | None:
     return Record(request.name, RRType.TSIG, RRClass.ANY, 0, Opaque(rdata))
 
 
+def fit(message: Message, limit: int) -> bytes:
+    """``message`` encoded within ``limit`` octets: whole RRsets that fit, in order, and
+    none after the first that does not (RFC 2181 9: never part of an RRset, as NSD; BIND
+    with EDNS keeps fewer). TC is set when an answer or authority RRset was left out;
+    missing additional data alone does not set it. The OPT (and a TSIG) always stay."""
+    wire = encode(message)
+    if len(wire) <= limit:
+        return wire
+    extras = tuple(r for r in message.additional if r.rtype in (RRType.OPT, RRType.TSIG))
+    sections = (message.answer, message.authority,
+                tuple(r for r in message.additional if r.rtype not in (RRType.OPT, RRType.TSIG)))
+    kept: list[tuple[Record, ...]] = [(), (), ()]
+    truncated = False
+    for index, records in enumerate(sections):
+        for rrset in _rrsets(records):
+            trial = list(kept)
+            trial[index] = (*trial[index], *rrset)
+            if len(encode(replace(message, answer=trial[0], authority=trial[1],
+                                  additional=(*trial[2], *extras)))) > limit:
+                truncated = index < 2
+                break
+            kept = trial
+        else:
+            continue
+        break
+    header = replace(message.header, tc=message.header.tc or truncated)
+    return encode(replace(message, header=header, answer=kept[0], authority=kept[1],
+                          additional=(*kept[2], *extras)))
+
+
+def _rrsets(records: Sequence[Record]) -> list[tuple[Record, ...]]:
+    """Runs of records of one owner, type and class: the units truncation keeps or drops."""
+    groups: list[list[Record]] = []
+    for record in records:
+        last = groups[-1][-1] if groups else None
+        if (last is not None and last.rtype == record.rtype and last.rclass == record.rclass
+                and last.name.key == record.name.key):
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return [tuple(group) for group in groups]
+
+
 def _reply_header(query: Header) -> Header:
-    """A response's header before its outcome: ID, OPCODE, RD and CD copied (RFC 1035
-    4.1.1, RFC 4035 3.1.6); AA, TC, RA, Z and AD clear."""
+    """A response's header before its outcome: ID and OPCODE copied; for QUERY, RD and CD
+    too (RFC 1035 4.1.1, RFC 4035 3.1.6). Every other flag clear: other opcodes get QR
+    and their opcode alone, as BIND answers them."""
+    if query.opcode != Opcode.QUERY:
+        return Header(id=query.id, qr=True, opcode=query.opcode)
     return Header(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd)
 
 
@@ -474,16 +443,23 @@ def _owned_by(name: Name) -> Callable[[Iterable[Record]], list[Record]]:
     return lambda records: [replace(record, name=name) for record in records]
 
 
-def _labels(wire: bytes) -> tuple[bytes, ...]:
-    labels = []
-    pos = 0
-    while wire[pos]:
-        labels.append(wire[pos + 1 : pos + 1 + wire[pos]])
-        pos += wire[pos] + 1
-    return tuple(labels)
-
-
 def _target(rdata: Rdata) -> Name | None:
     return rdata.target if isinstance(rdata, CNAME) else None
+
+
+def _dname_target(rdata: Rdata) -> Name | None:
+    """A DNAME's target: a typed rdata's ``target``, or the one uncompressed name of its
+    RFC 3597 octets. None when the octets are not exactly one name."""
+    target = getattr(rdata, "target", None)
+    if isinstance(target, Name):
+        return target
+    if not isinstance(rdata, Opaque):
+        return None
+    reader = Reader(rdata.data)
+    try:
+        name = reader.name("DNAME")
+    except WireError:
+        return None
+    return name if reader.pos == len(rdata.data) else None
 
 

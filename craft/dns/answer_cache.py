@@ -1,0 +1,176 @@
+"""The answer cache: query octets in, response octets out, as fast as a dict lookup.
+
+``Authority.respond(query_bytes, limit)`` is the DNS server's whole entry: it returns the
+response bytes, or ``None`` when the message must be dropped. Nothing here does I/O, and
+nothing here decides what an answer means: that is ``craft.dns.answering``'s job, and every
+octet this module sends was first built by it.
+
+Speed comes from precomputation. An answer depends only on the lower-cased question; its
+response is ``header + question-as-received + body`` where ``body`` (and the counts and
+flags) were encoded once, with names compressed against the question at offset 12. The
+question keeps its length whatever its case, so one body serves every spelling and the
+client sees its own case echoed. Bodies for every name and type in the zones are built at
+load; others (NXDOMAIN, odd types) are built on first use and kept in a bounded cache.
+Whole responses to repeated queries are kept too, keyed by the octets after the ID.
+Anything unusual (EDNS options the fast path does not parse, compression in the question,
+IXFR, truncation) takes the slow path: ``Answerer.respond`` through the full codec.
+"""
+
+from __future__ import annotations
+
+import struct
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from craft.dns.answering import OUR_PAYLOAD, UDP_MIN, Answerer
+from craft.dns.codec import encode
+from craft.dns.constants import RRClass, RRType
+from craft.dns.message import Header, Message, Question
+from craft.dns.names import LOWER, Name
+from craft.dns.transfer import LOOPBACK, Network
+from craft.dns.wire import HEADER, HEADER_SIZE
+from craft.dns.zone import Zone
+
+CACHE_LIMIT = 65536
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A response less its header and question: flag bits to set, counts, section bytes."""
+
+    flags: int  # QR, AA and RCODE bits; ID, OPCODE, RD and CD come from the query
+    counts: tuple[int, int, int]
+    data: bytes
+
+
+class Authority:
+    """Answers query octets for a set of zones, from precomputed bodies when it can."""
+
+    def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
+                 allow_transfer: Sequence[Network] = LOOPBACK,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.answerer = Answerer(zones, payload, allow_transfer, clock)
+        self.payload = payload
+        # Bodies built at load never expire; those built on demand (unknown names, odd types)
+        # live in a bounded store that is emptied when full, so floods cannot grow memory.
+        self._static: dict[tuple[bytes, int, int], Body] = {}
+        self._dynamic: dict[tuple[bytes, int, int], Body] = {}
+        # Whole responses (less the ID) keyed by the query's octets after its ID, per size
+        # limit: a repeated question costs one lookup. Bounded like _dynamic.
+        self._exact: dict[int, dict[bytes, bytes]] = {}
+        for index in self.answerer.zones:
+            for node in index.nodes.values():
+                name = next(iter(node.by_type.values()))[0].name.lower()
+                for rtype in {*node.by_type, RRType.ANY, RRType.A, RRType.AAAA}:
+                    key = (name.key, rtype, RRClass.IN)
+                    self._static[key] = self._build(name, rtype, RRClass.IN)
+
+    def body(self, qname: Name, qtype: int, qclass: int) -> Body:
+        """The precomputed (or now computed and cached) response body for a question."""
+        key = (qname.key, qtype, qclass)
+        body = self._static.get(key) or self._dynamic.get(key)
+        if body is None:
+            if len(self._dynamic) >= CACHE_LIMIT:
+                self._dynamic.clear()
+            body = self._dynamic[key] = self._build(qname, qtype, qclass)
+        return body
+
+    def _build(self, qname: Name, qtype: int, qclass: int) -> Body:
+        found = self.answerer.lookup(qname, qtype, qclass)
+        message = Message(
+            Header(qr=True, aa=found.aa, rcode=found.rcode),
+            (Question(qname, qtype, qclass),),
+            found.answer, found.authority, found.additional,
+        )
+        wire = encode(message)
+        qlen = qname.wire_length() + 4
+        _, flags, _, an, ns, ar = HEADER.unpack_from(wire)
+        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
+
+    def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
+        """Response bytes for query bytes; ``limit`` is the transport's size limit without
+        EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
+        exact = self._exact.get(limit)
+        if exact is not None:
+            tail = exact.get(data[2:])
+            if tail is not None:
+                return data[:2] + tail
+        size = len(data)
+        if size < HEADER_SIZE:
+            return None
+        ident, flags, qd, an, ns, ar = HEADER.unpack_from(data)
+        if flags & 0x8000:
+            return None  # a response: never answer one (RFC 1035 7.3, avoids loops)
+        if flags & 0x7800 == 0 and qd == 1 and an == 0 and ns == 0 and ar <= 1:
+            fast = self._fast(data, ident, flags, ar, limit)
+            if fast is not None:
+                # The answer depends on nothing but these octets and the limit: remember it.
+                if exact is None:
+                    exact = self._exact[limit] = {}
+                elif len(exact) >= CACHE_LIMIT:
+                    exact.clear()
+                exact[data[2:]] = fast[2:]
+                return fast
+        return self.answerer.respond(data, limit)
+
+    def _fast(self, data: bytes, ident: int, flags: int, ar: int, limit: int) -> bytes | None:
+        pos = HEADER_SIZE
+        size = len(data)
+        while True:  # walk the question name; anything odd goes to the slow path
+            if pos >= size:
+                return None
+            length = data[pos]
+            if length == 0:
+                break
+            if length > 63:
+                return None
+            pos += length + 1
+        qend = pos + 5
+        if qend > size or pos - HEADER_SIZE + 1 > 255:  # the name's octets, root included
+            return None
+        qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
+        if qtype == RRType.IXFR:
+            return None  # an IXFR needs the client's SOA in authority: the slow path checks
+        opt = b""
+        do = 0
+        if ar:
+            # Only the plain OPT: root owner, type 41, version 0, no options.
+            if size != qend + 11 or data[qend] != 0 or data[qend + 1 : qend + 3] != b"\x00\x29":
+                return None
+            client_payload, ext, version, eflags, rdlen = struct.unpack_from("!HBBHH", data, qend + 3)
+            if version != 0 or rdlen != 0 or ext != 0:
+                return None
+            do = eflags & 0x8000
+            limit = max(limit, min(client_payload, self.payload), UDP_MIN)
+            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
+        elif size != qend:
+            return None
+        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
+        body = self._static.get(key)
+        if body is None:
+            name = Name(_labels(data[HEADER_SIZE : pos + 1]))
+            body = self.body(name, qtype, qclass)
+        if qend + len(body.data) + len(opt) > limit:
+            return None  # needs truncation: the slow path does it at a record boundary
+        an, ns, adc = body.counts
+        head = HEADER.pack(
+            ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
+        )
+        return head + data[HEADER_SIZE:qend] + body.data + opt
+
+    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
+        """Responses for one query over TCP: several messages for a zone transfer."""
+        transfer = self.answerer.transfer(data, client)
+        if transfer is not None:
+            return transfer
+        response = self.respond(data, 0xFFFF)
+        return [] if response is None else [response]
+
+
+def _labels(wire: bytes) -> tuple[bytes, ...]:
+    labels = []
+    pos = 0
+    while wire[pos]:
+        labels.append(wire[pos + 1 : pos + 1 + wire[pos]])
+        pos += wire[pos] + 1
+    return tuple(labels)
