@@ -254,6 +254,51 @@ def test_scapy_gap_update_name_records_without_rdata() -> None:
     message = decode(wire)
     assert message.authority[0].rtype == 2 and encode(message) == wire
 
+
+def test_scapy_gap_compressed_rdata_of_types_it_does_not_model() -> None:
+    """MB, MG, MR and MINFO (RFC 1035 types, so written compressed) are opaque to Scapy:
+    it keeps their rdata raw, pointers included, so the oracle can only check the length."""
+    from craft.dns.rdtypes.basic import MB
+
+    owner = Name.from_text("mail.example.")
+    message = Message(answer=(Record(owner, 7, 1, 60, MB(Name.from_text("box.example."))),))
+    wire = encode(message)
+    assert wire.endswith(b"\x03box\xc0\x11")  # "example." compressed to the owner's suffix
+    assert bytes(scapy_dns(wire).an[0].rdata) == b"\x03box\xc0\x11"
+    assert decode(wire) == message
+    assert check(wire).agrees
+
+
+def test_scapy_gap_tsig_time_over_32_bits() -> None:
+    """Scapy misreads TSIG's 48-bit time signed (RFC 8945 4.2) once it needs more than 32
+    bits (from 2106 on): 2**32 + 2 comes back as 3."""
+    from craft.dns.rdtypes.dnssec import TSIG
+
+    time_signed = 2**32 + 2
+    rdata = TSIG(Name.from_text("hmac-sha256."), time_signed, 300, b"", 1, 0, b"")
+    wire = encode(Message(answer=(Record(Name.root(), 250, 255, 0, rdata),)))
+    assert bytes.fromhex("000100000002") in wire  # craft writes all 48 bits
+    assert decode(wire).answer[0].rdata == rdata
+    assert scapy_dns(wire).an[0].time_signed == 3
+
+
+def test_scapy_gap_compresses_names_that_must_not_be() -> None:
+    """Scapy's compress() points RRSIG's signer, NSEC's next name and SVCB's target at
+    earlier names; RFC 4034 3.1.7 and 4.1.1 and RFC 9460 2.2 forbid it, and craft refuses
+    such a message at the name's offset."""
+    from scapy.layers.dns import DNSRRNSEC, DNSRRRSIG, DNSRRSVCB
+
+    built = DNS(qd=[DNSQR(qname="a.example.")], an=[
+        DNSRRSVCB(rrname="a.example.", svc_priority=1, target_name="b.a.example."),
+        DNSRRRSIG(rrname="a.example.", signersname="a.example.", signature=b"x"),
+        DNSRRNSEC(rrname="a.example.", nextname="a.example."),
+    ])
+    wire = bytes(built.compress())
+    assert wire.endswith(b"\xc0\x0c")  # the NSEC next name, a pointer
+    with pytest.raises(WireError, match="compression is not allowed"):
+        decode(wire)
+
+
 # ---- EDNS options (craft/dns/edns.py types them; Scapy models DAU/DHU/N3U, ECS, COOKIE,
 # PADDING and EDE with classes of its own) ----
 
