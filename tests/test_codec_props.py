@@ -16,6 +16,7 @@ from craft.dns.edns import Cookie
 from craft.dns.message import Edns, Header, Message, Question, Record, fold_case
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque
+from craft.dns.rdtypes.dnssec import TSIG
 from craft.dns.wire import POINTER_LIMIT, Reader
 from craft.oracle import check, compare, scapy_dns, to_scapy
 
@@ -214,6 +215,19 @@ def test_max_size_property(recs: list[Record], limit: int) -> None:
     assert fold_case(out).answer == fold_case(kept).answer
     assert out.header.tc == (len(out.answer) < len(recs))
     assert len(wire) <= limit or not out.answer  # only a too-big question may overflow
+
+
+def test_truncation_keeps_opt_and_tsig_records_outside_the_additional_section() -> None:
+    """Regression (found by hypothesis once every type was drawn): with max_size, an OPT or
+    TSIG record in the answer section was skipped as if it were the additional section's,
+    and never written back."""
+    q = Name.from_text("q.example.")
+    tsig = Record(q, RRType.TSIG, 255, 0,
+                  TSIG(Name.from_text("hmac-sha256."), 1700000000, 300, b"", 0x1234, 0, b""))
+    message = Message(Header(qr=True), (Question(q),),
+                      (Record.make(q, 60, A("192.0.2.1")), tsig, Record.make(q, 60, A("192.0.2.2"))))
+    out = decode(encode(message, max_size=512))
+    assert out.answer == message.answer and not out.header.tc
 
 
 def test_truncation_forgets_names_of_dropped_records() -> None:

@@ -225,8 +225,8 @@ def encode(
     dropped_answers = False
     for index, records in enumerate((message.answer, message.authority, message.additional)):
         for rec in records:
-            if budget is not None and rec.rtype in (RRType.OPT, RRType.TSIG):
-                continue  # written last, inside the reserved room
+            if budget is not None and index == 2 and rec.rtype in (RRType.OPT, RRType.TSIG):
+                continue  # the additional section's are written last, inside the reserved room
             mark = len(w.buf)
             _write_record(w, rec, compress)
             if budget is not None and len(w.buf) > budget:
