@@ -2,7 +2,9 @@
 
 A thin loop: receive bytes, ask the authority for response bytes, send them. UDP runs in
 the calling thread; TCP (RFC 7766: 2-byte length prefix, several queries per connection,
-idle timeout) runs one thread per connection, bounded. Observers (printing, capture, the
+idle timeout) runs one thread per connection, bounded; when every slot is taken, the
+connection idle the longest is closed to make room (RFC 7766 6.2.2, as NSD does), so idle
+clients can never shut a new query or a transfer out. Observers (printing, capture, the
 oracle) see each exchange after it was sent; with none the loop does nothing else.
 """
 
@@ -26,6 +28,7 @@ from craft.errors import CraftError
 TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
+SHED_WAIT = 2.0  # seconds to wait for a closed idle connection's slot to come free
 RECV_SIZE = 65535
 UDP_BUFFER = 4 << 20
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -90,6 +93,8 @@ class DnsServer:
         self._tcp_thread: threading.Thread | None = None
         self._conns: dict[socket.socket, threading.Thread] = {}
         self._conns_lock = threading.Lock()
+        # Connections waiting for their next query, and since when: the ones to close first.
+        self._idle: dict[socket.socket, float] = {}
 
     @property
     def address(self) -> tuple[str, int]:
@@ -200,21 +205,39 @@ class DnsServer:
                 conn, client = listener.accept()
             except OSError:
                 return
-            if not self._slots.acquire(blocking=False):
-                conn.close()  # over the connection bound: shed load rather than queue it
+            if not self._slots.acquire(blocking=False) and not (
+                    self._close_idlest() and self._slots.acquire(timeout=SHED_WAIT)):
+                conn.close()  # every slot busy with a query: shed load rather than queue it
                 continue
             thread = threading.Thread(target=self._serve_tcp, args=(conn, client[:2]), daemon=True)
             with self._conns_lock:
                 self._conns[conn] = thread
             thread.start()
 
+    def _close_idlest(self) -> bool:
+        """Close the connection that has waited longest for a query (its thread then ends
+        and frees its slot); False when none is idle."""
+        with self._conns_lock:
+            if not self._idle:
+                return False
+            conn = min(self._idle, key=self._idle.__getitem__)
+            del self._idle[conn]
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)  # wakes its thread's recv with end of stream
+        return True
+
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
         self._observe(Connection(True, client, server, time.time()))
+        idle = self._idle
         try:
             conn.settimeout(self.tcp_idle)
             while self._running:
+                with self._conns_lock:
+                    idle[conn] = time.monotonic()
                 prefix = _recv_exact(conn, 2)
+                with self._conns_lock:
+                    idle.pop(conn, None)
                 if prefix is None:
                     return
                 (length,) = struct.unpack("!H", prefix)
@@ -237,6 +260,7 @@ class DnsServer:
         finally:
             with self._conns_lock:
                 self._conns.pop(conn, None)
+                idle.pop(conn, None)
             conn.close()
             self._slots.release()
             self._observe(Connection(False, client, server, time.time()))
