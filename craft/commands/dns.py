@@ -40,6 +40,7 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
+RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's slice while a reload runs
 
 
 def load_zones(paths: Sequence[str]) -> list[Zone]:
@@ -134,6 +135,34 @@ class Reloader:
         self.children: list[int] = []
         self.lock = threading.Lock()
         self.mtimes = file_times(self.paths) if mtimes is None else mtimes
+        self.wanted = threading.Event()
+        self._worker: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Ask for a reload without waiting for it (safe in a signal handler: no lock).
+        One thread builds the new zones beside the old ones, which answer until the swap;
+        requests made while it works are served by one more reload after it."""
+        self.wanted.set()
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._reloads, daemon=True, name="reload")
+            self._worker.start()
+
+    def _reloads(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            # The serving thread needs the interpreter within a fraction of a millisecond
+            # of a datagram, not after the default 5 ms slice of a long load.
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(interval, RELOAD_SWITCH_INTERVAL))
+            try:
+                self.reload()
+            except Exception as exc:  # a reload must never end serving
+                click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
+                           f"{type(exc).__name__}: {exc}", err=True)
+            finally:
+                sys.setswitchinterval(interval)
 
     def reload(self) -> None:
         for pid in self.children:
@@ -183,15 +212,17 @@ class Reloader:
             signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
             while True:
                 time.sleep(interval)
-                if file_times(self.paths) != self.mtimes:
-                    self.reload()
+                now = file_times(self.paths)
+                if now != self.mtimes:
+                    self.mtimes = now  # seen: one reload for this change
+                    self.request()
 
         threading.Thread(target=loop, daemon=True, name="watch").start()
 
 
 def _reload_on_signal(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
-        reloader.reload()
+        reloader.request()  # in the background: this thread goes on answering
 
     return handler
 
@@ -243,6 +274,10 @@ def dns_serve_command(
     alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
     zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
+    # A SIGHUP while the zones load (which takes a while for big zones) is remembered and
+    # served once the reloader exists, instead of ending the server by default action.
+    early: list[int] = []
+    signal.signal(signal.SIGHUP, lambda signum, frame: early.append(signum))
     allowed = _networks(allow)
     targets = _targets(notify)
     if pcap_path and workers > 1:
@@ -282,6 +317,8 @@ def dns_serve_command(
     # Ready for SIGHUP before the start-up line says we listen: a reload asked for at once
     # must reload, not kill the server with the signal's default action.
     signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
+    if early:
+        reloader.request()
     names = ", ".join(z.origin.to_text() for z in loaded)
     source = "embedded lab table" if not zones else ", ".join(zones)
     click.echo(
