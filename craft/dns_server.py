@@ -244,17 +244,28 @@ class DnsServer:
                 data = _recv_exact(conn, length)
                 if data is None:
                     return
+                # A zone transfer's messages are built as they are sent: memory stays flat.
+                sent = 0
                 try:
-                    responses = self.authority.respond_stream(data, client[0])
+                    for response in self.authority.respond_stream(data, client[0]):
+                        conn.sendall(struct.pack("!H", len(response)) + response)
+                        # After the first message, the rest of a zone transfer.
+                        self._observe(Exchange("tcp", client, server, b"" if sent else data,
+                                               response, time.time()))
+                        sent += 1
+                except OSError:
+                    raise  # the client went away: close
                 except Exception as exc:
+                    if sent:  # a transfer broke off: say so and close, the client retries
+                        _warn(f"transfer to {client[0]} broken off: {type(exc).__name__}: {exc}")
+                        return
                     fault = self._fault(data, client, exc)
-                    responses = [] if fault is None else [fault]
-                for response in responses:
-                    conn.sendall(struct.pack("!H", len(response)) + response)
-                self._observe(Exchange("tcp", client, server, data,
-                                       responses[0] if responses else None, time.time()))
-                for extra in responses[1:]:  # the rest of a zone transfer
-                    self._observe(Exchange("tcp", client, server, b"", extra, time.time()))
+                    if fault is not None:
+                        conn.sendall(struct.pack("!H", len(fault)) + fault)
+                    self._observe(Exchange("tcp", client, server, data, fault, time.time()))
+                    sent = 1
+                if not sent:  # dropped: the observers still see the query
+                    self._observe(Exchange("tcp", client, server, data, None, time.time()))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:

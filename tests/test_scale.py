@@ -188,3 +188,20 @@ def test_a_new_tcp_query_is_answered_whatever_the_idle_connections(many_files: N
         finally:
             for sock in idle:
                 sock.close()
+
+
+def test_a_big_transfer_is_built_as_it_is_sent() -> None:
+    from craft.dns.answer_cache import Authority
+    from craft.dns.zonefile import parse_zone
+
+    zone = parse_zone(zone_text("192.0.2.1"))
+    authority = Authority([zone])
+    axfr = encode(Message(Header(id=9), (Question(Name.from_text(ORIGIN), RRType.AXFR, 1),)))
+    stream = iter(authority.respond_stream(axfr, "127.0.0.1"))
+    first = decode(next(stream))  # built before any later message exists
+    assert first.question and first.answer[0].rtype == RRType.SOA
+    rest = [decode(m) for m in stream]
+    records = [r for m in (first, *rest) for r in m.answer]
+    assert len(records) == len(zone.records) + 1 and records[-1].rtype == RRType.SOA
+    assert {r.to_text() for r in records} == {r.to_text() for r in zone.records}
+    assert all(not m.question and m.header.id == 9 for m in rest)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from craft.dns.answering import OUR_PAYLOAD, UDP_MIN, Answerer
@@ -169,8 +169,9 @@ class Authority:
         )
         return head + data[HEADER_SIZE:qend] + body.data + opt
 
-    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
-        """Responses for one query over TCP: several messages for a zone transfer."""
+    def respond_stream(self, data: bytes, client: str) -> Iterable[bytes]:
+        """Responses for one query over TCP: several messages for a zone transfer, built
+        as they are taken."""
         transfer = self.answerer.transfer(data, client)
         if transfer is not None:
             return transfer

@@ -283,7 +283,7 @@ class Answerer:
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
         return encode(response, max_size=limit)  # over the limit: cut at a record, TC set
 
-    def transfer(self, data: bytes, client: str) -> list[bytes] | None:
+    def transfer(self, data: bytes, client: str) -> Iterable[bytes] | None:
         """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
         when ``data`` is not a transfer request that may be answered as one."""
         if len(data) < HEADER_SIZE or data[2] & 0x80:
