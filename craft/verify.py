@@ -117,7 +117,7 @@ def check_data(data: bytes) -> Outcome:
 
 
 @dataclass(slots=True)
-class _Tally:
+class Tally:
     messages: int = 0
     queries: int = 0
     responses: int = 0
@@ -142,13 +142,21 @@ class _Tally:
         self.problems.extend(Problem(packet, kind, detail) for kind, detail in outcome.problems)
 
 
+def remember(outcomes: dict[bytes, Outcome], key: bytes, outcome: Outcome) -> None:
+    """Keep a clean outcome for messages equal but for the ID (oldest forgotten first)."""
+    if outcome.role != "malformed" and not outcome.problems:
+        if len(outcomes) >= MEMO_SIZE:
+            del outcomes[next(iter(outcomes))]
+        outcomes[key] = outcome
+
+
 def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True) -> Report:
     """Check every DNS message in the capture at ``path``.
 
     ``progress`` is called with the octets of the file read so far. Raises ``CaptureError``
     when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
     file) ends the report early with ``error`` set."""
-    tally = _Tally()
+    tally = Tally()
     stats = Stats()
     error: str | None = None
     outcomes: dict[bytes, Outcome] = {}
@@ -159,21 +167,30 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
             outcome = outcomes.get(key) if memo else None
             if outcome is None:
                 outcome = check_data(item.data)
-                if memo and outcome.role != "malformed" and not outcome.problems:
-                    if len(outcomes) >= MEMO_SIZE:
-                        del outcomes[next(iter(outcomes))]
-                    outcomes[key] = outcome
+                if memo:
+                    remember(outcomes, key, outcome)
             else:
                 repeats += 1
             tally.add(item.packet, outcome)
             if progress is not None:
                 progress(stats.offset)
     except CaptureError as exc:
-        if stats.packets == 0 and exc.packet == 0:
-            raise
-        error = exc.reason
-        checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
-        tally.problems.append(Problem(exc.packet + 1, "file", exc.reason + checked))
+        error = capture_error(exc, stats, tally)
+    return finish(tally, stats, error, repeats)
+
+
+def capture_error(exc: CaptureError, stats: Stats, tally: Tally) -> str:
+    """A fault while reading: raised again when nothing could be read, else noted in
+    ``tally`` as a problem of the file; returns the report's error text."""
+    if stats.packets == 0 and exc.packet == 0:
+        raise exc
+    checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
+    tally.problems.append(Problem(exc.packet + 1, "file", exc.reason + checked))
+    return exc.reason
+
+
+def finish(tally: Tally, stats: Stats, error: str | None, repeats: int) -> Report:
+    """The report from what was checked (``tally``) and what the reader noted (``stats``)."""
     problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes]
     if stats.notes_dropped:
         problems.append(Problem(0, "notes", f"{stats.notes_dropped} more capture notes left out"))

@@ -17,7 +17,8 @@ import click
 
 from craft.capture.reader import CaptureError
 from craft.commands.params import host_port
-from craft.verify import ReplayReport, Report, replay, verify
+from craft.verify import ReplayReport, Report, replay
+from craft.verify_jobs import default_jobs, verify_jobs
 
 EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
@@ -61,14 +62,14 @@ def _print_replay(result: ReplayReport, target: str) -> None:
         click.echo(f"packet {problem.packet}: replay: {problem.detail}")
 
 
-def _run(path: str, memo: bool) -> Report:
+def _run(path: str, memo: bool, jobs: int = 1) -> Report:
     """``verify`` with a progress bar on stderr when it is a terminal and the file is big."""
     try:
         size = os.path.getsize(path)
     except OSError:
         size = 0  # verify reports why it cannot be read
     if not (sys.stderr.isatty() and size > PROGRESS_FROM):
-        return verify(path, memo=memo)
+        return verify_jobs(path, jobs, memo=memo)
     with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
         done = [0]
 
@@ -77,7 +78,7 @@ def _run(path: str, memo: bool) -> Report:
             done[0] = offset
 
         callback: Callable[[int], None] = progress
-        return verify(path, callback, memo=memo)
+        return verify_jobs(path, jobs, callback, memo=memo)
 
 
 @click.command("verify")
@@ -96,8 +97,11 @@ def _run(path: str, memo: bool) -> Report:
 @click.option("--timeout", default=1.0, show_default=True, type=click.FloatRange(0.05, 30),
               help="Replay: seconds to wait for each answer.")
 @click.option("--force", is_flag=True, help="Replay: allow a server that is not on loopback.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Processes checking messages (default: the number of cores); the report "
+                   "is the same whatever the number.")
 def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | None, rate: float,
-                   max_time: float, timeout: float, force: bool) -> None:
+                   max_time: float, timeout: float, force: bool, jobs: int | None) -> None:
     """Check every DNS message in a pcap or pcapng FILE with craft and with Scapy.
 
     Each message is decoded by both codecs and compared field by field, and craft's
@@ -107,7 +111,7 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
     """
     target = _target(replay_to, force) if replay_to else None
     try:
-        report = _run(path, not no_memo)
+        report = _run(path, not no_memo, default_jobs() if jobs is None else jobs)
         replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
                     if target else None)
     except CaptureError as exc:
