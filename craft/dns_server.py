@@ -11,6 +11,7 @@ oracle) see each exchange after it was sent; with none the loop does nothing els
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import struct
@@ -322,6 +323,15 @@ class DnsServer:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             with socket.socket(family, socket.SOCK_DGRAM) as poke:
                 poke.sendto(b"", (host, port))
+
+    def disown(self) -> None:
+        """In a forked child: close the child's copies of this server's sockets (listeners
+        and TCP connections) without shutting them down, so the parent's stay as they are
+        and a connection the parent closes is closed for its client. No lock: the fork
+        copied none of the other threads."""
+        for sock in (self.udp, self.tcp, *list(self._conns)):
+            if sock is not None and sock.fileno() >= 0:
+                os.close(sock.detach())
 
     def close(self) -> None:
         for sock in (self.udp, self.tcp):

@@ -205,3 +205,27 @@ def test_a_big_transfer_is_built_as_it_is_sent() -> None:
     assert len(records) == len(zone.records) + 1 and records[-1].rtype == RRType.SOA
     assert {r.to_text() for r in records} == {r.to_text() for r in zone.records}
     assert all(not m.question and m.header.id == 9 for m in rest)
+
+
+def workers_of(pid: int) -> list[str]:
+    return subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True,
+                          text=True, check=False).stdout.split()
+
+
+def test_with_workers_a_reload_loads_once_and_every_worker_swaps(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path)]) as (proc, port):
+        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
+        (before,) = workers_of(proc.pid)
+        path.write_text(zone_text("192.0.2.2", 100))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: workers_of(proc.pid) not in ([], [before]), "no new worker")
+        wait_until(lambda: len(workers_of(proc.pid)) == 1, "the old worker stayed")
+        # Each query from a new socket: SO_REUSEPORT spreads them over both processes.
+        markers = {marker(port) for _ in range(40)}
+        assert markers == {"192.0.2.2"}
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert proc.returncode == 0 and not workers_of(proc.pid)

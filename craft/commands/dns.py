@@ -133,6 +133,7 @@ class Reloader:
         self.server, self.paths, self.zones = server, list(paths), zones
         self.allowed, self.notify = list(allowed), list(notify)
         self.children: list[int] = []
+        self.respawn: Callable[[], list[int]] | None = None  # forks workers with our zones
         self.lock = threading.Lock()
         self.mtimes = file_times(self.paths) if mtimes is None else mtimes
         self.wanted = threading.Event()
@@ -165,11 +166,6 @@ class Reloader:
                 sys.setswitchinterval(interval)
 
     def reload(self) -> None:
-        for pid in self.children:
-            try:
-                os.kill(pid, signal.SIGHUP)
-            except ProcessLookupError:
-                pass
         if not self.paths:
             click.echo("craft dns-serve: reload: the embedded table has no files to reread", err=True)
             return
@@ -196,6 +192,12 @@ class Reloader:
                 zones.append(zone)
             self.server.authority = Authority(zones, allow_transfer=self.allowed)
             self.zones = zones
+            if self.respawn is not None and self.children:
+                # Workers are forked anew from the zones loaded once here, then the old
+                # ones retire; this process answers on the port throughout: no gap.
+                old_workers, self.children = self.children, self.respawn()
+                for pid in old_workers:
+                    _terminate(pid)
         for zone in changed:
             for target in self.notify:
                 threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
@@ -327,14 +329,14 @@ def dns_serve_command(
         + (f"; {workers} workers" if workers > 1 else ""),
         err=True,
     )
-    children = _fork_workers(workers - 1, authority, address, observers, reloader)
-    reloader.children = children
+    reloader.respawn = lambda: _fork_workers(workers - 1, server, address, observers)
+    reloader.children = reloader.respawn()
     if watch:
         reloader.watch()
     try:
         server.serve_forever()
     finally:
-        for pid in children:
+        for pid in reloader.children:
             _terminate(pid)
         if capture is not None:
             capture.close()
@@ -387,21 +389,25 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
 
 
 def _fork_workers(
-    count: int, authority: Authority, address: tuple[str, int], observers: list[Observer],
-    parent: Reloader,
+    count: int, parent: DnsServer, address: tuple[str, int], observers: list[Observer],
 ) -> list[int]:
-    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT)."""
+    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT), answering
+    from the parent's zones as they are now (copy-on-write: loaded once, not per worker).
+    On a reload the parent forks new ones and retires these."""
     pids = []
     for _ in range(count):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                child = DnsServer(authority, address[0], address[1], observers, reuse_port=True)
+                # Forked from the reload thread, too: take no signal mask and no socket of
+                # the parent's along (a connection it closes must close for its client).
+                signal.pthread_sigmask(signal.SIG_SETMASK, set())
+                parent.disown()
+                child = DnsServer(parent.authority, address[0], address[1], observers,
+                                  reuse_port=True)
                 _stop_on_signals(child)
-                # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
-                signal.signal(signal.SIGHUP, _reload_on_signal(
-                    Reloader(child, parent.paths, parent.zones, parent.allowed, ())))
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent reloads for us
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
                 child.bind()
                 child.serve_forever()
