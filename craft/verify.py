@@ -22,6 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
 from craft.dns.codec import decode, encode
@@ -150,6 +151,19 @@ def remember(outcomes: dict[bytes, Outcome], key: bytes, outcome: Outcome) -> No
         outcomes[key] = outcome
 
 
+def recall(outcomes: dict[bytes, Outcome], key: bytes, memo: bool,
+           check: Callable[[], Outcome]) -> tuple[Outcome, bool]:
+    """A message's outcome: the memo's for a clean message equal but for the ID (True: a
+    repeat), else ``check()``'s, remembered when clean."""
+    outcome = outcomes.get(key) if memo else None
+    if outcome is not None:
+        return outcome, True
+    outcome = check()
+    if memo:
+        remember(outcomes, key, outcome)
+    return outcome, False
+
+
 def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True) -> Report:
     """Check every DNS message in the capture at ``path``.
 
@@ -163,14 +177,9 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
     repeats = 0
     try:
         for item in dns_messages(path, stats):
-            key = item.data[2:]
-            outcome = outcomes.get(key) if memo else None
-            if outcome is None:
-                outcome = check_data(item.data)
-                if memo:
-                    remember(outcomes, key, outcome)
-            else:
-                repeats += 1
+            outcome, repeated = recall(outcomes, item.data[2:], memo,
+                                       partial(check_data, item.data))
+            repeats += repeated
             tally.add(item.packet, outcome)
             if progress is not None:
                 progress(stats.offset)

@@ -17,10 +17,11 @@ import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from multiprocessing.pool import AsyncResult
 
 from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
-from craft.verify import Outcome, Report, Tally, capture_error, check_data, finish, remember, verify
+from craft.verify import Outcome, Report, Tally, capture_error, check_data, finish, recall, verify
 
 CHUNK = 1000  # messages per piece of work
 
@@ -60,13 +61,8 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         computed = dict(zip(keys, result.get(), strict=True))
         for item in items:
             key = item.data[2:]
-            outcome = outcomes.get(key) if memo else None
-            if outcome is None:
-                outcome = computed[key]
-                if memo:
-                    remember(outcomes, key, outcome)
-            else:
-                repeats += 1
+            outcome, repeated = recall(outcomes, key, memo, partial(computed.__getitem__, key))
+            repeats += repeated
             tally.add(item.packet, outcome)
         if progress is not None:
             progress(stats.offset)

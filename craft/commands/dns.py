@@ -29,6 +29,7 @@ from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describ
 from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
 from craft.view.exchange import annotated, exchange_text, summary, verdict_line
 from craft.view.hexview import want_color
+from craft.zone_loader import bulk_objects
 
 if TYPE_CHECKING:
     from craft.capture.writer import CaptureWriter
@@ -172,7 +173,8 @@ class Reloader:
         with self.lock:
             self.mtimes = file_times(self.paths)
             try:
-                fresh = load_zones(self.paths)
+                with bulk_objects():
+                    fresh = load_zones(self.paths)
             except click.ClickException as exc:
                 click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
                            f"{exc.message}", err=True)
@@ -190,7 +192,9 @@ class Reloader:
                     click.echo(f"craft dns-serve: reloaded {zone.origin.to_text()} "
                                f"serial {was} -> {zone.serial}", err=True)
                 zones.append(zone)
-            self.server.authority = Authority(zones, allow_transfer=self.allowed)
+            with bulk_objects():
+                authority = Authority(zones, allow_transfer=self.allowed)
+            self.server.authority = authority
             self.zones = zones
             if self.respawn is not None and self.children:
                 # Workers are forked anew from the zones loaded once here, then the old
@@ -287,11 +291,12 @@ def dns_serve_command(
             "--pcap needs --workers 1: one capture file cannot take records from several processes"
         )
     mtimes = file_times(zones)
-    loaded = load_zones(zones)
-    try:
-        authority = Authority(loaded, allow_transfer=allowed)
-    except ZoneError as exc:
-        raise click.ClickException(str(exc)) from None
+    with bulk_objects():
+        loaded = load_zones(zones)
+        try:
+            authority = Authority(loaded, allow_transfer=allowed)
+        except ZoneError as exc:
+            raise click.ClickException(str(exc)) from None
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None
