@@ -41,6 +41,7 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
+RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
 RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's slice while a reload runs
 
 
@@ -194,8 +195,9 @@ class Reloader:
                 zones.append(zone)
             with bulk_objects():
                 authority = Authority(zones, allow_transfer=self.allowed)
-            self.server.authority = authority
+            retired, self.server.authority = self.server.authority, authority
             self.zones = zones
+            del old, before
             if self.respawn is not None and self.children:
                 # Workers are forked anew from the zones loaded once here, then the old
                 # ones retire; this process answers on the port throughout: no gap.
@@ -205,6 +207,11 @@ class Reloader:
         for zone in changed:
             for target in self.notify:
                 threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
+        # Queries that took the old zones just before the swap finish first; then the old
+        # zones are freed a piece at a time, the serving thread answering in between.
+        time.sleep(RELEASE_GRACE)
+        for _ in retired.release():
+            time.sleep(0)
 
     def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
         message = notify_message(zone, secrets.randbits(16))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from craft.dns.answering import OUR_PAYLOAD, UDP_MIN, Answerer
@@ -36,6 +36,7 @@ from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
 CACHE_LIMIT = 65536
+RELEASE_STEP = 2000  # owners or records freed per step when a retired authority is released
 PRECOMPUTE_LIMIT = 20000  # names: above this, bodies are built on first use, not at load
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +169,29 @@ class Authority:
             ident, body.flags | (flags & 0x0110), 1, an, ns, adc + (1 if ar else 0)
         )
         return head + data[HEADER_SIZE:qend] + body.data + opt
+
+    def release(self) -> Iterator[None]:
+        """Take a retired authority apart a piece at a time, for a reload: each step frees
+        at most ``RELEASE_STEP`` owners' or records' objects, so freeing a zone of a million
+        records never holds the interpreter for long in one go (dropped at once, it is
+        seconds of deallocation in one call). Nothing may answer from it once this starts."""
+        keep = [record for zone in self.answerer.zone_list for record in zone.records]
+        yield
+        for index in self.answerer.zones:
+            nodes = index.nodes
+            while nodes:
+                for _ in range(min(len(nodes), RELEASE_STEP)):
+                    nodes.popitem()
+                yield
+            vars(index).clear()
+        self.answerer.zones, self.answerer.zone_list = [], []
+        self._static.clear()
+        self._dynamic.clear()
+        self._exact.clear()
+        yield  # the zones' record tuples are gone: the records live on in ``keep`` alone
+        while keep:
+            del keep[-RELEASE_STEP:]
+            yield
 
     def respond_stream(self, data: bytes, client: str) -> Iterable[bytes]:
         """Responses for one query over TCP: several messages for a zone transfer, built
