@@ -12,6 +12,7 @@ import sys
 import click
 
 from craft import __version__
+from craft.errors import CraftError, warn
 
 # name -> (module, attribute); modules load only when their command runs, so --help is quick.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dns-probe": ("craft.commands.send", "dns_probe_command"),
     "dns-send": ("craft.commands.send", "dns_send_command"),
     "dns-serve": ("craft.commands.dns", "dns_serve_command"),
+    "grade": ("craft.commands.grade", "grade_command"),
     "verify": ("craft.commands.verify", "verify_command"),
     "web-serve": ("craft.commands.web", "web_serve_command"),
 }
@@ -37,6 +39,16 @@ class LazyGroup(click.Group):
         command = getattr(module, target[1])
         assert isinstance(command, click.Command)
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a ``CraftError`` it lets out becomes one line on stderr,
+        ``craft COMMAND: where: reason``, and the exit code of its class. Usage errors stay
+        click's (exit 2)."""
+        try:
+            return super().invoke(ctx)
+        except CraftError as exc:
+            warn(f"craft {ctx.invoked_subcommand or ctx.info_name}", str(exc))
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

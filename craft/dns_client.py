@@ -9,26 +9,40 @@ from __future__ import annotations
 
 import secrets
 import socket
-import struct
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRClass, RRType, class_text, rcode_text, type_text
+from craft.dns.edns import EdnsRequest, padding_for
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
 from craft.dns.wire import WireError
 from craft.errors import CraftError
+from craft.transport import framed, recv_framed, send_bytes, tcp_socket
+
+
+class Failure(StrEnum):
+    """Why an exchange failed."""
+
+    TIMEOUT = "timeout"  # nothing (matching) came back in time
+    NETWORK = "network"  # the socket failed: unreachable, refused, reset
+    REPLY = "reply"  # a reply came that cannot be used: undecodable, cut short
+    REFUSED = "refused"  # a zone transfer the server refused
 
 
 class ClientError(CraftError):
-    """The exchange failed: ``kind`` is ``timeout``, ``network`` or ``reply``."""
+    """The exchange failed; ``kind`` says how. ``query`` and ``reply`` are the octets sent
+    and received when a reply came that could not be decoded, so it can still be shown."""
 
-    def __init__(self, kind: str, reason: str) -> None:
+    def __init__(self, kind: Failure, reason: str, query: bytes = b"",
+                 reply: bytes | None = None) -> None:
         super().__init__("", reason)
         self.kind = kind
+        self.query = query
+        self.reply = reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,36 @@ def build_query(
     return Message(header, (Question(name, rtype),)).with_edns(edns)
 
 
+def edns_query(name: Name, rtype: int, request: EdnsRequest, *, rd: bool = False,
+               edns: bool = False, ident: int | None = None) -> Message:
+    """A query carrying what ``request`` asks (an OPT record when it asks anything or
+    ``edns``), padded last so the padding counts every other octet."""
+    if not (edns or request.wanted):
+        return build_query(name, rtype, rd=rd, ident=ident)
+    opt = Edns(do=request.dnssec, options=request.options())
+    return with_padding(build_query(name, rtype, rd=rd, edns=opt, ident=ident), request.padding)
+
+
+def with_padding(message: Message, block: int) -> Message:
+    """``message`` with a PADDING option bringing its encoded size to a multiple of
+    ``block`` (RFC 8467); unchanged without EDNS or with ``block`` 0."""
+    edns = message.edns
+    if edns is None or block <= 0:
+        return message
+    size = len(encode(message))
+    return message.with_edns(replace(edns, options=(*edns.options, padding_for(size, block))))
+
+
+def pseudosection(query: Message, reply: Message, asked: bool) -> list[str]:
+    """dig's OPT PSEUDOSECTION of ``reply`` when the query ``asked`` for EDNS options or the
+    reply carries some (a COOKIE is checked against the one ``query`` sent)."""
+    edns = reply.edns
+    if edns is None or not (asked or edns.options):
+        return []
+    sent = query.edns.options if query.edns is not None else ()
+    return [";; OPT PSEUDOSECTION:", *edns.to_text(sent).splitlines()]
+
+
 def _matches(query: Message, data: bytes) -> Message | None:
     """The decoded reply if it answers ``query`` (ID, QR and question), else None."""
     if len(data) < 12 or data[:2] != query.header.id.to_bytes(2, "big"):
@@ -57,7 +101,8 @@ def _matches(query: Message, data: bytes) -> Message | None:
     try:
         message = decode(data)
     except WireError as exc:
-        raise ClientError("reply", f"undecodable reply: {exc}") from None
+        raise ClientError(Failure.REPLY, f"undecodable reply: {exc}", encode(query),
+                          data) from None
     if not message.header.qr:
         return None
     same_question = len(message.question) == len(query.question) and all(
@@ -70,63 +115,53 @@ def _matches(query: Message, data: bytes) -> Message | None:
     return message
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
 def udp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
-    wire = encode(query)
-    start = time.perf_counter()
-    with socket.socket(_family(server[0]), socket.SOCK_DGRAM) as sock:
-        sock.connect(server)  # the kernel then drops datagrams from any other address
-        sock.send(wire)
-        deadline = start + timeout
-        while True:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
-            sock.settimeout(left)
-            try:
-                data = sock.recv(65535)
-            except TimeoutError:
-                continue
-            except OSError as exc:
-                raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
-            message = _matches(query, data)
-            if message is not None:
-                client = sock.getsockname()[:2]
-                return Reply(wire, data, message, "udp", time.perf_counter() - start,
-                             server, client)
+    return _exchange(query, server, timeout, tcp=False)
 
 
 def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
+    return _exchange(query, server, timeout, tcp=True)
+
+
+def _exchange(query: Message, server: tuple[str, int], timeout: float, tcp: bool) -> Reply:
+    """One exchange on a fresh socket (over UDP, a new random source port), connected to
+    ``server`` so nothing from another address is read; the reply is the first that
+    answers ``query`` (same ID and question)."""
     wire = encode(query)
-    start = time.perf_counter()
+    answers: list[Message] = []
+
+    def accept(data: bytes) -> bool:
+        message = _matches(query, data)
+        if message is not None:
+            answers.append(message)
+        return message is not None
+
     try:
-        with socket.create_connection(server, timeout=timeout) as sock:
-            client = sock.getsockname()[:2]
-            sock.sendall(struct.pack("!H", len(wire)) + wire)
-            while True:
-                prefix = _recv_exact(sock, 2)
-                data = _recv_exact(sock, struct.unpack("!H", prefix)[0])
-                message = _matches(query, data)
-                if message is not None:
-                    return Reply(wire, data, message, "tcp", time.perf_counter() - start,
-                                 server, client)
+        sent = send_bytes(wire, server, tcp=tcp, timeout=timeout, accept=accept)
     except TimeoutError:
-        raise ClientError("timeout", f"no reply from {server[0]}:{server[1]} in {timeout:g}s") from None
+        raise _timeout(server, timeout) from None
     except OSError as exc:
-        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+        raise _network(server, exc) from None
+    if not sent.complete:
+        raise ClientError(Failure.REPLY, "connection closed before a whole reply arrived")
+    if sent.reply is None:
+        raise _timeout(server, timeout)
+    return Reply(wire, sent.reply, answers[-1], sent.transport, sent.elapsed, server, sent.client)
 
 
-def _recv_exact(sock: socket.socket, count: int) -> bytes:
-    data = bytearray()
-    while len(data) < count:
-        chunk = sock.recv(count - len(data))
-        if not chunk:
-            raise ClientError("reply", "connection closed before a whole reply arrived")
-        data += chunk
-    return bytes(data)
+def _next_message(sock: socket.socket) -> bytes:
+    data = recv_framed(sock)
+    if data is None:
+        raise ClientError(Failure.REPLY, "connection closed before a whole reply arrived")
+    return data
+
+
+def _timeout(server: tuple[str, int], timeout: float) -> ClientError:
+    return ClientError(Failure.TIMEOUT, f"no reply from {server[0]}:{server[1]} in {timeout:g}s")
+
+
+def _network(server: tuple[str, int], exc: OSError) -> ClientError:
+    return ClientError(Failure.NETWORK, f"{server[0]}:{server[1]}: {exc.strerror or exc}")
 
 
 def ask(
@@ -140,7 +175,7 @@ def ask(
         try:
             reply = udp_exchange(query, server, timeout)
         except ClientError as exc:
-            if exc.kind != "timeout" or attempt == retries:
+            if exc.kind is not Failure.TIMEOUT or attempt == retries:
                 raise
             continue
         if reply.message.header.tc:
@@ -161,26 +196,26 @@ def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
         query = Message(query.header, (Question(zone, RRType.IXFR),), (), (ours,))
     wire = encode(query)
     try:
-        with socket.create_connection(server, timeout=timeout) as sock:
-            sock.sendall(struct.pack("!H", len(wire)) + wire)
+        with tcp_socket(server, timeout) as sock:
+            sock.sendall(framed(wire))
             return _until_closing_soa(_answer_records(sock, query), ixfr_serial is not None)
     except WireError as exc:
-        raise ClientError("reply", f"undecodable transfer message: {exc}") from None
+        raise ClientError(Failure.REPLY, f"undecodable transfer message: {exc}") from None
     except TimeoutError:
-        raise ClientError("timeout", f"transfer from {server[0]}:{server[1]} timed out") from None
+        raise ClientError(Failure.TIMEOUT, f"transfer from {server[0]}:{server[1]} timed out") from None
     except OSError as exc:
-        raise ClientError("network", f"{server[0]}:{server[1]}: {exc.strerror or exc}") from None
+        raise _network(server, exc) from None
 
 
 def _answer_records(sock: socket.socket, query: Message) -> Iterator[tuple[Record, bool]]:
     """The answer records of the messages answering ``query`` over TCP, in order, each with
     whether it is the only record of its message."""
     while True:
-        message = decode(_recv_exact(sock, struct.unpack("!H", _recv_exact(sock, 2))[0]))
+        message = decode(_next_message(sock))
         if message.header.id != query.header.id:
             continue
         if message.rcode != 0:
-            raise ClientError("reply", f"transfer refused: {rcode_text(message.rcode)}")
+            raise ClientError(Failure.REFUSED, f"transfer refused: {rcode_text(message.rcode)}")
         for record in message.answer:
             yield record, len(message.answer) == 1
 
@@ -196,7 +231,7 @@ def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> lis
     for record, alone in stream:
         if not records:
             if not isinstance(record.rdata, SOA):
-                raise ClientError("reply", "transfer does not start with the SOA")
+                raise ClientError(Failure.REPLY, "transfer does not start with the SOA")
             current = record.rdata.serial
             records.append(record)
             if ixfr and alone:
@@ -214,7 +249,7 @@ def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> lis
         else:
             adding = not adding
         records.append(record)
-    raise ClientError("reply", "transfer cut short")
+    raise ClientError(Failure.REPLY, "transfer cut short")
 
 
 def send_notify(message: Message, target: tuple[str, int], timeout: float = 1.0,

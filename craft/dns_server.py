@@ -11,28 +11,25 @@ oracle) see each exchange after it was sent; with none the loop does nothing els
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import socket
-import struct
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from craft.dns.answer_cache import Authority
 from craft.dns.answering import UDP_MIN, error_reply
 from craft.dns.constants import Rcode
-from craft.errors import CraftError
+from craft.errors import CraftError, warn
+from craft.transport import RECV_SIZE, family, framed, recv_framed
 
+PROGRAM = "craft dns-serve"  # how its warnings on stderr begin
 TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
 SHED_WAIT = 2.0  # seconds to wait for a closed idle connection's slot to come free
-RECV_SIZE = 65535
 UDP_BUFFER = 4 << 20
-STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +64,22 @@ class Stopped(BaseException):
     Exception`` on the way (the fault guards below, library code) can swallow it."""
 
 
+class StopPolicy:
+    """How the loops keep a stop from cutting an exchange in two. This one does nothing: a
+    server run in a thread and ended with ``stop()`` needs nothing more. The process that
+    owns the signals supplies its own (``craft.dns_service.SignalStops``)."""
+
+    def hold(self) -> AbstractContextManager[object]:
+        """Around one exchange with observers: a stop waits until it is answered and
+        recorded whole (never a query in a capture without its response)."""
+        return contextlib.nullcontext()
+
+    def deflect(self) -> None:
+        """Called first in each thread the server starts, to keep stops off it."""
+
+
 class ServerError(CraftError):
-    """The server could not start: ``where`` says which address or socket."""
+    """The server could not start: ``where`` says on which address."""
 
 
 class DnsServer:
@@ -80,16 +91,22 @@ class DnsServer:
         observers: Sequence[Observer] = (),
         tcp_idle: float = TCP_IDLE,
         reuse_port: bool = False,
+        stops: StopPolicy | None = None,
+        v6only: bool | None = None,
     ) -> None:
         self.authority = authority
+        self.v6only = v6only  # IPV6_V6ONLY for an IPv6 address; None: the system's default
         self.host = host
         self.port = port
         self.observers = list(observers)
         self.tcp_idle = tcp_idle
         self.reuse_port = reuse_port
+        self.stops = stops if stops is not None else StopPolicy()
         self.udp: socket.socket | None = None
         self.tcp: socket.socket | None = None
         self._running = False
+        self._stop_asked = False
+        self._bound: tuple[str, int] | None = None
         self._slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         self._tcp_thread: threading.Thread | None = None
         self._conns: dict[socket.socket, threading.Thread] = {}
@@ -99,20 +116,23 @@ class DnsServer:
 
     @property
     def address(self) -> tuple[str, int]:
-        assert self.udp is not None, "bind() first"
-        host, port = self.udp.getsockname()[:2]
-        return str(host), int(port)
+        """Where the server listens (kept from ``bind``: still known once it has stopped)."""
+        assert self._bound is not None, "bind() first"
+        return self._bound
 
     def bind(self) -> tuple[str, int]:
         """Open UDP and TCP on the same port (with port 0, the first free pair)."""
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        af = family(self.host)
         for _ in range(20):
-            udp = socket.socket(family, socket.SOCK_DGRAM)
-            tcp = socket.socket(family, socket.SOCK_STREAM)
+            udp = socket.socket(af, socket.SOCK_DGRAM)
+            tcp = socket.socket(af, socket.SOCK_STREAM)
             for sock in (udp, tcp):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 if self.reuse_port:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+                if self.v6only is not None and af == socket.AF_INET6:
+                    with contextlib.suppress(OSError):  # where the system lets us choose
+                        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(self.v6only))
             with contextlib.suppress(OSError):
                 # Room for bursts: a full receive buffer is where queries get lost under load.
                 udp.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, UDP_BUFFER)
@@ -126,10 +146,12 @@ class DnsServer:
                 tcp.close()
                 if self.port == 0 and exc.errno == 98:
                     continue  # the TCP twin of a random UDP port was taken: draw again
-                raise ServerError(f"{self.host}:{self.port}", exc.strerror or str(exc)) from None
+                raise ServerError(f"cannot listen on {self.host}:{self.port}", exc.strerror or str(exc)) from None
             self.udp, self.tcp = udp, tcp
-            return self.address
-        raise ServerError(f"{self.host}:0", "no free port for both UDP and TCP")
+            host, port = udp.getsockname()[:2]
+            self._bound = (str(host), int(port))
+            return self._bound
+        raise ServerError(f"cannot listen on {self.host}:0", "no free port for both UDP and TCP")
 
     def serve_forever(self) -> None:
         """Serve until ``stop()`` (or an exception such as KeyboardInterrupt) ends it."""
@@ -137,6 +159,8 @@ class DnsServer:
             self.bind()
         assert self.udp is not None
         self._running = True
+        if self._stop_asked:  # stop() came before the loop started
+            self._running = False
         self._tcp_thread = threading.Thread(target=self._accept_loop, daemon=True, name="tcp")
         self._tcp_thread.start()
         try:
@@ -164,6 +188,10 @@ class DnsServer:
                 continue  # e.g. ICMP port unreachable from an earlier reply
             if not self._running:
                 return
+            if not data:
+                # No DNS message is empty: a stop's wake-up, which SO_REUSEPORT may have
+                # handed to this worker instead of its sibling (no capture records it).
+                continue
             if self.authority is not authority:  # swapped by a zone reload
                 authority = self.authority
                 respond = authority.respond
@@ -178,10 +206,9 @@ class DnsServer:
                     except OSError:
                         pass  # the client went away; nothing to tell it
                 continue
-            # With observers (a capture), a stop signal waits until this exchange is answered
-            # and recorded whole: never a query in the file without its response.
-            held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-            try:
+            # With observers (a capture), a stop waits until this exchange is answered and
+            # recorded whole: never a query in the file without its response.
+            with self.stops.hold():
                 try:
                     response = respond(data, UDP_MIN)
                 except Exception as exc:
@@ -192,13 +219,9 @@ class DnsServer:
                     except OSError:
                         pass
                 self._observe(Exchange("udp", client[:2], server, data, response, time.time()))
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
     def _accept_loop(self) -> None:
-        # Stop signals must reach the main thread, which is blocked in recvfrom: block them
-        # here (connection threads inherit this mask) so the kernel never picks this thread.
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        self.stops.deflect()  # connection threads start from this one
         assert self.tcp is not None
         listener = self.tcp
         while self._running:
@@ -236,20 +259,16 @@ class DnsServer:
             while self._running:
                 with self._conns_lock:
                     idle[conn] = time.monotonic()
-                prefix = _recv_exact(conn, 2)
+                data = recv_framed(conn)
                 with self._conns_lock:
                     idle.pop(conn, None)
-                if prefix is None:
-                    return
-                (length,) = struct.unpack("!H", prefix)
-                data = _recv_exact(conn, length)
                 if data is None:
                     return
                 # A zone transfer's messages are built as they are sent: memory stays flat.
                 sent = 0
                 try:
                     for response in self.authority.respond_stream(data, client[0]):
-                        conn.sendall(struct.pack("!H", len(response)) + response)
+                        conn.sendall(framed(response))
                         # After the first message, the rest of a zone transfer.
                         self._observe(Exchange("tcp", client, server, b"" if sent else data,
                                                response, time.time()))
@@ -258,11 +277,11 @@ class DnsServer:
                     raise  # the client went away: close
                 except Exception as exc:
                     if sent:  # a transfer broke off: say so and close, the client retries
-                        _warn(f"transfer to {client[0]} broken off: {type(exc).__name__}: {exc}")
+                        warn(PROGRAM, f"transfer to {client[0]} broken off: {type(exc).__name__}: {exc}")
                         return
                     fault = self._fault(data, client, exc)
                     if fault is not None:
-                        conn.sendall(struct.pack("!H", len(fault)) + fault)
+                        conn.sendall(framed(fault))
                     self._observe(Exchange("tcp", client, server, data, fault, time.time()))
                     sent = 1
                 if not sent:  # dropped: the observers still see the query
@@ -280,8 +299,8 @@ class DnsServer:
     def _fault(self, data: bytes, client: tuple[str, int], exc: Exception) -> bytes | None:
         """An unexpected error while answering: one line on stderr, SERVFAIL to the client
         (RFC 1035 4.1.1: the server could not process the query), and serving goes on."""
-        _warn(f"internal error answering {client[0]}#{client[1]}: {type(exc).__name__}: {exc}; "
-              "answered SERVFAIL")
+        warn(PROGRAM, f"internal error answering {client[0]}#{client[1]}: "
+                      f"{type(exc).__name__}: {exc}; answered SERVFAIL")
         return error_reply(data, Rcode.SERVFAIL)
 
     def _observe(self, event: Exchange | Connection) -> None:
@@ -293,8 +312,8 @@ class DnsServer:
             except Exception as exc:
                 with contextlib.suppress(ValueError):
                     self.observers.remove(observe)
-                _warn(f"{getattr(observe, '__name__', type(observe).__name__)} stopped: "
-                      f"{type(exc).__name__}: {exc}")
+                warn(PROGRAM, f"{getattr(observe, '__name__', type(observe).__name__)} stopped: "
+                              f"{type(exc).__name__}: {exc}")
 
     def _finish_tcp(self, timeout: float = 3.0) -> None:
         """End open TCP connections and let their threads write what they handled: an
@@ -314,42 +333,19 @@ class DnsServer:
 
     def stop(self) -> None:
         """Stop from another thread or a signal handler: clear the flag, then wake the
-        blocked UDP receive with an empty datagram to ourselves."""
-        if not self._running:
-            return
+        blocked UDP receive with an empty datagram to ourselves. The loop may be between
+        two receives and see the flag first, ending and closing its sockets while this
+        runs; so the wake-up goes to the address kept from ``bind``, and a failure to send
+        it only means there was no one left to wake."""
+        self._stop_asked = True
         self._running = False
-        if self.udp is not None and self.udp.fileno() >= 0:
-            host, port = self.address
-            family = socket.AF_INET6 if ":" in host else socket.AF_INET
-            with socket.socket(family, socket.SOCK_DGRAM) as poke:
-                poke.sendto(b"", (host, port))
-
-    def disown(self) -> None:
-        """In a forked child: close the child's copies of this server's sockets (listeners
-        and TCP connections) without shutting them down, so the parent's stay as they are
-        and a connection the parent closes is closed for its client. No lock: the fork
-        copied none of the other threads."""
-        for sock in (self.udp, self.tcp, *list(self._conns)):
-            if sock is not None and sock.fileno() >= 0:
-                os.close(sock.detach())
+        if self._bound is None:
+            return
+        with contextlib.suppress(OSError), \
+                socket.socket(family(self._bound[0]), socket.SOCK_DGRAM) as poke:
+            poke.sendto(b"", self._bound)
 
     def close(self) -> None:
         for sock in (self.udp, self.tcp):
             if sock is not None:
                 sock.close()
-
-
-def _recv_exact(conn: socket.socket, count: int) -> bytes | None:
-    """Exactly ``count`` bytes, or None when the peer closes first."""
-    chunks = bytearray()
-    while len(chunks) < count:
-        chunk = conn.recv(count - len(chunks))
-        if not chunk:
-            return None
-        chunks += chunk
-    return bytes(chunks)
-
-
-def _warn(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        print(f"craft dns-serve: {text}", file=sys.stderr, flush=True)

@@ -3,9 +3,11 @@
 This module owns the comparison between craft and Scapy: dissecting bytes with Scapy
 (quietly), building the Scapy packet that matches a craft ``Message``, and comparing the two
 field by field into a ``Verdict``. Nothing else in craft imports Scapy's DNS layer for
-checking; pcap writers and tests reuse ``to_scapy`` and ``scapy_dns`` from here.
+checking; tests reuse ``to_scapy`` and ``scapy_dns`` from here.
 
-Scapy is imported on first use only (it takes most of a second) and its runtime log is
+Scapy is imported on first use only (it takes most of a second), by ``scapy()``, the one
+loader in craft (the capture writer takes its Ethernet, IP, UDP and TCP layers from it too),
+and its runtime log is
 captured instead of printed: Scapy reports a pointer loop or a name cut short as a log
 line and carries on with a partial value, so those lines become part of the verdict.
 
@@ -28,14 +30,14 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
-from craft.dns.codec import TTL_MAX, decode
+from craft.dns.codec import TTL_MAX, decode, record_wire
 from craft.dns.constants import RRType, class_text, type_text
 from craft.dns.message import Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque, Rdata
-from craft.dns.wire import WireError, Writer
+from craft.dns.wire import WireError
 
-__all__ = ["Difference", "Verdict", "check", "compare", "scapy_dns", "to_scapy"]
+__all__ = ["Difference", "Scapy", "Verdict", "check", "compare", "scapy", "scapy_dns", "to_scapy"]
 
 _HEADER_FIELDS = ("id", "qr", "opcode", "aa", "tc", "rd", "ra", "z", "ad", "cd", "rcode")
 # Types whose rdata Scapy's generic DNSRR decodes (address, name or text); any other type
@@ -114,8 +116,9 @@ def _from_name_skip() -> bool:
     return False
 
 
-class _Scapy:
-    """The handful of Scapy names the oracle needs, resolved on first use."""
+class Scapy:
+    """The handful of Scapy names craft uses (the DNS layer for the oracle, the lower
+    layers for the capture writer), resolved once per process by ``scapy()``."""
 
     def __init__(self) -> None:
         # Raising the parent logger first keeps Scapy's import-time chatter off stderr.
@@ -125,6 +128,9 @@ class _Scapy:
             dns: Any = importlib.import_module("scapy.layers.dns")
             packet: Any = importlib.import_module("scapy.packet")
             config: Any = importlib.import_module("scapy.config")
+            inet: Any = importlib.import_module("scapy.layers.inet")
+            inet6: Any = importlib.import_module("scapy.layers.inet6")
+            l2: Any = importlib.import_module("scapy.layers.l2")
         self.DNS: Any = dns.DNS
         self.DNSQR: Any = dns.DNSQR
         self.DNSRR: Any = dns.DNSRR
@@ -138,6 +144,11 @@ class _Scapy:
         self.Padding: Any = packet.Padding
         self.NoPayload: Any = packet.NoPayload
         self.conf: Any = config.conf
+        self.Ether: Any = l2.Ether
+        self.IP: Any = inet.IP
+        self.IPv6: Any = inet6.IPv6
+        self.UDP: Any = inet.UDP
+        self.TCP: Any = inet.TCP
         self.collector = _Collector()
         # Scapy's runtime log goes to the collector only: dissection warnings are data here.
         runtime = logging.getLogger("scapy.runtime")
@@ -164,15 +175,17 @@ class _Scapy:
                 self.conf.warning_threshold, self.conf.max_list_count = saved
 
 
-_LIB: list[_Scapy] = []
+_LIB: list[Scapy] = []
 _LOAD_LOCK = threading.Lock()
 
 
-def _lib() -> _Scapy:
+def scapy() -> Scapy:
+    """Scapy, imported on the first call (under a lock: threads may race to it); ImportError
+    when it is missing."""
     if not _LIB:
         with _LOAD_LOCK:
             if not _LIB:
-                _LIB.append(_Scapy())
+                _LIB.append(Scapy())
     return _LIB[0]
 
 
@@ -181,7 +194,7 @@ def _lib() -> _Scapy:
 
 def scapy_dns(data: bytes) -> Any:
     """Dissect ``data`` with ``scapy.layers.dns.DNS``; Scapy's exceptions propagate."""
-    lib = _lib()
+    lib = scapy()
     with lib.capture():
         return lib.DNS(data)
 
@@ -195,7 +208,7 @@ def check(data: bytes) -> Verdict:
     except WireError as exc:
         craft_error = exc
     try:
-        lib = _lib()
+        lib = scapy()
     except Exception as exc:  # Scapy missing or broken: the verdict says so
         return Verdict(craft_error, f"Scapy unavailable: {exc}", (), "(Scapy unavailable)", 0)
     if not data:  # Scapy would show its default packet, not a reading of these bytes
@@ -227,7 +240,7 @@ def compare(message: Message, scapy_dns: Any) -> tuple[Difference, ...]:
     """Compare a craft message with a Scapy DNS packet (dissected or built), field by field.
 
     ``scapy_dns`` may also be a packet that contains a DNS layer (Ether/IP/UDP/DNS)."""
-    lib = _lib()
+    lib = scapy()
     return _Comparison(lib).run(message, scapy_dns)[0]
 
 
@@ -235,7 +248,7 @@ def to_scapy(message: Message) -> Any:
     """A Scapy DNS packet with the same fields as ``message``; built uncompressed, its bytes
     equal ``encode(message, compress=False)``. Records Scapy cannot express exactly (an
     rdata craft keeps opaque for a type Scapy decodes) go in as ``Raw`` record octets."""
-    lib = _lib()
+    lib = scapy()
     h = message.header
     return lib.DNS(
         id=h.id, qr=int(h.qr), opcode=h.opcode, aa=int(h.aa), tc=int(h.tc), rd=int(h.rd),
@@ -269,14 +282,14 @@ def _name_to_scapy(name: Name) -> bytes:
     return flat
 
 
-def _question_to_scapy(lib: _Scapy, q: Question) -> Any:
+def _question_to_scapy(lib: Scapy, q: Question) -> Any:
     return lib.DNSQR(
         qname=_name_to_scapy(q.name), qtype=q.rtype,
         unicastresponse=q.rclass >> 15, qclass=q.rclass & 0x7FFF,
     )
 
 
-def _record_to_scapy(lib: _Scapy, rec: Record) -> Any:
+def _record_to_scapy(lib: Scapy, rec: Record) -> Any:
     rdata = rec.rdata
     owner = _name_to_scapy(rec.name)
     split = {"cacheflush": rec.rclass >> 15, "rclass": rec.rclass & 0x7FFF}
@@ -285,7 +298,7 @@ def _record_to_scapy(lib: _Scapy, rec: Record) -> Any:
         return lib.DNSRROPT(
             rrname=owner, type=rec.rtype, rclass=rec.rclass, extrcode=(rec.ttl >> 24) & 0xFF,
             version=(rec.ttl >> 16) & 0xFF, z=rec.ttl & 0xFFFF,
-            rdata=[lib.EDNS0TLV(optcode=code, optdata=data) for code, data in rdata.options],
+            rdata=[lib.EDNS0TLV(optcode=o.code, optdata=o.data) for o in rdata.options],
         )
     if isinstance(rdata, A | AAAA) and rec.rtype == rdata.rtype:
         return lib.DNSRR(**common, **split, rdata=rdata.address)
@@ -312,27 +325,13 @@ def _record_to_scapy(lib: _Scapy, rec: Record) -> Any:
     if isinstance(rdata, Opaque) and rec.rtype not in _DNSRR_DECODED and rec.rtype != RRType.OPT:
         # Scapy's generic record writes any other type's rdata as given.
         return lib.DNSRR(**common, **split, rdata=rdata.data)
-    return lib.Raw(load=_record_wire(rec))
-
-
-def _record_wire(rec: Record) -> bytes:
-    """One record's uncompressed octets, for a ``Raw`` stand-in."""
-    w = Writer()
-    w.name(rec.name, compress=False)
-    w.u16(rec.rtype)
-    w.u16(rec.rclass)
-    w.u32(rec.ttl)
-    body = Writer()
-    rec.rdata.encode(body, compress=False)
-    w.u16(len(body.buf))
-    w.raw(body.getvalue())
-    return w.getvalue()
+    return lib.Raw(load=record_wire(rec))
 
 
 # ---- reading Scapy's values ----
 
 
-def _is_record(lib: _Scapy, item: Any) -> bool:
+def _is_record(lib: Scapy, item: Any) -> bool:
     return isinstance(item, lib.Packet) and not isinstance(item, lib.Raw | lib.Padding)
 
 
@@ -370,7 +369,7 @@ def _field_names(item: Any) -> set[str]:
     return {f.name for f in item.fields_desc}
 
 
-def _rdata_octets(lib: _Scapy, rr: Any) -> bytes:
+def _rdata_octets(lib: Scapy, rr: Any) -> bytes:
     """The rdata octets as Scapy would write them from its decoded fields."""
     if type(rr) is lib.DNSRR and rr.type not in _DNSRR_DECODED:
         return _as_bytes(rr.rdata)
@@ -399,7 +398,7 @@ def _sections(pkt: Any) -> tuple[tuple[str, str, list[Any]], ...]:
     )
 
 
-def _dns_layer(lib: _Scapy, pkt: Any) -> Any:
+def _dns_layer(lib: Scapy, pkt: Any) -> Any:
     if isinstance(pkt, lib.DNS):
         return pkt
     layer = pkt.getlayer(lib.DNS)
@@ -408,7 +407,7 @@ def _dns_layer(lib: _Scapy, pkt: Any) -> Any:
     return layer
 
 
-def _problems(lib: _Scapy, pkt: Any) -> list[str]:
+def _problems(lib: Scapy, pkt: Any) -> list[str]:
     """Where Scapy left octets undecoded or read fewer entries than the header counts."""
     out: list[str] = []
     for section, count_field, items in _sections(pkt):
@@ -440,7 +439,7 @@ def _problems(lib: _Scapy, pkt: Any) -> list[str]:
     return out
 
 
-def _rdata_summary(lib: _Scapy, rr: Any) -> str:
+def _rdata_summary(lib: Scapy, rr: Any) -> str:
     if isinstance(rr, lib.DNSRROPT):
         opts = ",".join(
             f"{o.optcode}" if _is_record(lib, o) else "Raw" for o in (rr.rdata or [])
@@ -463,7 +462,7 @@ def _rdata_summary(lib: _Scapy, rr: Any) -> str:
     return " ".join(parts)
 
 
-def _summary(lib: _Scapy, pkt: Any) -> str:
+def _summary(lib: Scapy, pkt: Any) -> str:
     """One line: header bits and each entry as Scapy decoded it."""
     bits = " ".join(f for f in ("qr", "aa", "tc", "rd", "ra", "z", "ad", "cd") if pkt.getfieldval(f))
     parts = [f"id {pkt.id} flags [{bits}] opcode {pkt.opcode} rcode {pkt.rcode}"]
@@ -494,7 +493,7 @@ def _summary(lib: _Scapy, pkt: Any) -> str:
 class _Comparison:
     """Walks a craft message and a Scapy packet side by side, counting every field."""
 
-    def __init__(self, lib: _Scapy) -> None:
+    def __init__(self, lib: Scapy) -> None:
         self.lib = lib
         self.diffs: list[Difference] = []
         self.count = 0
@@ -628,16 +627,49 @@ class _Comparison:
         ours = rec.rdata.options if isinstance(rec.rdata, OPT) else ()
         theirs = list(rr.rdata or [])
         self.same(f"{edns}.options", len(ours), len(theirs))
-        for j, (code, data) in enumerate(ours[: len(theirs)]):
+        for j, option in enumerate(ours[: len(theirs)]):
             opt = theirs[j]
             field = f"{edns}.option[{j}]"
+            code, data = option.code, option.data
             if not _is_record(self.lib, opt):
                 self.missing(field, f"{code}:{data.hex()}", f"Raw {bytes(opt).hex()}")
                 continue
-            octets = bytes(opt)[4:]
             self.same(f"{field}.code", code, int(opt.optcode))
-            self.same(f"{field}.data", data, octets, data.hex() or "(empty)",
-                      octets.hex() or "(empty)")
+            pairs = _SCAPY_OPTION_FIELDS.get(type(opt).__name__)
+            if pairs is None or type(option).__name__ != pairs[0]:
+                # No Scapy class for this option (NSID, EXPIRE, ...): compare the octets.
+                octets = bytes(opt)[4:]
+                self.same(f"{field}.data", data, octets, data.hex() or "(empty)",
+                          octets.hex() or "(empty)")
+                continue
+            for ours_name, theirs_name in pairs[1]:
+                mine, other = getattr(option, ours_name), opt.getfieldval(theirs_name)
+                if ours_name == "address" and getattr(option, "family", 0) not in (1, 2):
+                    self.same(f"{field}.{ours_name}", mine, str(other))  # family 0: no address
+                elif ours_name == "address":
+                    self.address(f"{field}.{ours_name}", mine, other)
+                elif isinstance(mine, tuple):
+                    self.same(f"{field}.{ours_name}", list(mine), list(other or []))
+                elif isinstance(mine, str | bytes):
+                    ours_b = mine.encode() if isinstance(mine, str) else mine
+                    theirs_b = _as_bytes(other)
+                    self.same(f"{field}.{ours_name}", ours_b, theirs_b, repr(ours_b), repr(theirs_b))
+                else:
+                    self.same(f"{field}.{ours_name}", mine, int(other or 0))
+
+
+# Scapy's class for an EDNS option -> craft's class and (craft field, Scapy field) pairs.
+_SCAPY_OPTION_FIELDS: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "EDNS0DAU": ("DAU", (("algorithms", "alg_code"),)),
+    "EDNS0DHU": ("DHU", (("algorithms", "alg_code"),)),
+    "EDNS0N3U": ("N3U", (("algorithms", "alg_code"),)),
+    "EDNS0ClientSubnet": ("ClientSubnet", (("family", "family"), ("source", "source_plen"),
+                                           ("scope", "scope_plen"), ("address", "address"))),
+    "EDNS0COOKIE": ("Cookie", (("client", "client_cookie"), ("server", "server_cookie"))),
+    "EDNS0PADDING": ("Padding", (("padding", "padding"),)),
+    "EDNS0ExtendedDNSError": ("ExtendedError", (("info_code", "info_code"),
+                                                ("text", "extra_text"))),
+}
 
 
 def _class_of(rr: Any) -> int:
@@ -645,7 +677,7 @@ def _class_of(rr: Any) -> int:
     return (int(top or 0) << 15) | int(rr.rclass)
 
 
-def _entry_summary(lib: _Scapy, item: Any) -> str:
+def _entry_summary(lib: Scapy, item: Any) -> str:
     if not _is_record(lib, item):
         return f"undecoded {type(item).__name__} {bytes(item).hex()}"
     return str(item.summary())

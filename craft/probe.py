@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import Rcode, RRType, rcode_text
+from craft.dns.edns import RawOption
 from craft.dns.message import Edns, Header, Message, Question
 from craft.dns.mutate import mutate
 from craft.dns.names import Name
@@ -90,9 +91,9 @@ def build_probes(zone: Name) -> list[Probe]:
               _expect(lambda m: m.rcode == Rcode.BADVERS and m.edns is not None
                       and m.edns.version == 0 and not m.answer)),
         Probe("unknown EDNS option", "NOERROR, option not echoed",
-              q(edns=Edns(options=((65001, b"craft"),))),
+              q(edns=Edns(options=(RawOption(65001, b"craft"),))),
               _expect(lambda m: m.rcode == 0 and m.edns is not None
-                      and all(c != 65001 for c, _ in m.edns.options))),
+                      and all(o.code != 65001 for o in m.edns.options))),
         Probe("unknown EDNS flag", "NOERROR, flag not echoed", q(edns=Edns(flags=0x4000)),
               _expect(lambda m: m.rcode == 0 and m.edns is not None and m.edns.flags == 0)),
         Probe("DO bit", "NOERROR, DO echoed", q(edns=Edns(do=True)),

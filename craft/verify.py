@@ -16,21 +16,38 @@ command's ``--no-memo``) dissects every message anyway.
 
 from __future__ import annotations
 
-import socket
-import struct
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import partial
 
-from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
+from craft.capture.reader import CaptureError, DnsItem, NoteKind, Stats, dns_messages
 from craft.dns.codec import decode, encode
 from craft.dns.message import Header, Message, fold_case
 from craft.dns.wire import WireError
+from craft.transport import send_bytes
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
 MEMO_SIZE = 1 << 16  # clean outcomes remembered (oldest forgotten first): memory stays flat
+
+
+class ProblemKind(StrEnum):
+    """What a check found (a capture's own notes keep their ``NoteKind``)."""
+
+    MALFORMED = "malformed"  # craft rejects the message
+    DISAGREE = "disagree"  # craft and Scapy read it differently
+    ROUNDTRIP = "roundtrip"  # craft's re-encoding does not decode to the same message
+    FILE = "file"  # the file ends in a fault
+    NOTES = "notes"  # capture notes left out past the limit
+    REPLAY = "replay"  # a live answer that does not match the captured one
+
+
+class Role(StrEnum):
+    QUERY = "query"
+    RESPONSE = "response"
+    MALFORMED = "malformed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +55,7 @@ class Problem:
     """One thing that does not hold, at a 1-based packet number (0: the file as a whole)."""
 
     packet: int
-    kind: str  # malformed, disagree, roundtrip, tcp-gap, incomplete, snaplen, link-type, file
+    kind: ProblemKind | NoteKind
     detail: str
 
 
@@ -46,8 +63,8 @@ class Problem:
 class Outcome:
     """What checking one message found: its role and its problems (packet number aside)."""
 
-    role: str  # "query", "response" or "malformed"
-    problems: tuple[tuple[str, str], ...] = ()
+    role: Role
+    problems: tuple[tuple[ProblemKind, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,21 +117,21 @@ def check_data(data: bytes) -> Outcome:
 
     verdict = check(data)
     if verdict.craft_error is not None:
-        return Outcome("malformed", (("malformed", _one_line(verdict.describe())),))
+        return Outcome(Role.MALFORMED, ((ProblemKind.MALFORMED, _one_line(verdict.describe())),))
     message = decode(data)
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[ProblemKind, str]] = []
     if not verdict.agrees:
-        problems.append(("disagree", _one_line(verdict.describe())))
+        problems.append((ProblemKind.DISAGREE, _one_line(verdict.describe())))
     try:
         wire = encode(message)
         # The same octets decode to the same message: only other octets need reading. Names
         # compare case-blind: compression may give a name an earlier equal name's case
         # (a 0x20-randomised question, the zone's lower case after it).
         if wire != data and fold_case(decode(wire)) != fold_case(message):
-            problems.append(("roundtrip", "craft's re-encoding decodes to another message"))
+            problems.append((ProblemKind.ROUNDTRIP, "craft's re-encoding decodes to another message"))
     except WireError as exc:
-        problems.append(("roundtrip", f"craft's re-encoding does not encode or decode: {exc}"))
-    return Outcome("response" if message.header.qr else "query", tuple(problems))
+        problems.append((ProblemKind.ROUNDTRIP, f"craft's re-encoding does not encode or decode: {exc}"))
+    return Outcome(Role.RESPONSE if message.header.qr else Role.QUERY, tuple(problems))
 
 
 @dataclass(slots=True)
@@ -129,10 +146,10 @@ class Tally:
 
     def add(self, packet: int, outcome: Outcome) -> None:
         self.messages += 1
-        if outcome.role == "malformed":
+        if outcome.role is Role.MALFORMED:
             self.malformed += 1
         else:
-            if outcome.role == "response":
+            if outcome.role is Role.RESPONSE:
                 self.responses += 1
             else:
                 self.queries += 1
@@ -145,7 +162,7 @@ class Tally:
 
 def remember(outcomes: dict[bytes, Outcome], key: bytes, outcome: Outcome) -> None:
     """Keep a clean outcome for messages equal but for the ID (oldest forgotten first)."""
-    if outcome.role != "malformed" and not outcome.problems:
+    if outcome.role is not Role.MALFORMED and not outcome.problems:
         if len(outcomes) >= MEMO_SIZE:
             del outcomes[next(iter(outcomes))]
         outcomes[key] = outcome
@@ -164,10 +181,12 @@ def recall(outcomes: dict[bytes, Outcome], key: bytes, memo: bool,
     return outcome, False
 
 
-def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True) -> Report:
+def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True,
+           observe: Callable[[DnsItem, Outcome], None] | None = None) -> Report:
     """Check every DNS message in the capture at ``path``.
 
-    ``progress`` is called with the octets of the file read so far. Raises ``CaptureError``
+    ``progress`` is called with the octets of the file read so far; ``observe`` with each
+    message and its outcome, in capture order (``--stats``, ``--log`` and ``--html``). Raises ``CaptureError``
     when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
     file) ends the report early with ``error`` set."""
     tally = Tally()
@@ -181,6 +200,8 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
                                        partial(check_data, item.data))
             repeats += repeated
             tally.add(item.packet, outcome)
+            if observe is not None:
+                observe(item, outcome)
             if progress is not None:
                 progress(stats.offset)
     except CaptureError as exc:
@@ -194,7 +215,7 @@ def capture_error(exc: CaptureError, stats: Stats, tally: Tally) -> str:
     if stats.packets == 0 and exc.packet == 0:
         raise exc
     checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
-    tally.problems.append(Problem(exc.packet + 1, "file", exc.reason + checked))
+    tally.problems.append(Problem(exc.packet + 1, ProblemKind.FILE, exc.reason + checked))
     return exc.reason
 
 
@@ -202,7 +223,7 @@ def finish(tally: Tally, stats: Stats, error: str | None, repeats: int) -> Repor
     """The report from what was checked (``tally``) and what the reader noted (``stats``)."""
     problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes]
     if stats.notes_dropped:
-        problems.append(Problem(0, "notes", f"{stats.notes_dropped} more capture notes left out"))
+        problems.append(Problem(0, ProblemKind.NOTES, f"{stats.notes_dropped} more capture notes left out"))
     return Report(
         packets=stats.packets, messages=tally.messages, queries=tally.queries,
         responses=tally.responses, agreeing=tally.agreeing, disagreeing=tally.disagreeing,
@@ -278,30 +299,14 @@ def udp_limit(query: bytes) -> int:
 
 
 def _send(data: bytes, server: tuple[str, int], tcp: bool, timeout: float) -> bytes | None:
-    """One query, one answer (matched on ID); None when nothing came back in time."""
-    family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
-    deadline = time.monotonic() + timeout
+    """One query, one answer (over UDP, the first with the query's ID; over TCP, the first
+    message); None when nothing whole came back in time."""
     try:
-        if tcp:
-            with socket.create_connection(server, timeout=timeout) as sock:
-                sock.sendall(struct.pack("!H", len(data)) + data)
-                head = sock.recv(2, socket.MSG_WAITALL)
-                if len(head) < 2:
-                    return None
-                length = struct.unpack("!H", head)[0]
-                answer = sock.recv(length, socket.MSG_WAITALL)
-                return answer if len(answer) == length else None
-        with socket.socket(family, socket.SOCK_DGRAM) as sock:
-            sock.connect(server)
-            sock.send(data)
-            while (left := deadline - time.monotonic()) > 0:
-                sock.settimeout(left)
-                reply = sock.recv(65535)
-                if reply[:2] == data[:2]:
-                    return reply
+        sent = send_bytes(data, server, tcp=tcp, timeout=timeout,
+                          accept=None if tcp else lambda reply: reply[:2] == data[:2])
     except OSError:
         return None
-    return None
+    return sent.reply if sent.complete else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,8 +345,8 @@ def replay(
     for index, pair in enumerate(exchanges(path)):
         packet, query = pair.query.packet, pair.query.data
         if time.monotonic() - start >= max_time:
-            problems.append(Problem(packet, "replay", f"stopped: --max-time {max_time:g}s "
-                                    "reached before this query"))
+            problems.append(Problem(packet, ProblemKind.REPLAY,
+                                    f"stopped: --max-time {max_time:g}s reached before this query"))
             break
         delay = start + index / rate - time.monotonic()
         if delay > 0:
@@ -352,11 +357,12 @@ def replay(
         if live is None:
             unanswered += 1
             if pair.response is not None:
-                problems.append(Problem(packet, "replay", f"no answer within {timeout:g}s"))
+                problems.append(Problem(packet, ProblemKind.REPLAY, f"no answer within {timeout:g}s"))
             continue
         if not tcp and len(live) > udp_limit(query):
-            problems.append(Problem(packet, "replay", f"live UDP answer of {len(live)} octets "
-                                    f"exceeds the query's limit of {udp_limit(query)}"))
+            problems.append(Problem(packet, ProblemKind.REPLAY,
+                                    f"live UDP answer of {len(live)} octets exceeds the query's "
+                                    f"limit of {udp_limit(query)}"))
         if pair.response is None:
             no_capture += 1
             continue
@@ -365,7 +371,7 @@ def replay(
             matched += 1
             continue
         differing += 1
-        problems.append(Problem(packet, "replay", _difference(captured, now)))
+        problems.append(Problem(packet, ProblemKind.REPLAY, _difference(captured, now)))
     return ReplayReport(sent, matched, differing, unanswered, no_capture, tuple(problems))
 
 

@@ -4,7 +4,8 @@ Reading a capture is cheap and stays in this process, in order, so TCP streams a
 reassembled whole and every capture note is the one a single job makes. Checking each
 message (Scapy's dissection, craft's decode and re-encode) is where the time goes: it is
 independent per message, so chunks of message octets go to worker processes (forked,
-Scapy already imported) and their outcomes come back in order. The memo of clean outcomes
+Scapy already imported) and their outcomes come back in order; the observer of
+``--stats``, ``--log`` and ``--html`` sees them here, in capture order. The memo of clean outcomes
 is applied here, in capture order, exactly as the single job applies it, so the report is
 the same to the count; a message sent to a worker whose outcome the memo then supplied
 was only checked twice, never counted twice. At most ``2 * jobs`` chunks are in flight:
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections import deque
 from collections.abc import Callable
 from functools import partial
@@ -42,10 +44,12 @@ Pending = tuple[list[DnsItem], list[bytes], "AsyncResult[list[Outcome]]"]
 
 
 def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = None,
-                memo: bool = True) -> Report:
-    """``verify(path, progress, memo)`` with the checking spread over ``jobs`` processes."""
+                memo: bool = True,
+                observe: Callable[[DnsItem, Outcome], None] | None = None) -> Report:
+    """``verify(path, progress, memo, observe)`` with the checking spread over ``jobs``
+    processes; ``observe`` is called here, in capture order, as the single job calls it."""
     if jobs <= 1:
-        return verify(path, progress, memo)
+        return verify(path, progress, memo, observe)
     from craft.oracle import check  # imported once here, inherited by every worker
 
     del check
@@ -64,9 +68,15 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
             outcome, repeated = recall(outcomes, key, memo, partial(computed.__getitem__, key))
             repeats += repeated
             tally.add(item.packet, outcome)
+            if observe is not None:
+                observe(item, outcome)
         if progress is not None:
             progress(stats.offset)
 
+    # A worker flushes the standard streams as it exits: whatever sits in their buffers at
+    # the fork (a --log - header) would be written once more by each of them.
+    sys.stdout.flush()
+    sys.stderr.flush()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         def send(items: list[DnsItem]) -> None:
             # Each message once per chunk; none whose clean outcome is already known.

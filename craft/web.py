@@ -14,12 +14,12 @@ import contextlib
 import os
 import selectors
 import socket
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from craft.errors import warn
 from craft.http.files import FileCache
 from craft.http.protocol import (
     FileBody,
@@ -30,7 +30,9 @@ from craft.http.protocol import (
     http_date,
     parse_request,
 )
+from craft.transport import family
 
+PROGRAM = "craft web-serve"  # how its warnings on stderr begin
 IDLE_TIMEOUT = 15.0
 HEAD_TIMEOUT = 10.0
 SEND_TIMEOUT = 60.0  # no octet taken by the client for this long: drop it (nginx's send_timeout)
@@ -84,8 +86,7 @@ class WebServer:
         return str(host), int(port)
 
     def bind(self) -> tuple[str, int]:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock = socket.socket(family(self.host), socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))
@@ -150,8 +151,8 @@ class WebServer:
     def _fault(self, conn: _Connection, exc: Exception) -> None:
         """An unexpected error while serving ``conn``: say so on stderr in one line, send a
         500 if nothing of a response has gone yet, and close that connection alone."""
-        _warn(f"internal error serving {conn.address}: {type(exc).__name__}: {exc}; "
-              "connection closed")
+        warn(PROGRAM, f"internal error serving {conn.address}: {type(exc).__name__}: {exc}; "
+                      "connection closed")
         if conn.sock.fileno() >= 0 and not conn.outq:
             page = error_response(500, "internal error", close=True)
             body = page.body if isinstance(page.body, bytes) else b""
@@ -259,7 +260,7 @@ class WebServer:
                 self.log(conn.address, request, response.status, sent)
             except Exception as exc:  # e.g. stdout closed (`| head`): stop logging, keep serving
                 self.log = None
-                _warn(f"access log stopped: {type(exc).__name__}: {exc}")
+                warn(PROGRAM, f"access log stopped: {type(exc).__name__}: {exc}")
         self._write(conn)
 
     def _write(self, conn: _Connection) -> None:
@@ -340,8 +341,3 @@ class WebServer:
             os.close(fd)
         conn.files.clear()
         conn.outq.clear()
-
-
-def _warn(text: str) -> None:
-    with contextlib.suppress(OSError, ValueError):
-        print(f"craft web-serve: {text}", file=sys.stderr, flush=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the main job end to end on the embedded default table.
-# Serve, ask (the lab's lines and more), capture to pcaps/session.pcap, stop, verify.
+# Serve, ask (the lab's lines and more), capture to pcaps/session.pcap, stop, verify, and
+# write the capture's page beside it (pcaps/session.html).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NO_COLOR="${NO_COLOR-}"
@@ -39,4 +40,5 @@ stop_craft
 tail -n 2 "$work/server.err"
 
 say "craft verify pcaps/session.pcap: craft and Scapy must agree on every message"
-craft verify pcaps/session.pcap
+craft verify pcaps/session.pcap --stats --html pcaps/session.html
+echo "wrote pcaps/session.html: the exchanges, each message field by field (opens offline)"

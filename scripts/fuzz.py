@@ -6,8 +6,8 @@
   fuzz.py pcap --count N   corrupted captures through `craft verify`
 
 Each run starts its own server on 127.0.0.1 (port 0), stops it at the end, and exits 1 on
-the first broken promise: a crash, a reply that craft or Scapy cannot decode, a reply over
-the size the query allowed, a file from outside the web root, a traceback, or no answer to
+the first broken promise: a crash, a reply that craft or dnspython (every reply) or Scapy
+(every --oracle-every'th) cannot decode, a reply over the size the query allowed, a file from outside the web root, a traceback, or no answer to
 a valid query after the storm.
 """
 
@@ -29,12 +29,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import dns.message  # noqa: E402
+import dns.tsig  # noqa: E402
+
 from craft.dns.codec import decode, encode  # noqa: E402
-from craft.dns_client import build_query  # noqa: E402
 from craft.dns.message import Edns  # noqa: E402
 from craft.dns.names import Name  # noqa: E402
-from craft.oracle import check  # noqa: E402
 from craft.dns.wire import WireError  # noqa: E402
+from craft.dns_client import build_query  # noqa: E402
+from craft.oracle import check  # noqa: E402
 
 NAMES = ["google.com.", "GOOGLE.ca.", "youtube.com.", "nope.amazon.ca.", "example.org.",
          "a.b.c.wikipedia.org.", "uwaterloo.ca."]
@@ -83,7 +86,7 @@ def seeds(rng: random.Random) -> list[bytes]:
 def mutated(rng: random.Random, corpus: list[bytes]) -> bytes:
     data = bytearray(rng.choice(corpus))
     for _ in range(rng.randint(1, 4)):
-        kind = rng.randrange(9)
+        kind = rng.randrange(10)
         if kind == 0 and data:  # flip bits
             i = rng.randrange(len(data))
             data[i] ^= 1 << rng.randrange(8)
@@ -102,6 +105,9 @@ def mutated(rng: random.Random, corpus: list[bytes]) -> bytes:
             data[12:12] = bytes([rng.choice([63, 64, 127, 192])]) + b"x" * 63
         elif kind == 7:  # oversized
             data += bytes(rng.randint(600, 3000))
+        elif kind == 8 and len(data) >= 4:  # another opcode, any flags (QR clear: a query)
+            data[2] = (rng.randrange(16) << 3) | rng.randrange(8)
+            data[3] = rng.randrange(256)
         else:  # pure noise
             data = bytearray(os.urandom(rng.randint(0, 100)))
     return bytes(data)
@@ -121,6 +127,23 @@ def _reply_to(sock: socket.socket, query: bytes) -> bytes | None:
     return None
 
 
+def _any_key(_message: object, name: object) -> dns.tsig.Key:
+    """A key for whatever TSIG a reply carries: craft's only signed replies are BADKEY
+    errors (RFC 8945 5.2.1), which dnspython reads and then reports as the peer's error."""
+    return dns.tsig.Key(name, b"\0" * 32, dns.tsig.HMAC_SHA256)  # type: ignore[arg-type]
+
+
+def dnspython_refusal(reply: bytes) -> str | None:
+    """Why dnspython refuses to parse ``reply`` (None: it parses)."""
+    try:
+        dns.message.from_wire(reply, keyring=_any_key)
+    except dns.tsig.PeerError:
+        return None  # parsed whole; the TSIG error it carries (BADKEY) is the peer's word
+    except Exception as exc:  # any refusal is the finding
+        return repr(exc)
+    return None
+
+
 def allowed_size(query: bytes) -> int:
     try:
         edns = decode(query).edns
@@ -134,6 +157,9 @@ def judge_reply(query: bytes, reply: bytes, transport: str, oracle: bool) -> Non
         decode(reply)
     except WireError as exc:
         raise Failure(f"craft cannot decode a reply to {query.hex()}: {exc}") from None
+    refusal = dnspython_refusal(reply)
+    if refusal is not None:
+        raise Failure(f"dnspython refuses the reply {reply.hex()} to {query.hex()}: {refusal}")
     if transport == "udp" and len(reply) > allowed_size(query):
         raise Failure(f"{len(reply)}-octet reply over the limit for {query.hex()}")
     if oracle:
@@ -186,8 +212,8 @@ def fuzz_dns(count: int, seed: int, oracle_every: int) -> str:
             stop(proc)
         elif proc.returncode != 0:
             raise Failure(f"the server died with {proc.returncode}")
-    return (f"dns: {count} inputs ({tcp_streams} TCP streams), {replies} replies all decodable "
-            f"and within size, {dropped} dropped, server answered after the storm")
+    return (f"dns: {count} inputs ({tcp_streams} TCP streams), {replies} replies all decodable and within size "
+            f"(craft and dnspython), {dropped} dropped, server answered after the storm")
 
 
 def fuzz_tcp(port: int, rng: random.Random, corpus: list[bytes], oracle: bool) -> None:
@@ -298,7 +324,7 @@ def fuzz_web(count: int, seed: int) -> str:
                         reply = b""
                         while chunk := sock.recv(65536):
                             reply += chunk
-                    except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                    except OSError:  # reset, or not connected any more: no reply
                         reply = b""
                 if SECRET in reply:
                     raise Failure(f"secret leaked for {request[:80]!r}")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, BIND, Knot,
-# Chromium, curl), only those missing, so a second `make test` costs nothing; with
+# Chromium and its WebDriver, curl), only those missing, so a second `make test` costs nothing; with
 # arguments, those Debian packages instead (their command named like the package). Needs
 # root or sudo.
 set -euo pipefail
@@ -12,6 +12,7 @@ declare -A want=(
   [named]=bind9
   [knotd]=knot
   [chromium]=chromium
+  [chromedriver]=chromium-driver
   [curl]=curl
 )
 missing=()

@@ -13,6 +13,7 @@ import ipaddress
 
 from hypothesis import strategies as st
 
+from craft.dns import edns as eo
 from craft.dns.constants import RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import MAX_NAME, Name
@@ -25,9 +26,9 @@ _DECODED_SOMEWHERE = frozenset(
                       RRType.TXT, RRType.AAAA, RRType.SRV, RRType.OPT)}
     | {3, 4, 39, 13, 35, 43, 46, 47, 48, 50, 51, 64, 65, 250, 32769}
 )
-# EDNS option codes whose content Scapy models (Owner, Client Subnet, Cookie, Extended
-# Error); other codes are opaque to both sides.
-_MODELLED_OPTIONS = frozenset({4, 8, 10, 15})
+# EDNS option codes with a class of their own in craft or in Scapy (Owner): raw options
+# are drawn from the other codes, so each generated option has one reading.
+_MODELLED_OPTIONS = frozenset({4} | set(eo.OPTION_TYPES))
 
 u8 = st.integers(0, 0xFF)
 u16 = st.integers(0, 0xFFFF)
@@ -103,14 +104,53 @@ def records(draw: st.DrawFn, pool: st.SearchStrategy[Name] | None = None) -> Rec
     return Record(draw(pool), rtype, draw(classes), draw(ttls), rdata)
 
 
-edns_options = st.lists(
-    st.one_of(
-        st.tuples(u16.filter(lambda c: c not in _MODELLED_OPTIONS), st.binary(max_size=24)),
-        st.tuples(st.just(10), st.binary(min_size=8, max_size=40)),
-        st.tuples(st.just(15), st.binary(min_size=2, max_size=20)),
-    ),
-    max_size=3,
-).map(tuple)
+
+
+@st.composite
+def client_subnets(draw: st.DrawFn) -> eo.ClientSubnet:
+    """ECS with the address cut to its source prefix (family 0 is a Scapy gap, drawn apart)."""
+    family = draw(st.sampled_from([1, 2]))
+    bits = eo.ECS_FAMILIES[family]
+    source, scope = draw(st.integers(0, bits)), draw(st.integers(0, bits))
+    value = draw(st.integers(0, (1 << bits) - 1)) >> (bits - source) << (bits - source)
+    address = ipaddress.IPv4Address(value) if family == 1 else ipaddress.IPv6Address(value)
+    return eo.ClientSubnet(family, source, scope, str(address))
+
+
+@st.composite
+def zone_versions(draw: st.DrawFn) -> eo.ZoneVersion:
+    if draw(st.booleans()):
+        return eo.ZoneVersion()
+    vtype = draw(u8)
+    version = draw(st.binary(min_size=4, max_size=4) if vtype == 0 else st.binary(max_size=12))
+    return eo.ZoneVersion(draw(u8), vtype, version)
+
+
+def edns_option_values(names: st.SearchStrategy[Name] | None = None) -> st.SearchStrategy[eo.EdnsOption]:
+    """Every option craft types, with values that survive encode and decode unchanged,
+    and raw options of codes nobody models."""
+    return st.one_of(
+        st.builds(eo.RawOption, u16.filter(lambda c: c not in _MODELLED_OPTIONS),
+                  st.binary(max_size=24)),
+        st.builds(eo.NSID, st.binary(max_size=24)),
+        st.builds(eo.DAU, st.lists(u8, max_size=5).map(tuple)),
+        st.builds(eo.DHU, st.lists(u8, max_size=5).map(tuple)),
+        st.builds(eo.N3U, st.lists(u8, max_size=5).map(tuple)),
+        client_subnets(),
+        st.builds(eo.Expire, st.none() | u32),
+        st.builds(eo.Cookie, st.binary(min_size=8, max_size=8),
+                  st.just(b"") | st.binary(min_size=8, max_size=32)),
+        st.builds(eo.TcpKeepalive, st.none() | u16),
+        st.builds(eo.Padding, st.binary(max_size=16)),
+        st.builds(eo.Chain, names if names is not None else st.sampled_from(
+            [Name.root(), Name.from_text("example.com."), Name.from_text("a.B.c.")])),
+        st.builds(eo.KeyTag, st.lists(u16, min_size=1, max_size=4).map(tuple)),
+        st.builds(eo.ExtendedError, u16, st.text(max_size=12)),
+        zone_versions(),
+    )
+
+
+edns_options = st.lists(edns_option_values(), max_size=3).map(tuple)
 
 ednses = st.builds(
     Edns,

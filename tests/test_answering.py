@@ -25,7 +25,8 @@ from craft.dns.rdata import SOA, A, Opaque
 from craft.dns.zonefile import parse_zone
 
 ROOT = Path(__file__).resolve().parent.parent
-ZONE_FILES = (ROOT / "zones" / "example.test.zone", ROOT / "tests" / "data" / "edge.test.zone")
+ZONE_FILES = (ROOT / "zones" / "example.test.zone", ROOT / "tests" / "data" / "edge.test.zone",
+              ROOT / "tests" / "data" / "signed.edge.test.zone")
 NOW = 1_700_000_100  # the authority's clock: the time a TSIG error carries
 
 EX_SOA = "example.test. {} IN SOA ns1.example.test. hostmaster.example.test. 2026112501 3600 600 604800 300"
@@ -34,9 +35,17 @@ NEGATIVE = EX_SOA.format(300)  # RFC 2308 3: min(SOA TTL 3600, MINIMUM 300)
 EDGE_NEGATIVE = EDGE_SOA.format(300)
 CHILD_NS = ("child.edge.test. 3600 IN NS ns.child.edge.test.",
             "child.edge.test. 3600 IN NS ns.elsewhere.invalid.")
+SIGNED_NEGATIVE = ("signed.edge.test. 300 IN SOA ns.signed.edge.test. "
+                   "hostmaster.signed.edge.test. 2026112501 3600 600 604800 300")
+DNAME_DN = "dn.edge.test. 3600 IN DNAME \\# 15 037467740465646765047465737400"
+DNAME_DN2 = "dn2.edge.test. 3600 IN DNAME \\# 14 02646e0465646765047465737400"
+LONG_TARGET = "3c" + "61" * 60 + "3c" + "62" * 60 + "3c" + "63" * 60 + "0465646765047465737400"
+TXT_BIG = tuple(f'bigger.edge.test. 3600 IN TXT "{i:02d}{"x" * 98}"' for i in range(20))
+ALL_FLAGS = {"aa": True, "tc": True, "rd": True, "ra": True, "z": True, "ad": True, "cd": True}
 CHILD_GLUE = ("ns.child.edge.test. 3600 IN A 192.0.2.53",
               "ns.child.edge.test. 3600 IN AAAA 2001:db8::53")
-OURS = "; EDNS version 0, udp 1232"  # the OPT craft answers with
+OURS = "; EDNS: version: 0, flags:; udp: 1232"  # the OPT craft answers with (as dig says it)
+OURS_DO = "; EDNS: version: 0, flags: do; udp: 1232"
 TSIG_REQUEST = (b"\x0bhmac-sha256\x00" + (1_700_000_000).to_bytes(6, "big") + b"\x01\x2c"
                 + b"\x00\x20" + b"\xaa" * 32 + b"\x00\x07" + b"\x00\x00" + b"\x00\x00")
 # RFC 8945 5.2.1: the same key and algorithm, our time, the fudge, no MAC, the original
@@ -181,10 +190,56 @@ ROWS = [
         Rcode.NOERROR, flags="qr",
         authority=("dschild.edge.test. 3600 IN NS ns.dschild.edge.test.",),
         additional=("ns.dschild.edge.test. 3600 IN A 192.0.2.54",)),
+    Row("DS at a child apex we also serve: the parent's answer (RFC 4035 3.1.4.1)",
+        query("signed.edge.test.", RRType.DS),
+        Rcode.NOERROR, answer=("signed.edge.test. 3600 IN DS \\# 36 d4310d020123456789abcdef"
+                               "0123456789abcdef0123456789abcdef0123456789abcdef",)),
+    Row("other types at that apex: the child's", query("signed.edge.test.", RRType.NS),
+        Rcode.NOERROR, answer=("signed.edge.test. 3600 IN NS ns.signed.edge.test.",),
+        additional=("ns.signed.edge.test. 3600 IN A 192.0.2.55",)),
+    Row("DS below the child's apex: the child's NXDOMAIN", query("x.signed.edge.test.", RRType.DS),
+        Rcode.NXDOMAIN, authority=(SIGNED_NEGATIVE,)),
+    # ---- DNAME (RFC 6672) ----
+    Row("DNAME: the DNAME, a CNAME with its TTL to the rewritten name, then the data",
+        query("www.dn.edge.test."), Rcode.NOERROR,
+        answer=(DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test.",
+                "www.tgt.edge.test. 3600 IN A 192.0.2.91")),
+    Row("DNAME: the question's case in the owners (compressed against it, as NSD writes them)",
+        query("WWW.Dn.edge.test."), Rcode.NOERROR,
+        answer=(DNAME_DN.replace("dn.", "Dn.", 1), "WWW.Dn.edge.test. 3600 IN CNAME www.tgt.edge.test.",
+                "www.tgt.edge.test. 3600 IN A 192.0.2.91"), lookup=False),
+    Row("DNAME into nothing: the rewritten name's NXDOMAIN", query("a.b.dn.edge.test.", RRType.AAAA),
+        Rcode.NXDOMAIN, answer=(DNAME_DN, "a.b.dn.edge.test. 3600 IN CNAME a.b.tgt.edge.test."),
+        authority=(EDGE_NEGATIVE,)),
+    Row("the DNAME's owner itself is not redirected", query("dn.edge.test."),
+        Rcode.NOERROR, authority=(EDGE_NEGATIVE,)),
+    Row("DNAME asked for at its owner", query("dn.edge.test.", RRType.DNAME),
+        Rcode.NOERROR, answer=(DNAME_DN,)),
+    Row("DNAME asked for below its owner: redirected, then NODATA",
+        query("www.dn.edge.test.", RRType.DNAME), Rcode.NOERROR,
+        answer=(DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test."),
+        authority=(EDGE_NEGATIVE,)),
+    Row("CNAME asked for below a DNAME: the synthesized CNAME, not followed",
+        query("www.dn.edge.test.", RRType.CNAME), Rcode.NOERROR,
+        answer=(DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test.")),
+    Row("DNAME out of our zones: the resolver follows the CNAME", query("x.dnout.edge.test."),
+        Rcode.NOERROR, answer=("dnout.edge.test. 3600 IN DNAME \\# 13 076578616d706c65036e657400",
+                               "x.dnout.edge.test. 3600 IN CNAME x.example.net.")),
+    Row("a DNAME into a DNAME", query("www.dn2.edge.test."), Rcode.NOERROR,
+        answer=(DNAME_DN2, "www.dn2.edge.test. 3600 IN CNAME www.dn.edge.test.",
+                DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test.",
+                "www.tgt.edge.test. 3600 IN A 192.0.2.91")),
+    Row("a CNAME into a DNAME", query("todn.edge.test."), Rcode.NOERROR,
+        answer=("todn.edge.test. 3600 IN CNAME www.dn.edge.test.",
+                DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test.",
+                "www.tgt.edge.test. 3600 IN A 192.0.2.91")),
+    Row("a rewritten name over 255 octets: YXDOMAIN with the DNAME (RFC 6672 2.2)",
+        query("x" * 63 + ".dnlong.edge.test."), Rcode.YXDOMAIN,
+        answer=(f"dnlong.edge.test. 300 IN DNAME \\# 194 {LONG_TARGET}",)),
     # ---- EDNS (RFC 6891) ----
     Row("EDNS: our OPT in the answer, the client's DO echoed",
         query("host.example.test.", edns=Edns(payload=4096, do=True)),
-        Rcode.NOERROR, answer=("host.example.test. 3600 IN A 192.0.2.80",), edns=OURS + " do"),
+        Rcode.NOERROR, answer=("host.example.test. 3600 IN A 192.0.2.80",), edns=OURS_DO),
     Row("BADVERS for EDNS version 1", query("host.example.test.", edns=Edns(version=1)),
         Rcode.BADVERS, flags="qr", edns=OURS, lookup=False),
     Row("two OPTs: FORMERR", with_records(query("host.example.test."), "additional", opt(), opt()),
@@ -208,8 +263,24 @@ ROWS = [
         with_records(query("host.example.test."), "answer", tsig()),
         Rcode.FORMERR, flags="qr", lookup=False),
     # ---- what cannot be answered ----
-    Row("NOTIMP for opcode STATUS", query("host.example.test.", opcode=Opcode.STATUS),
+    Row("NOTIMP for opcode STATUS: the header alone", query("host.example.test.", opcode=Opcode.STATUS),
         Rcode.NOTIMP, flags="qr", lookup=False),
+    Row("NOTIMP with every flag set: QR and the opcode only, RD and CD not copied (as BIND)",
+        query("host.example.test.", opcode=15, **ALL_FLAGS), Rcode.NOTIMP, flags="qr", lookup=False),
+    Row("NOTIMP keeps EDNS: our OPT back", query("host.example.test.", opcode=15, rd=True, edns=Edns()),
+        Rcode.NOTIMP, flags="qr", edns=OURS, lookup=False),
+    Row("UPDATE whose zone section is an A question: NOTIMP, no question (RFC 2136 2.3)",
+        query("host.example.test.", opcode=Opcode.UPDATE, **ALL_FLAGS), Rcode.NOTIMP, flags="qr",
+        lookup=False),
+    Row("UPDATE with two zone questions: NOTIMP, header alone",
+        Message(Header(id=7, opcode=Opcode.UPDATE, rd=True),
+                (Question(name("example.test."), RRType.SOA), Question(name("edge.test."), RRType.SOA))),
+        Rcode.NOTIMP, flags="qr", lookup=False),
+    Row("NOTIFY: NOTIMP, header alone",
+        query("example.test.", RRType.SOA, opcode=Opcode.NOTIFY, aa=True), Rcode.NOTIMP, flags="qr",
+        lookup=False),
+    Row("FORMERR for an unreadable UPDATE: RD not copied",
+        b"\x12\x34\x29\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ab", Rcode.FORMERR, flags="qr"),
     Row("a response (QR set) is never answered", query("host.example.test.", qr=True), None,
         lookup=False),
     Row("fewer octets than a header: dropped", b"\x00\x07\x01\x00\x00\x01", None),
@@ -228,18 +299,27 @@ ROWS = [
                          name("ns1.example.test."), name("hostmaster.example.test."), 1, 0, 0, 0, 0))),
         Rcode.NOERROR, answer=(EX_SOA.format(3600),), lookup=False),
     # ---- size (RFC 1035 4.2.1, RFC 6891 7) ----
-    Row("over 512 octets on UDP: cut at a record, TC set", query("bigger.edge.test.", RRType.TXT),
-        Rcode.NOERROR, flags="qr aa tc",
-        answer=tuple(f'bigger.edge.test. 3600 IN TXT "{i:02d}{"x" * 98}"' for i in range(4)),
-        lookup=False),
-    Row("EDNS 4096 is held to our 1232: still cut, TC set",
+    Row("an RRset over 512 octets on UDP: none of it, TC set (never part of an RRset)",
+        query("bigger.edge.test.", RRType.TXT), Rcode.NOERROR, flags="qr aa tc", lookup=False),
+    Row("EDNS 4096 is held to our 1232: the RRset still does not fit, TC set",
         query("bigger.edge.test.", RRType.TXT, edns=Edns(payload=4096)),
-        Rcode.NOERROR, flags="qr aa tc",
-        answer=tuple(f'bigger.edge.test. 3600 IN TXT "{i:02d}{"x" * 98}"' for i in range(10)),
-        edns=OURS, lookup=False),
+        Rcode.NOERROR, flags="qr aa tc", edns=OURS, lookup=False),
+    Row("truncation keeps the whole RRsets before the one that does not fit (as NSD)",
+        query("tobigger.edge.test.", RRType.TXT), Rcode.NOERROR, flags="qr aa tc",
+        answer=("tobigger.edge.test. 3600 IN CNAME bigger.edge.test.",), lookup=False),
+    Row("ANY over the limit: whole RRsets only", query("bigger.edge.test.", RRType.ANY),
+        Rcode.NOERROR, flags="qr aa tc", lookup=False),
+    Row("additional data that does not fit is left out whole, without TC (RFC 2181 9)",
+        query("bigglue.edge.test.", RRType.MX), Rcode.NOERROR,
+        answer=("bigglue.edge.test. 3600 IN MX 10 manyaddr.edge.test.",), lookup=False),
+    Row("a referral whose NS set does not fit: none of it, TC (as NSD)",
+        query("www.bigcut.edge.test."), Rcode.NOERROR, flags="qr tc", lookup=False),
+    Row("over TCP the additional data fits", query("bigglue.edge.test.", RRType.MX), Rcode.NOERROR,
+        answer=("bigglue.edge.test. 3600 IN MX 10 manyaddr.edge.test.",),
+        additional=tuple(f"manyaddr.edge.test. 3600 IN A 192.0.2.{i}" for i in range(100, 140)),
+        limit=0xFFFF),
     Row("over TCP the whole RRset", query("bigger.edge.test.", RRType.TXT),
-        Rcode.NOERROR, answer=tuple(f'bigger.edge.test. 3600 IN TXT "{i:02d}{"x" * 98}"'
-                                    for i in range(20)), limit=0xFFFF),
+        Rcode.NOERROR, answer=TXT_BIG, limit=0xFFFF),
 ]
 
 
@@ -274,7 +354,9 @@ def test_answer(row: Row, authority: Authority) -> None:
     assert message.rcode == row.rcode
     assert " ".join(message.header.flag_names()) == row.flags
     assert message.header.opcode == decode_header(data)[0].opcode
-    if isinstance(row.query, Message) and len(row.query.question) == 1 and row.rcode != Rcode.FORMERR:
+    if isinstance(row.query, Message) and row.query.header.opcode != Opcode.QUERY:
+        assert message.question == ()  # other opcodes: the header alone, as BIND and NSD
+    elif isinstance(row.query, Message) and len(row.query.question) == 1 and row.rcode != Rcode.FORMERR:
         assert message.question == row.query.question  # the question as asked, its case kept
     assert texts(message.answer) == row.answer
     assert texts(message.authority) == row.authority

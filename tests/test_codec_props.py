@@ -12,6 +12,7 @@ from strategies import has_case_variants, messages, plain_labels, records
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRType
+from craft.dns.edns import Cookie
 from craft.dns.message import Edns, Header, Message, Question, Record, fold_case
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdata import AAAA, OPT, TXT, A
@@ -116,7 +117,7 @@ def test_max_size_truncates_at_record_boundary_and_sets_tc() -> None:
 
 
 def test_max_size_keeps_opt_record() -> None:
-    edns = Edns(payload=1232, do=True, options=((10, b"abcdefgh"),))
+    edns = Edns(payload=1232, do=True, options=(Cookie(b"abcdefgh"),))
     message = _big_answer(40, edns)
     wire = encode(message, max_size=600)
     assert len(wire) <= 600

@@ -123,6 +123,40 @@ def test_replies_with_wrong_id_or_question_are_ignored() -> None:
     assert reply.message.header.aa and str(reply.message.question[0].name) == "google.com."
 
 
+@pytest.mark.parametrize("closes", [False, True])
+def test_tcp_skips_a_wrong_id_and_says_a_closed_connection(closes: bool) -> None:
+    """Over TCP a reply with another ID is skipped; a connection the server closes before
+    the answer is a reply failure, not a timeout."""
+    from craft.dns_client import ClientError, Failure, tcp_exchange
+    from craft.transport import framed, recv_framed
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(5)
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                query = decode(recv_framed(conn) or b"")
+                wrong = Message(Header(id=query.header.id ^ 1, qr=True), query.question)
+                real = Message(Header(id=query.header.id, qr=True, aa=True), query.question)
+                conn.sendall(framed(encode(wrong)) + (b"" if closes else framed(encode(real))))
+
+        thread = threading.Thread(target=serve)
+        thread.start()
+        query = build_query(Name.from_text("google.com."))
+        try:
+            if closes:
+                with pytest.raises(ClientError) as failed:
+                    tcp_exchange(query, listener.getsockname(), 3)
+                assert failed.value.kind is Failure.REPLY
+                assert failed.value.reason == "connection closed before a whole reply arrived"
+            else:
+                reply = tcp_exchange(query, listener.getsockname(), 3)
+                assert reply.message.header.aa and reply.message.header.id == query.header.id
+        finally:
+            thread.join(5)
+
+
 def test_client_random_ids_differ() -> None:
     ids = {build_query(Name.from_text("a.")).header.id for _ in range(20)}
     assert len(ids) > 10

@@ -19,6 +19,7 @@ from scapy.layers.dns import (
     DNSRROPT,
     DNSRRSOA,
     DNSRRSRV,
+    EDNS0COOKIE,
     EDNS0TLV,
 )
 from scapy.layers.inet import IP, UDP
@@ -27,6 +28,7 @@ from test_codec_golden import HOWCODE, LAB_QUERY_CA, LAB_QUERY_COM, LAB_RESPONSE
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRType
+from craft.dns.edns import NSID, Cookie, Padding, RawOption
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque
@@ -205,7 +207,7 @@ def _four_sections() -> tuple[Message, Any]:
             Record.make(n("ns1.example.com."), 3600, A("192.0.2.53")),
             Record.make(n("ns1.example.com."), 3600, AAAA("2001:db8::53")),
             Edns(payload=1232, ext_rcode=0, version=0, do=True,
-                 options=((10, b"clientck"), (65001, b""))).to_record(),
+                 options=(Cookie(b"clientck"), RawOption(65001, b""))).to_record(),
         ),
     )
     scapy = DNS(
@@ -250,7 +252,7 @@ def test_all_four_sections_both_ways() -> None:
 
 def test_edns_fields_both_ways() -> None:
     edns = Edns(payload=4096, ext_rcode=1, version=1, do=False, flags=0x1234,
-                options=((3, b""), (12, b"\x00" * 5)))
+                options=(NSID(), Padding(b"\x00" * 5)))
     message = Message(Header(id=1, qr=True), additional=(edns.to_record(),))
     wire = encode(message)
     opt = scapy_dns(wire).ar[0]
@@ -314,8 +316,10 @@ DIFF_CASES: list[tuple[str, Callable[[Any], None], str]] = [
     ("EDNS version", lambda p: setattr(p.ar[2], "version", 1), "additional[2].edns.version"),
     ("EDNS DO", lambda p: setattr(p.ar[2], "z", 0), "additional[2].edns.do"),
     ("EDNS payload", lambda p: setattr(p.ar[2], "rclass", 512), "additional[2].edns.payload"),
-    ("EDNS option", lambda p: setattr(p.ar[2].rdata[0], "optdata", b"clientcK"),
-     "additional[2].edns.option[0].data"),
+    ("EDNS option", lambda p: setattr(p.ar[2].rdata[1], "optdata", b"x"),
+     "additional[2].edns.option[1].data"),
+    ("EDNS cookie field", lambda p: p.ar[2].rdata.__setitem__(0, EDNS0COOKIE(client_cookie=b"clientcK")),
+     "additional[2].edns.option[0].client"),
     ("missing record", lambda p: setattr(p, "an", p.an[:1]), "answer[1]"),
 ]
 
@@ -412,7 +416,7 @@ def test_to_scapy_raw_stand_in_for_records_scapy_cannot_express() -> None:
 
 
 def test_to_scapy_keeps_opt_fields() -> None:
-    record = Record(Name.root(), RRType.OPT, 512, (3 << 24) | (1 << 16) | 0x8001, OPT(((8, b"\1\2"),)))
+    record = Record(Name.root(), RRType.OPT, 512, (3 << 24) | (1 << 16) | 0x8001, OPT((RawOption(65002, b"\1\2"),)))
     message = Message(additional=(record,))
     packet = to_scapy(message)
     opt = packet.ar[0]

@@ -9,6 +9,7 @@ import pytest
 from scapy.layers.dns import DNS, DNSQR, DNSRR, DNSRRSRV
 
 from craft.dns.codec import decode, encode
+from craft.dns.edns import ClientSubnet
 from craft.dns.message import Header, Message, Question, Record
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdata import SRV, A
@@ -204,3 +205,74 @@ def test_scapy_gap_name_over_255_accepted() -> None:
     verdict = check(wire)
     assert verdict.craft_error is not None and verdict.craft_error.offset == 204
     assert verdict.scapy_error is None
+
+
+# ---- EDNS options (craft/dns/edns.py types them; Scapy models DAU/DHU/N3U, ECS, COOKIE,
+# PADDING and EDE with classes of its own) ----
+
+
+def opt_query(*options: tuple[int, bytes]) -> tuple[bytes, int]:
+    """A query whose OPT record carries ``options`` as given, and where its rdata starts."""
+    rdata = b"".join(struct.pack("!HH", code, len(data)) + data for code, data in options)
+    base = encode(query(Name.from_text("example.com.")))
+    wire = base[:10] + b"\x00\x01" + base[12:] + b"\x00" + struct.pack(
+        "!HHIH", 41, 1232, 0, len(rdata)) + rdata
+    return wire, len(wire) - len(rdata)
+
+
+def test_scapy_gap_ecs_family_0_read_as_ipv4() -> None:
+    """dig +subnet=0 sends FAMILY 0 with both prefixes 0 and no address (BIND takes it).
+    Scapy reads family 0 as IPv4 and shows the address 0.0.0.0; craft has no address."""
+    wire, _ = opt_query((8, b"\x00\x00\x00\x00"))
+    assert scapy_dns(wire).ar[0].rdata[0].address == "0.0.0.0"
+    edns = decode(wire).edns
+    assert edns is not None and edns.options == (ClientSubnet(0, 0, 0, "0"),)
+    (difference,) = check(wire).differences
+    assert difference.field == "additional[0].edns.option[0].address"
+
+
+def test_scapy_gap_short_cookie_reads_past_its_option() -> None:
+    """RFC 7873 4: a client cookie is 8 octets. A COOKIE option of 2 octets: Scapy still
+    reads 8, swallowing the next option; craft rejects at the option's data."""
+    wire, start = opt_query((10, b"\x00\x11"), (3, b"ab"))
+    (cookie,) = scapy_dns(wire).ar[0].rdata
+    assert cookie.client_cookie == b"\x00\x11\x00\x03\x00\x02ab"
+    verdict = check(wire)
+    assert verdict.craft_error is not None and verdict.craft_error.offset == start + 4
+    assert "COOKIE option of 2 octets" in verdict.craft_error.reason
+
+
+@pytest.mark.parametrize("length", [12, 41])
+def test_scapy_gap_cookie_lengths_not_checked(length: int) -> None:
+    """RFC 7873 4: a COOKIE option is 8 octets, or 16 to 40 with a server cookie. Scapy reads
+    any length (a 4-octet server cookie, a 33-octet one); craft rejects, as BIND does."""
+    wire, start = opt_query((10, bytes(length)))
+    assert len(scapy_dns(wire).ar[0].rdata[0].server_cookie) == length - 8
+    with pytest.raises(WireError, match=f"COOKIE option of {length} octets") as info:
+        decode(wire)
+    assert info.value.offset == start + 4
+
+
+@pytest.mark.parametrize("data,reason", [
+    (bytes.fromhex("000114000a0001"), "bits past prefix 20"),
+    (bytes.fromhex("0001100a000001"), "address of 3 octets"),
+    (bytes.fromhex("0003000000"), "unknown address family 3"),
+])
+def test_scapy_gap_ecs_address_not_checked(data: bytes, reason: str) -> None:
+    """RFC 7871 6: the address is cut to SOURCE PREFIX-LENGTH octets with the bits past the
+    prefix zero, for a known family. Scapy reads what is there (any family as IPv4, leftover
+    octets as Raw); craft rejects as BIND does ("malformed OPT option")."""
+    wire, _ = opt_query((8, data))
+    assert scapy_dns(wire).ar[0].rdata[0].family == data[1]
+    verdict = check(wire)
+    assert verdict.craft_error is not None and reason in verdict.craft_error.reason
+
+
+def test_scapy_gap_ede_text_not_utf8_accepted() -> None:
+    """RFC 8914 2: EXTRA-TEXT is UTF-8. Scapy keeps any octets; craft rejects at the first
+    octet that is not UTF-8."""
+    wire, start = opt_query((15, b"\x00\x00ok\xff"))
+    assert scapy_dns(wire).ar[0].rdata[0].extra_text == b"ok\xff"
+    with pytest.raises(WireError, match="not UTF-8") as info:
+        decode(wire)
+    assert info.value.offset == start + 8

@@ -25,6 +25,7 @@ from craft.dns.message import Edns, Header, Message, Question
 from craft.dns.names import Name
 from craft.dns.zonefile import parse_record
 from craft.dns_client import ask, build_query
+from craft.transport import send_bytes
 from craft.verify import verify
 
 pytestmark = pytest.mark.skipif(not shutil.which("tshark"), reason="make test installs tshark")
@@ -375,6 +376,19 @@ def test_dns_ask_pcap_captures_the_client_side(tmp_path: Path, dns_server: tuple
     assert verify(str(path)).ok
 
 
+def test_dns_send_pcap_captures_both_transports(tmp_path: Path,
+                                                dns_server: tuple[str, int]) -> None:
+    for extra in ([], ["--tcp"]):
+        path = tmp_path / f"send{len(extra)}.pcap"
+        subprocess.run([sys.executable, "-m", "craft", "dns-send", "--question", "google.com A",
+                        "--port", str(dns_server[1]), "--pcap", str(path), *extra], check=True,
+                       capture_output=True, timeout=60)
+        items = list(dns_messages(str(path)))
+        assert [(i.transport, i.is_response) for i in items] == [
+            ("tcp" if extra else "udp", False), ("tcp" if extra else "udp", True)]
+        tshark_clean(path, dns_server[1])
+
+
 def test_query_question_is_what_tshark_shows(tmp_path: Path) -> None:
     """Mixed case and an unusual type survive the trip through a capture unchanged."""
     path = tmp_path / "q.pcap"
@@ -384,3 +398,34 @@ def test_query_question_is_what_tshark_shows(tmp_path: Path) -> None:
     writer.close()
     assert tshark(path, 53, "-T", "fields", "-e", "dns.qry.name", "-e", "dns.qry.type").split() == [
         "GooGLE.Ca", "99"]
+
+
+def test_every_worker_writes_whole_records_to_the_one_capture(tmp_path: Path) -> None:
+    path = tmp_path / "workers.pcap"
+    queries = 200
+    args = ["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--pcap", str(path)]
+    with craft_process(args) as (proc, port):
+        server = ("127.0.0.1", port)
+        # A fresh socket, so a fresh source port, for each query: SO_REUSEPORT spreads them
+        # over both processes by their addresses and ports.
+        for i in range(queries):
+            reply = send_bytes(query(("google.com.", "youtube.com.", "nope.amazon.ca.")[i % 3]),
+                               server, timeout=2).reply
+            assert reply is not None
+        for _ in range(6):
+            assert ask(build_query(Name.from_text("google.ca.")), server, tcp=True).message.answer
+        wait_for_frames(path, 2 * queries + 6 * 8)
+        proc.terminate()
+        proc.wait(10)
+        assert proc.returncode == 0
+    tshark_clean(path, port)
+    ids = tshark(path, port, "-Y", "udp", "-T", "fields", "-e", "ip.id").split()
+    assert len(ids) == 2 * queries  # every query and every reply, from whichever process
+    # Each process numbers its frames' IP IDs from where the parent was at the fork: the same
+    # IDs twice show that both wrote to the file (one writer would never repeat an ID here).
+    assert len(set(ids)) < len(ids)
+    report = verify(str(path))
+    assert report.ok and report.messages == 2 * queries + 12 and report.malformed == 0
+    result = subprocess.run([sys.executable, "-m", "craft", "verify", str(path)],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

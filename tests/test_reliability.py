@@ -10,11 +10,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
-from conftest import craft_process
+from conftest import craft_process, wait_until
 
 from craft.dns.codec import encode
 from craft.dns.names import Name
@@ -89,7 +88,10 @@ def test_stopping_a_capturing_server_mid_load_keeps_the_capture_whole(
         threads = [threading.Thread(target=load) for _ in range(2)]
         for thread in threads:
             thread.start()
-        time.sleep(1.5)
+        # Stop mid-load once the capture holds well over 100 messages (a record here is
+        # under 100 octets): a loaded machine may take longer to get there than a quiet one.
+        wait_until(lambda: path.exists() and path.stat().st_size > 16000,
+                   "the capture never grew past 100 messages")
         proc.send_signal(stop)
         proc.wait(15)
         running.clear()

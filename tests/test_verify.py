@@ -168,6 +168,34 @@ def test_scapy_written_captures_of_every_link_type_pass(tmp_path: Path) -> None:
     assert verify(str(tcp)).ok
 
 
+def _block(kind: int, body: bytes) -> bytes:
+    body += bytes(-len(body) % 4)
+    return struct.pack("<II", kind, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+
+@pytest.mark.parametrize("kind", [6, 2])  # enhanced packet block, obsolete packet block
+def test_pcapng_packet_blocks_by_hand(tmp_path: Path, kind: int) -> None:
+    """Both pcapng blocks that carry an interface and a time give the same message."""
+    from scapy.layers.inet import IP, UDP
+
+    query = bytes(scapy_messages()[0])
+    frame = bytes(ether() / IP(src="192.0.2.1", dst="192.0.2.2") / UDP(sport=4000, dport=53)
+                  / query)
+    stamp = 1_700_000_000_250_000  # microseconds
+    head = (struct.pack("<IIII", 0, stamp >> 32, stamp & 0xFFFFFFFF, len(frame)) if kind == 6
+            else struct.pack("<HHIII", 0, 0, stamp >> 32, stamp & 0xFFFFFFFF, len(frame)))
+    path = tmp_path / "hand.pcapng"
+    path.write_bytes(
+        _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+        + _block(1, struct.pack("<HHI", 1, 0, 0))
+        + _block(kind, head + struct.pack("<I", len(frame)) + frame)
+    )
+    (item,) = dns_messages(str(path))
+    assert (item.data, item.src, item.dst, item.transport) == (
+        query, ("192.0.2.1", 4000), ("192.0.2.2", 53), "udp")
+    assert item.time == pytest.approx(1_700_000_000.25)
+
+
 def test_tcp_reassembly_out_of_order_retransmitted_overlapping(tmp_path: Path) -> None:
     from scapy.utils import wrpcap
 
@@ -333,6 +361,12 @@ def test_unreadable_cut_and_corrupt_files(tmp_path: Path) -> None:
     assert "packet 26: file: record cut short (truncated file); frames 1-25 were read and " \
            "checked" in result.stdout
     assert re.search(r"^packets +25$", result.stdout, re.M)
+    with pytest.raises(CaptureError) as cut_short:
+        list(dns_messages(str(cut)))
+    assert cut_short.value.truncated and cut_short.value.packet == 25
+    with pytest.raises(CaptureError) as bad_magic:
+        list(dns_messages(str(junk)))
+    assert not bad_magic.value.truncated
     corrupt = bytearray(whole)
     corrupt[24 + 8 : 24 + 12] = (0x7FFFFFFF).to_bytes(4, "little")  # first record's length
     (tmp_path / "corrupt.pcap").write_bytes(bytes(corrupt))

@@ -90,3 +90,40 @@ def test_the_command_prints_the_same_report_with_jobs(capture: Path) -> None:
         return done.returncode, json.loads(done.stdout)
 
     assert run("--jobs", "2") == run("--jobs", "1")
+
+
+def test_the_observer_sees_every_message_in_capture_order_with_jobs(
+        capture: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify_jobs_module, "CHUNK", 64)
+    single: list[tuple[int, object]] = []
+    several: list[tuple[int, object]] = []
+    verify(str(capture), observe=lambda item, outcome: single.append((item.packet, outcome)))
+    verify_jobs(str(capture), 2,
+                observe=lambda item, outcome: several.append((item.packet, outcome)))
+    assert len(single) > 3000 and several == single
+
+
+def test_stats_and_log_are_the_same_with_jobs(capture: Path, tmp_path: Path) -> None:
+    def run(jobs: str) -> tuple[int, dict[str, object], str]:
+        log = tmp_path / f"{jobs}.log"
+        done = subprocess.run([sys.executable, "-m", "craft", "verify", "--json", "--stats",
+                               "--log", str(log), "--jobs", jobs, str(capture)],
+                              capture_output=True, text=True, timeout=300, check=False)
+        return done.returncode, json.loads(done.stdout), log.read_text()
+
+    one, two = run("1"), run("2")
+    assert one[2].count("\n") > 1000 and "stats" in one[1]
+    assert two == one
+
+
+def test_a_log_on_stdout_is_the_same_with_jobs(capture: Path) -> None:
+    """Workers are forked beside the log: each line once, in capture order."""
+    def run(jobs: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-m", "craft", "verify", "--log", "-",
+                               "--log-format", "zeek", "--jobs", jobs, str(capture)],
+                              capture_output=True, text=True, timeout=300, check=False)
+        return done.stdout.splitlines()
+
+    one = run("1")
+    assert sum(line.startswith("{") for line in one) > 1000
+    assert run("2") == one

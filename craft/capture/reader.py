@@ -29,6 +29,7 @@ import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import BinaryIO
 
 from craft.dns.codec import decode
@@ -60,22 +61,22 @@ _TCP = struct.Struct("!HHI")
 
 
 class CaptureError(CraftError):
-    """A capture file that cannot be read or written.
+    """A capture file that cannot be read (exit 2, as ``craft verify`` documents); the
+    writer's ``CaptureWriteError`` is one that cannot be written.
 
     ``packet`` is how many whole frames came before the fault (0 when none, or when
     writing); ``truncated`` says the file was whole up to a cut, e.g. a capturing process
     killed mid-record."""
 
-    def __init__(self, path: str, reason: str, packet: int = 0) -> None:
+    exit_code = 2
+
+    def __init__(self, path: str, reason: str, packet: int = 0, truncated: bool = False) -> None:
         where = f" (after packet {packet})" if packet else ""
         super().__init__(f"capture {path}", f"{reason}{where}")
         self.path = path
         self.reason = reason
         self.packet = packet
-
-    @property
-    def truncated(self) -> bool:
-        return "cut short" in self.reason
+        self.truncated = truncated
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +95,22 @@ class DnsItem:
         return len(self.data) > 2 and bool(self.data[2] & 0x80)
 
 
+class NoteKind(StrEnum):
+    """Why part of a capture could not be checked."""
+
+    TCP_GAP = "tcp-gap"  # segments missing from a TCP stream
+    TCP_STREAMS = "tcp-streams"  # too many open streams: the oldest was dropped
+    INCOMPLETE = "incomplete"  # a TCP stream ended inside a message
+    SNAPLEN = "snaplen"  # a frame cut by the capture's snapshot length
+    LINK_TYPE = "link-type"  # frames of a link type this reader does not know
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """Something in the capture that could not be checked."""
 
     packet: int
-    kind: str  # "tcp-gap", "incomplete", "snaplen", "link-type"
+    kind: NoteKind
     detail: str
 
 
@@ -113,7 +124,7 @@ class Stats:
     notes: list[Note] = field(default_factory=list)
     notes_dropped: int = 0
 
-    def note(self, packet: int, kind: str, detail: str) -> None:
+    def note(self, packet: int, kind: NoteKind, detail: str) -> None:
         if len(self.notes) < MAX_NOTES:
             self.notes.append(Note(packet, kind, detail))
         else:
@@ -153,7 +164,8 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
         header = read(16)
         if len(header) < 16:
             if header:
-                raise CaptureError(path, "record header cut short (truncated file)", count)
+                raise CaptureError(path, "record header cut short (truncated file)", count,
+                                   truncated=True)
             return
         seconds, fraction, caplen, original = unpack(header)
         if caplen > MAX_RECORD:
@@ -161,7 +173,8 @@ def _frames(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
                                count)
         data = read(caplen)
         if len(data) < caplen:
-            raise CaptureError(path, "record cut short (truncated file)", count)
+            raise CaptureError(path, "record cut short (truncated file)", count,
+                               truncated=True)
         count += 1
         yield linktype, seconds + fraction * scale, data, original
 
@@ -175,7 +188,8 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
     while True:
         head = f.read(4)
         if len(head) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         if block_type == b"\x0a\x0d\x0d\x0a":
             # A section header sets the byte order of everything up to the next one.
             bom = f.read(4)
@@ -199,10 +213,14 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
             body = f.read(length - 12)
         trailer = f.read(4)
         if len(body) < length - 12 or len(trailer) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         kind = struct.unpack(endian + "I", block_type)[0]
-        if kind == 6 and len(body) >= 20:  # enhanced packet block
-            iface, high, low, caplen, original = struct.unpack_from(endian + "IIIII", body)
+        if (kind == 6 and len(body) >= 20) or (kind == 2 and len(body) >= 24):
+            # An enhanced packet block, or an obsolete one (16-bit interface, drops count):
+            # both have the interface first, the time, lengths and the data at offset 20.
+            fields = struct.unpack_from(endian + ("IIIII" if kind == 6 else "HHIIII"), body)
+            iface, (high, low, caplen, original) = fields[0], fields[-4:]
             if iface >= len(interfaces):
                 raise CaptureError(path, f"packet on undeclared interface {iface}", count)
             linktype, unit, _ = interfaces[iface]
@@ -214,13 +232,6 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
             kept = min(original, snaplen) if snaplen else original  # the rest is padding
             count += 1
             yield linktype, 0.0, body[4 : 4 + kept], original
-        elif kind == 2 and len(body) >= 24:  # obsolete packet block
-            iface, _, high, low, caplen, original = struct.unpack_from(endian + "HHIIII", body)
-            if iface >= len(interfaces):
-                raise CaptureError(path, f"packet on undeclared interface {iface}", count)
-            linktype, unit, _ = interfaces[iface]
-            count += 1
-            yield linktype, ((high << 32) | low) * unit, body[20 : 20 + caplen], original
         elif kind == 1 and len(body) >= 8:  # interface description
             linktype, _, snaplen = struct.unpack_from(endian + "HHI", body)
             interfaces.append((linktype, _tsresol(body[8:], endian), snaplen))
@@ -228,7 +239,8 @@ def _pcapng(f: BinaryIO, path: str) -> Iterator[tuple[int, float, bytes, int]]:
         if not following:
             return
         if len(following) < 4:
-            raise CaptureError(path, "pcapng block cut short (truncated file)", count)
+            raise CaptureError(path, "pcapng block cut short (truncated file)", count,
+                               truncated=True)
         block_type = following
 
 
@@ -249,20 +261,18 @@ def _tsresol(options: bytes, endian: str) -> float:
 # ---- link and network layers ----
 
 
+# Link types with an ethertype: (octets of link header, offset of the ethertype in it).
+_LINK_HEADERS = {_ETHERNET: (14, 12), _SLL: (16, 14), _SLL2: (20, 0)}
+
+
 def _network(linktype: int, frame: bytes) -> tuple[int, bytes] | None:
     """(ethertype, IP packet) from a link-layer frame, or None when it carries no IP."""
-    if linktype == _ETHERNET:
-        if len(frame) < 14:
+    header = _LINK_HEADERS.get(linktype)
+    if header is not None:
+        size, at = header
+        if len(frame) < size:
             return None
-        return _untagged(_U16.unpack_from(frame, 12)[0], frame, 14)
-    if linktype == _SLL:
-        if len(frame) < 16:
-            return None
-        return _untagged(_U16.unpack_from(frame, 14)[0], frame, 16)
-    if linktype == _SLL2:
-        if len(frame) < 20:
-            return None
-        return _untagged(_U16.unpack_from(frame, 0)[0], frame, 20)
+        return _untagged(_U16.unpack_from(frame, at)[0], frame, size)
     if linktype in (_NULL, _LOOP):
         if len(frame) < 4:
             return None
@@ -538,7 +548,7 @@ class _Tcp:
                 if not stream.feed(seq, payload):
                     start = stream.next_seq or 0
                     missing = min((s - start) % _SEQ for s in stream.pending)
-                    self.stats.note(number, "tcp-gap", f"TCP {_name(src, dst)}: {missing} "
+                    self.stats.note(number, NoteKind.TCP_GAP, f"TCP {_name(src, dst)}: {missing} "
                                     "octets never captured; the rest of this direction is "
                                     "not checked")
                     stream.dns = False
@@ -560,7 +570,7 @@ class _Tcp:
             oldest = next(iter(self.streams))
             dropped = self.streams.pop(oldest)
             if dropped.dns or dropped.buffer or dropped.pending:
-                self.stats.note(number, "tcp-streams", f"TCP {_name(oldest[:2], oldest[2:])}: "
+                self.stats.note(number, NoteKind.TCP_STREAMS, f"TCP {_name(oldest[:2], oldest[2:])}: "
                                 f"over {MAX_TCP_STREAMS} open directions; this one is no longer "
                                 "followed")
         self.streams[key] = stream
@@ -579,7 +589,7 @@ class _Tcp:
             return
         if stream.dns or self.detector.known(src, dst):
             unused = len(stream.buffer) + stream.pending_size
-            self.stats.note(number, "incomplete", f"TCP {_name(src, dst)} ended with {unused} "
+            self.stats.note(number, NoteKind.INCOMPLETE, f"TCP {_name(src, dst)} ended with {unused} "
                             "octets that make no whole DNS message")
 
     def finish(self, number: int) -> None:
@@ -662,7 +672,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                 src, dst = (src_ip, sport), (dst_ip, dport)
                 if cut or length > len(segment):
                     if detector.known(src, dst):
-                        stats.note(number, "snaplen", f"UDP {_name(src, dst)}: frame cut by the "
+                        stats.note(number, NoteKind.SNAPLEN, f"UDP {_name(src, dst)}: frame cut by the "
                                    "snapshot length; its DNS message is not checked")
                 else:
                     payload = segment[8:length] if length >= 8 else segment[8:]
@@ -674,7 +684,7 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                 src, dst = (src_ip, sport), (dst_ip, dport)
                 if cut:
                     if detector.known(src, dst):
-                        stats.note(number, "snaplen", f"TCP {_name(src, dst)}: frame cut by the "
+                        stats.note(number, NoteKind.SNAPLEN, f"TCP {_name(src, dst)}: frame cut by the "
                                    "snapshot length; this direction is not checked")
                     tcp.streams.pop((src_ip, sport, dst_ip, dport), None)
                 else:
@@ -687,5 +697,5 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
     finally:
         f.close()
         for linktype, frames in unknown_links.items():
-            stats.note(0, "link-type", f"link type {linktype} is not read: {frames} frames "
+            stats.note(0, NoteKind.LINK_TYPE, f"link type {linktype} is not read: {frames} frames "
                        "skipped")

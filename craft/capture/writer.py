@@ -18,44 +18,30 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import signal
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from craft.capture.reader import CaptureError
+from craft.oracle import scapy
+from craft.transport import framed
 
-__all__ = ["Address", "CaptureError", "CaptureWriter"]
+__all__ = ["Address", "CaptureError", "CaptureWriteError", "CaptureWriter"]
 
 Address = tuple[str, int]
 
 LINKTYPE_ETHERNET = 1
 SNAPLEN = 0x40000
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _MSS = {4: 1460, 6: 1440}  # a 1500-octet Ethernet MTU less the IP and TCP headers
 
 
-class _Layers:
-    """Scapy's classes, imported once per process (the import takes most of a second)."""
+class CaptureWriteError(CaptureError):
+    """A capture file that cannot be written (exit 1: the command could not start)."""
 
-    def __init__(self) -> None:
-        from scapy.layers.inet import IP, TCP, UDP
-        from scapy.layers.inet6 import IPv6
-        from scapy.layers.l2 import Ether
-        from scapy.packet import Raw
-
-        self.Ether, self.IP, self.IPv6, self.UDP, self.TCP, self.Raw = Ether, IP, IPv6, UDP, TCP, Raw
-
-
-_LAYERS: list[_Layers] = []
-
-
-def _layers() -> _Layers:
-    if not _LAYERS:
-        _LAYERS.append(_Layers())
-    return _LAYERS[0]
+    exit_code = 1
 
 
 def _mac(address: str) -> str:
@@ -73,10 +59,15 @@ class CaptureWriter:
 
     ``CaptureWriter(path)`` truncates; ``append=True`` adds to an existing pcap (Ethernet
     link type), first cutting off a last record left half-written by a killed process.
+    ``hold`` is entered around each public call (``craft.stops.held_stops``: stop signals
+    wait until its records are written).
     ``CaptureError`` at construction when the path cannot be written."""
 
-    def __init__(self, path: str, append: bool = False) -> None:
+    def __init__(self, path: str, append: bool = False,
+                 hold: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+                 ) -> None:
         self.path = path
+        self._hold = hold
         self.failed: str | None = None  # why the capture stopped early, if it did
         self._closed = False
         self._lock = threading.Lock()
@@ -86,16 +77,18 @@ class CaptureWriter:
         self._fraction = 1_000_000
         directory = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(directory):
-            raise CaptureError(path, f"no such folder {directory}")
+            raise CaptureWriteError(path, f"no such folder {directory}")
         try:
-            self._layers = _layers()
+            self._layers = scapy()
         except ImportError as exc:
-            raise CaptureError(path, f"Scapy is needed to build frames: {exc}") from None
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            raise CaptureWriteError(path, f"Scapy is needed to build frames: {exc}") from None
+        # O_APPEND: each record's one write lands whole at the end of the file, also when
+        # dns-serve's worker processes share this descriptor after fork.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_CLOEXEC", 0)
         try:
             self._fd = os.open(path, flags | (0 if append else os.O_TRUNC), 0o644)
         except OSError as exc:
-            raise CaptureError(path, exc.strerror or str(exc)) from None
+            raise CaptureWriteError(path, exc.strerror or str(exc)) from None
         try:
             self._offset = self._resume() if append else 0
             if self._offset == 0:
@@ -104,7 +97,7 @@ class CaptureWriter:
                                       LINKTYPE_ETHERNET))
         except OSError as exc:
             os.close(self._fd)
-            raise CaptureError(path, exc.strerror or str(exc)) from None
+            raise CaptureWriteError(path, exc.strerror or str(exc)) from None
         except CaptureError:
             os.close(self._fd)
             raise
@@ -117,15 +110,15 @@ class CaptureWriter:
         with open(self.path, "rb") as f:
             head = f.read(24)
             if head[:4] == b"\x0a\x0d\x0d\x0a":
-                raise CaptureError(self.path, "cannot append to a pcapng file; craft writes pcap")
+                raise CaptureWriteError(self.path, "cannot append to a pcapng file; craft writes pcap")
             magics = {b"\xd4\xc3\xb2\xa1": ("<", 10**6), b"\xa1\xb2\xc3\xd4": (">", 10**6),
                       b"\x4d\x3c\xb2\xa1": ("<", 10**9), b"\xa1\xb2\x3c\x4d": (">", 10**9)}
             if len(head) < 24 or head[:4] not in magics:
-                raise CaptureError(self.path, "cannot append: not a pcap file")
+                raise CaptureWriteError(self.path, "cannot append: not a pcap file")
             endian, self._fraction = magics[head[:4]]
             linktype = struct.unpack(endian + "I", head[20:24])[0] & 0xFFFF
             if linktype != LINKTYPE_ETHERNET:
-                raise CaptureError(self.path, f"cannot append: link type {linktype}, "
+                raise CaptureWriteError(self.path, f"cannot append: link type {linktype}, "
                                    "craft writes Ethernet (1)")
             self._record = struct.Struct(endian + "IIII")
             end = 24
@@ -152,14 +145,10 @@ class CaptureWriter:
 
     @contextlib.contextmanager
     def _atomic(self) -> Iterator[None]:
-        """One public call's records, whole: the lock for other threads, and stop signals
-        held off (the server's handler raises in the main thread) until they are written."""
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        try:
-            with self._lock:
-                yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        """One public call's records, whole: the lock for other threads, and the ``hold``
+        the owner of the process gave (stop signals held off) until they are written."""
+        with self._hold(), self._lock:
+            yield
 
     def _write(self, frame: Any, when: float) -> None:
         if self.failed is not None or self._closed:
@@ -193,10 +182,12 @@ class CaptureWriter:
     def udp(self, src: Address, dst: Address, payload: bytes, when: float | None = None) -> None:
         """One datagram from ``src`` to ``dst``."""
         with self._atomic():
-            layers = self._layers
-            ip, _ = self._ip(src, dst)
-            frame = ip / layers.UDP(sport=src[1], dport=dst[1]) / layers.Raw(payload)
-            self._write(frame, time.time() if when is None else when)
+            self._datagram(src, dst, payload, time.time() if when is None else when)
+
+    def _datagram(self, src: Address, dst: Address, payload: bytes, when: float) -> None:
+        layers = self._layers
+        ip, _ = self._ip(src, dst)
+        self._write(ip / layers.UDP(sport=src[1], dport=dst[1]) / layers.Raw(payload), when)
 
     # ---- TCP ----
 
@@ -244,26 +235,47 @@ class CaptureWriter:
         """One DNS message from ``src`` to ``dst``, length prefix added, split into
         segments; a connection not opened yet is opened first, ``src`` as its client."""
         with self._atomic():
-            moment = time.time() if when is None else when
-            if self._conversation(src, dst) is None:
-                self._open(src, dst, moment)
-            data = struct.pack("!H", len(message)) + message
-            mss = _MSS[6 if ":" in src[0] else 4]
-            for start in range(0, len(data), mss):
-                last = start + mss >= len(data)
-                self._segment(src, dst, "PA" if last else "A", moment, data[start : start + mss])
+            self._data(src, dst, message, time.time() if when is None else when)
+
+    def _data(self, src: Address, dst: Address, message: bytes, when: float) -> None:
+        if self._conversation(src, dst) is None:
+            self._open(src, dst, when)
+        data = framed(message)
+        mss = _MSS[6 if ":" in src[0] else 4]
+        for start in range(0, len(data), mss):
+            last = start + mss >= len(data)
+            self._segment(src, dst, "PA" if last else "A", when, data[start : start + mss])
 
     def tcp_close(self, client: Address, server: Address, when: float | None = None) -> None:
         """FIN from ``client``, FIN from ``server``, the last ACK; nothing if not open."""
         with self._atomic():
-            if self._conversation(client, server) is None:
-                return
+            self._close(client, server, time.time() if when is None else when)
+
+    def _close(self, client: Address, server: Address, when: float) -> None:
+        if self._conversation(client, server) is None:
+            return
+        self._segment(client, server, "FA", when)
+        self._segment(server, client, "FA", when)
+        self._segment(client, server, "A", when)
+        self._tcp.pop((client, server), None)
+        self._tcp.pop((server, client), None)
+
+    def exchange(self, transport: str, client: Address, server: Address, query: bytes,
+                 response: bytes | None, when: float | None = None) -> None:
+        """A client's whole exchange: the query and the response (if any) as two datagrams,
+        or over TCP a connection of their own, opened and closed around them."""
+        with self._atomic():
             moment = time.time() if when is None else when
-            self._segment(client, server, "FA", moment)
-            self._segment(server, client, "FA", moment)
-            self._segment(client, server, "A", moment)
-            self._tcp.pop((client, server), None)
-            self._tcp.pop((server, client), None)
+            if transport == "udp":
+                self._datagram(client, server, query, moment)
+                if response is not None:
+                    self._datagram(server, client, response, moment)
+                return
+            self._open(client, server, moment)
+            self._data(client, server, query, moment)
+            if response is not None:
+                self._data(server, client, response, moment)
+            self._close(client, server, moment)
 
     def close(self) -> None:
         """Close the file (open TCP conversations stay without their FIN, as in a capture

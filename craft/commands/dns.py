@@ -1,35 +1,50 @@
-"""``craft dns-serve`` and ``craft dns-ask``: the lab's Task 2 as command-line tools."""
+"""``craft dns-serve`` and ``craft dns-ask``: the lab's Task 2 as command-line tools.
+
+Shells only: options in, lines out. Serving as a process (signals, reloads, workers) is
+``craft.dns_service``; asking is ``craft.dns_client``.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import secrets
-import signal
 import sys
 import threading
-import time
-from collections.abc import Callable, Sequence
-from types import FrameType
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
-from craft.commands.params import host_port
+from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns.message import Edns, message_dict
+from craft.dns.edns import EdnsRequest
+from craft.dns.message import message_dict
 from craft.dns.names import BadNameError, Name
-from craft.dns.transfer import LOOPBACK, Network, bump_serial, notify_message
+from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.wire import WireError
-from craft.dns.zone import Zone, ZoneError, default_zones
-from craft.dns_client import ClientError, Reply, ask, axfr, build_query, describe, send_notify
-from craft.dns_server import Connection, DnsServer, Exchange, Observer, ServerError, Stopped
-from craft.view.exchange import annotated, exchange_text, summary, verdict_line
+from craft.dns_client import (
+    ClientError,
+    Failure,
+    Reply,
+    ask,
+    axfr,
+    describe,
+    edns_query,
+    pseudosection,
+)
+from craft.dns_server import Connection, Exchange, Observer
+from craft.dns_service import Service, file_times, load_zones, remember_reloads
+from craft.stops import held_stops
+from craft.view.exchange import (
+    annotated,
+    exchange_text,
+    summary,
+    undecodable_view,
+    verdict_line,
+)
 from craft.view.hexview import want_color
-from craft.zone_loader import bulk_objects
 
 if TYPE_CHECKING:
     from craft.capture.writer import CaptureWriter
@@ -41,27 +56,6 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
-RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
-RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's slice while a reload runs
-
-
-def load_zones(paths: Sequence[str]) -> list[Zone]:
-    if not paths:
-        return default_zones()
-    from craft.zone_loader import load_zone
-
-    zones = []
-    for path in paths:
-        try:
-            zones.append(load_zone(path))
-        except OSError as exc:
-            raise click.ClickException(f"{path}: {exc.strerror or exc}") from None
-        except ZoneError as exc:
-            raise click.ClickException(str(exc)) from None
-    origins = [z.origin.key for z in zones]
-    if len(set(origins)) != len(origins):
-        raise click.ClickException("two zone files have the same origin")
-    return zones
 
 
 class Printer:
@@ -106,140 +100,6 @@ class Printer:
         )
 
 
-def _stop_on_signals(server: DnsServer) -> None:
-    """SIGTERM and SIGINT end the serving loop cleanly (the capture writer defers them
-    while it writes a record, so no record is cut)."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        server.stop()
-        raise Stopped
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
-
-
-def file_times(paths: Sequence[str]) -> list[float]:
-    return [os.stat(p).st_mtime if os.path.exists(p) else 0.0 for p in paths]
-
-
-class Reloader:
-    """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
-    serials bumped where content changed without a newer serial, NOTIFY sent to each
-    secondary for every changed zone, the signal passed on to worker processes."""
-
-    def __init__(self, server: DnsServer, paths: Sequence[str], zones: list[Zone],
-                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
-                 mtimes: list[float] | None = None) -> None:
-        """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
-        made while they loaded is still seen as a change."""
-        self.server, self.paths, self.zones = server, list(paths), zones
-        self.allowed, self.notify = list(allowed), list(notify)
-        self.children: list[int] = []
-        self.respawn: Callable[[], list[int]] | None = None  # forks workers with our zones
-        self.lock = threading.Lock()
-        self.mtimes = file_times(self.paths) if mtimes is None else mtimes
-        self.wanted = threading.Event()
-        self._worker: threading.Thread | None = None
-
-    def request(self) -> None:
-        """Ask for a reload without waiting for it (safe in a signal handler: no lock).
-        One thread builds the new zones beside the old ones, which answer until the swap;
-        requests made while it works are served by one more reload after it."""
-        self.wanted.set()
-        if self._worker is None:
-            self._worker = threading.Thread(target=self._reloads, daemon=True, name="reload")
-            self._worker.start()
-
-    def _reloads(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-        while True:
-            self.wanted.wait()
-            self.wanted.clear()
-            # The serving thread needs the interpreter within a fraction of a millisecond
-            # of a datagram, not after the default 5 ms slice of a long load.
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(interval, RELOAD_SWITCH_INTERVAL))
-            try:
-                self.reload()
-            except Exception as exc:  # a reload must never end serving
-                click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
-                           f"{type(exc).__name__}: {exc}", err=True)
-            finally:
-                sys.setswitchinterval(interval)
-
-    def reload(self) -> None:
-        if not self.paths:
-            click.echo("craft dns-serve: reload: the embedded table has no files to reread", err=True)
-            return
-        with self.lock:
-            self.mtimes = file_times(self.paths)
-            try:
-                with bulk_objects():
-                    fresh = load_zones(self.paths)
-            except click.ClickException as exc:
-                click.echo(f"craft dns-serve: reload failed, still serving the old zones: "
-                           f"{exc.message}", err=True)
-                return
-            old = {z.origin.key: z for z in self.zones}
-            changed = []
-            zones = []
-            for zone in fresh:
-                before = old.get(zone.origin.key)
-                if before is not None:
-                    zone = bump_serial(before, zone)
-                if before is None or set(before.records) != set(zone.records):
-                    changed.append(zone)
-                    was = before.serial if before is not None else "new"
-                    click.echo(f"craft dns-serve: reloaded {zone.origin.to_text()} "
-                               f"serial {was} -> {zone.serial}", err=True)
-                zones.append(zone)
-            with bulk_objects():
-                authority = Authority(zones, allow_transfer=self.allowed)
-            retired, self.server.authority = self.server.authority, authority
-            self.zones = zones
-            del old, before
-            if self.respawn is not None and self.children:
-                # Workers are forked anew from the zones loaded once here, then the old
-                # ones retire; this process answers on the port throughout: no gap.
-                old_workers, self.children = self.children, self.respawn()
-                for pid in old_workers:
-                    _terminate(pid)
-        for zone in changed:
-            for target in self.notify:
-                threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
-        # Queries that took the old zones just before the swap finish first; then the old
-        # zones are freed a piece at a time, the serving thread answering in between.
-        time.sleep(RELEASE_GRACE)
-        for _ in retired.release():
-            time.sleep(0)
-
-    def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
-        message = notify_message(zone, secrets.randbits(16))
-        acknowledged = send_notify(message, target)
-        state = "acknowledged" if acknowledged else "not acknowledged after retries"
-        click.echo(f"craft dns-serve: NOTIFY {zone.origin.to_text()} serial {zone.serial} "
-                   f"to {target[0]}:{target[1]}: {state}", err=True)
-
-    def watch(self, interval: float = 1.0) -> None:
-        def loop() -> None:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
-            while True:
-                time.sleep(interval)
-                now = file_times(self.paths)
-                if now != self.mtimes:
-                    self.mtimes = now  # seen: one reload for this change
-                    self.request()
-
-        threading.Thread(target=loop, daemon=True, name="watch").start()
-
-
-def _reload_on_signal(reloader: Reloader) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        reloader.request()  # in the background: this thread goes on answering
-
-    return handler
-
-
 def _networks(values: Sequence[str]) -> list[Network]:
     if not values:
         return list(LOOPBACK)
@@ -256,13 +116,16 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 
 
 @click.command("dns-serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", "hosts", multiple=True, default=("127.0.0.1",), show_default=True,
+              help="Address to listen on (repeatable: IPv4 and IPv6 at once; '::' takes IPv4 "
+                   "too where the system allows it).")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(0, 65535),
               help="UDP and TCP port (0: any free port; the start-up line says which).")
 @click.option("--zone", "zones", multiple=True, metavar="FILE",
               help="RFC 1035 master file to serve (repeatable). Default: the lab's table.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes sharing the port with SO_REUSEPORT.")
+              help="Processes sharing the port with SO_REUSEPORT (with --pcap, all write "
+                   "to the one file).")
 @click.option("--quiet", is_flag=True, help="No per-message output.")
 @click.option("--oracle/--no-oracle", default=None,
               help="Check every message with Scapy (default: on, off with --quiet).")
@@ -276,7 +139,7 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
               help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
 def dns_serve_command(
-    host: str, port: int, zones: tuple[str, ...], workers: int, quiet: bool,
+    hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
     allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
 ) -> None:
@@ -287,23 +150,17 @@ def dns_serve_command(
     alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
     zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
-    # A SIGHUP while the zones load (which takes a while for big zones) is remembered and
-    # served once the reloader exists, instead of ending the server by default action.
-    early: list[int] = []
-    signal.signal(signal.SIGHUP, lambda signum, frame: early.append(signum))
+    # A SIGHUP while the zones load (a while, for big zones) is served once the service
+    # runs, instead of ending the process by the signal's default action.
+    early = remember_reloads()
+    from craft.zone_loader import bulk_objects  # dns-serve alone reads zone files
+
     allowed = _networks(allow)
     targets = _targets(notify)
-    if pcap_path and workers > 1:
-        raise click.ClickException(
-            "--pcap needs --workers 1: one capture file cannot take records from several processes"
-        )
     mtimes = file_times(zones)
     with bulk_objects():
         loaded = load_zones(zones)
-        try:
-            authority = Authority(loaded, allow_transfer=allowed)
-        except ZoneError as exc:
-            raise click.ClickException(str(exc)) from None
+        authority = Authority(loaded, allow_transfer=allowed)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None
@@ -312,49 +169,38 @@ def dns_serve_command(
         if quiet:
             printer.color = False
         observers.append(printer if not quiet else _silent(printer))
-    capture = None
-    if pcap_path:
-        from craft.capture.writer import CaptureError, CaptureWriter
-
-        try:
-            capture = CaptureWriter(pcap_path, append=append)
-        except CaptureError as exc:
-            raise click.ClickException(str(exc)) from None
+    capture = _open_capture(pcap_path, append)
+    if capture is not None:
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
-    server = DnsServer(authority, host, port, observers, reuse_port=workers > 1)
-    _stop_on_signals(server)
+    hosts = tuple(dict.fromkeys(hosts))  # an address given twice is listened on once
+    service = Service(authority, hosts, port, observers, zones, loaded, allowed, targets, mtimes,
+                      workers)
+    started = False
     try:
-        address = server.bind()
-    except ServerError as exc:
-        raise click.ClickException(f"cannot listen on {exc}") from None
-    reloader = Reloader(server, zones, loaded, allowed, targets, mtimes)
-    # Ready for SIGHUP before the start-up line says we listen: a reload asked for at once
-    # must reload, not kill the server with the signal's default action.
-    signal.signal(signal.SIGHUP, _reload_on_signal(reloader))
-    if early:
-        reloader.request()
-    names = ", ".join(z.origin.to_text() for z in loaded)
-    source = "embedded lab table" if not zones else ", ".join(zones)
-    click.echo(
-        f"craft dns-serve: listening on udp+tcp {address[0]}:{address[1]}, "
-        f"{len(loaded)} zone(s) from {source}: {names}"
-        + (f"; {workers} workers" if workers > 1 else ""),
-        err=True,
-    )
-    reloader.respawn = lambda: _fork_workers(workers - 1, server, address, observers)
-    reloader.children = reloader.respawn()
-    if watch:
-        reloader.watch()
-    try:
-        server.serve_forever()
+        service.start()
+        started = True
+        if early:
+            service.reloader.request()  # starts once the service runs
+        names = ", ".join(z.origin.to_text() for z in loaded)
+        source = "embedded lab table" if not zones else ", ".join(zones)
+        listening = ", ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}"
+                              for h, p in service.server.addresses)
+        click.echo(
+            f"craft dns-serve: listening on udp+tcp {listening}, "
+            f"{len(loaded)} zone(s) from {source}: {names}"
+            + (f"; {workers} workers" if workers > 1 else "")
+            + (f"; capture {pcap_path}" + (" (every worker)" if workers > 1 else "")
+               if pcap_path else ""),
+            err=True,
+        )
+        service.run(watch)
     finally:
-        for pid in reloader.children:
-            _terminate(pid)
         if capture is not None:
             capture.close()
-        if printer is not None and use_oracle:
-            click.echo(printer.closing(), err=True)
-        click.echo("craft dns-serve: stopped", err=True)
+        if started:
+            if printer is not None and use_oracle:
+                click.echo(printer.closing(), err=True)
+            click.echo("craft dns-serve: stopped", err=True)
 
 
 def _silent(printer: Printer) -> Observer:
@@ -400,46 +246,6 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
     return observe
 
 
-def _fork_workers(
-    count: int, parent: DnsServer, address: tuple[str, int], observers: list[Observer],
-) -> list[int]:
-    """Fork ``count`` more serving processes on the same port (SO_REUSEPORT), answering
-    from the parent's zones as they are now (copy-on-write: loaded once, not per worker).
-    On a reload the parent forks new ones and retires these."""
-    pids = []
-    for _ in range(count):
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                # Forked from the reload thread, too: take no signal mask and no socket of
-                # the parent's along (a connection it closes must close for its client).
-                signal.pthread_sigmask(signal.SIG_SETMASK, set())
-                parent.disown()
-                child = DnsServer(parent.authority, address[0], address[1], observers,
-                                  reuse_port=True)
-                _stop_on_signals(child)
-                signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent reloads for us
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-                child.bind()
-                child.serve_forever()
-            except Exception as exc:  # a worker must never leave a traceback behind
-                click.echo(f"craft dns-serve worker: {exc}", err=True)
-                code = 1
-            finally:
-                os._exit(code)
-        pids.append(pid)
-    return pids
-
-
-def _terminate(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
-
-
 def _parse_type(text: str) -> int:
     try:
         return type_number(text)
@@ -473,8 +279,9 @@ class AskOptions:
     def __init__(
         self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
-        capture: CaptureWriter | None,
+        capture: CaptureWriter | None, request: EdnsRequest | None = None,
     ) -> None:
+        self.request = request or EdnsRequest()
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
         self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
@@ -487,14 +294,17 @@ def ask_once(text: str, opts: AskOptions) -> int:
     except BadNameError as exc:
         click.echo(f"{text}: {exc.reason}")
         return 2
-    query = build_query(name, opts.qtype, rd=opts.rd, edns=Edns() if opts.edns else None)
+    query = edns_query(name, opts.qtype, opts.request, rd=opts.rd, edns=opts.edns)
     try:
         reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
     except ClientError as exc:
+        if exc.reply is not None and opts.hexview:
+            click.echo(undecodable_view(exc.query, exc.reply, opts.color))
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_TIMEOUT if exc.kind == "timeout" else EXIT_NETWORK
+        return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
     if opts.capture is not None:
-        _capture(opts.capture, reply)
+        opts.capture.exchange(reply.transport, reply.client, reply.server, reply.query,
+                              reply.response)
     lines, code = _outcome(reply, opts.qtype)
     if opts.as_json:
         click.echo(json.dumps({
@@ -511,34 +321,22 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo(annotated(reply.response, opts.color))
         click.echo(verdict_line(reply.response))
         click.echo()
+    for line in pseudosection(query, reply.message, opts.request.wanted):
+        click.echo(line)
     for line in lines:
         click.echo(line)
     return code
 
 
-def _capture(writer: CaptureWriter, reply: Reply) -> None:
-    if reply.transport == "udp":
-        writer.udp(reply.client, reply.server, reply.query)
-        writer.udp(reply.server, reply.client, reply.response)
-    else:
-        writer.tcp_open(reply.client, reply.server)
-        writer.tcp_data(reply.client, reply.server, reply.query)
-        writer.tcp_data(reply.server, reply.client, reply.response)
-        writer.tcp_close(reply.client, reply.server)
-
-
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
     if path is None:
         return None
-    from craft.capture.writer import CaptureError, CaptureWriter
+    from craft.capture.writer import CaptureWriter
 
-    try:
-        return CaptureWriter(path, append=append)
-    except CaptureError as exc:
-        raise click.ClickException(str(exc)) from None
+    return CaptureWriter(path, append=append, hold=held_stops)  # a Ctrl-C cuts no exchange
 
 
-@click.command("dns-ask")
+@click.command("dns-ask", cls=EdnsCommand)
 @click.argument("name", required=False)
 @click.option("--server", default="127.0.0.1", show_default=True, help="Server address.")
 @click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
@@ -554,6 +352,7 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: header, sections, timing.")
 @click.option("--rd", is_flag=True, help="Set RD (recursion desired) in the query.")
 @click.option("--edns", is_flag=True, help="Add an EDNS0 OPT record (payload 1232).")
+@edns_switches()
 @click.option("--pcap", metavar="FILE", help="Capture the exchanges to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap FILE.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
@@ -561,7 +360,8 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
               help="With -t IXFR: the zone serial we claim to hold (0: send the whole zone).")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
-    retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, pcap: str | None,
+    retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
+    cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
     append: bool, color: bool | None, serial: int,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
@@ -593,6 +393,7 @@ def dns_ask_command(
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
+        edns_request(nsid, cookie, subnet, padding, dnssec),
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)
@@ -613,7 +414,7 @@ def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: i
         records = axfr(zone, server, max(timeout, 5.0), ixfr_serial)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
-        return EXIT_REFUSED if "refused" in exc.reason.lower() else EXIT_NETWORK
+        return EXIT_REFUSED if exc.kind is Failure.REFUSED else EXIT_NETWORK
     click.echo(f"$ORIGIN {zone.to_text()}")
     for record in records:
         click.echo(record.to_text())
@@ -634,4 +435,3 @@ def _interactive(opts: AskOptions) -> int:
             ask_once(text, opts)
     click.echo("Session ended")
     return 0
-

@@ -8,6 +8,7 @@ import click
 
 from craft.dns.codec import decode
 from craft.dns.wire import Span, WireError
+from craft.errors import CraftError
 from craft.view.hexview import annotate, hexdump, want_color
 
 LAB_QUERY = "1a2b04000001000000000000066" "76f6f676c65026361000001" "0001"
@@ -44,7 +45,7 @@ def decode_command(hex_parts: tuple[str, ...], lab: bool, color: bool | None) ->
         message = decode(data, spans)
     except WireError as exc:
         click.echo(hexdump(data))
-        raise click.ClickException(f"not a valid DNS message: {exc}") from None
+        raise CraftError("not a valid DNS message", str(exc)) from None
     click.echo(annotate(data, spans, use_color))
     click.echo()
     click.echo(message.to_text())

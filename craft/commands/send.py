@@ -9,7 +9,7 @@ import time
 
 import click
 
-from craft.commands.params import host_port
+from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
 from craft.dns.codec import decode, encode
 from craft.dns.constants import (
     class_number,
@@ -17,12 +17,15 @@ from craft.dns.constants import (
     rcode_number,
     type_number,
 )
+from craft.dns.edns import EdnsOption, parse_edns_option
 from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
-from craft.dns.mutate import MutationError, mutate, mutations_help
+from craft.dns.mutate import mutate, mutations_help
 from craft.dns.names import BadNameError, Name
-from craft.dns.rdata import parse_edns_option
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
+from craft.dns_client import pseudosection, with_padding
+from craft.errors import CraftError
+from craft.stops import held_stops
 from craft.transport import Sent, send_bytes
 from craft.view.exchange import annotated
 from craft.view.hexview import want_color
@@ -85,7 +88,7 @@ def _flags(text: str) -> dict[str, bool]:
     return {f: f in chosen for f in FLAG_NAMES}
 
 
-def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
+def _options(values: tuple[str, ...]) -> tuple[EdnsOption, ...]:
     try:
         return tuple(parse_edns_option(value) for value in values)
     except ValueError as exc:
@@ -95,7 +98,7 @@ def _options(values: tuple[str, ...]) -> tuple[tuple[int, bytes], ...]:
 MULTIWORD_OPTIONS = ("--question", "--answer", "--authority", "--additional")
 
 
-class _MultiwordCommand(click.Command):
+class _MultiwordCommand(EdnsCommand):
     """Lets ``--question google.com A IN`` and ``--answer NAME TTL IN A ADDR`` be written
     without quotes. dns-send takes no arguments, so a bare word after the value of one of
     these options can only be more of that value; quoting still works the same."""
@@ -166,8 +169,12 @@ def _show(data: bytes, color: bool) -> None:
 @click.option("--edns/--no-edns", default=None, help="Add an OPT record (implied by other EDNS options).")
 @click.option("--edns-size", default=1232, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--edns-version", default=0, show_default=True, type=click.IntRange(0, 255))
-@click.option("--do", "do_bit", is_flag=True, help="Set the DNSSEC OK bit.")
-@click.option("--edns-option", "edns_options", multiple=True, metavar="CODE:HEX")
+@click.option("--do", "--dnssec", "do_bit", is_flag=True, help="Set the DNSSEC OK bit.")
+@click.option("--edns-option", "edns_options", multiple=True, metavar="OPTION",
+              help="An EDNS option: CODE:HEX (kept as given, even malformed), or by name: "
+                   "nsid, cookie[:HEX], subnet:PREFIX, expire, keepalive[:N], padding:N, "
+                   "chain:NAME, key-tag:N[,N], ede:CODE[:TEXT], dau:N[,N], zoneversion.")
+@edns_switches(dnssec=False)
 @click.option("--qdcount", type=click.IntRange(0, 0xFFFF), help="Header QDCOUNT, true or not.")
 @click.option("--ancount", type=click.IntRange(0, 0xFFFF), help="Header ANCOUNT, true or not.")
 @click.option("--nscount", type=click.IntRange(0, 0xFFFF), help="Header NSCOUNT, true or not.")
@@ -186,7 +193,8 @@ def dns_send_command(
     server: str, port: int, tcp: bool, ident_text: str | None, flags: str, opcode: str, rcode: str,
     questions: tuple[str, ...], answers: tuple[str, ...], authorities: tuple[str, ...],
     additionals: tuple[str, ...], edns: bool | None, edns_size: int, edns_version: int,
-    do_bit: bool, edns_options: tuple[str, ...], qdcount: int | None, ancount: int | None,
+    do_bit: bool, edns_options: tuple[str, ...], nsid: bool, cookie: str | None,
+    subnet: str | None, padding: int, qdcount: int | None, ancount: int | None,
     nscount: int | None, arcount: int | None, mutations: tuple[str, ...], raw_hex: str | None,
     timeout: float, no_wait: bool, count: int, rate: float, as_json: bool, pcap: str | None,
     color: bool | None,
@@ -215,28 +223,24 @@ def dns_send_command(
         message = Message(header, tuple(_question(q) for q in questions),
                           _records(answers, "--answer"), _records(authorities, "--authority"),
                           _records(additionals, "--additional"))
-        options = _options(edns_options)
-        if edns or (edns is None and (do_bit or options or edns_version or code > 15)):
-            message = message.with_edns(Edns(payload=edns_size, ext_rcode=code >> 4,
-                                             version=edns_version, do=do_bit, options=options))
+        request = edns_request(nsid, cookie, subnet, padding, do_bit)
+        options = request.options() + _options(edns_options)
+        if edns or (edns is None and (request.wanted or options or edns_version or code > 15)):
+            message = with_padding(message.with_edns(Edns(
+                payload=edns_size, ext_rcode=code >> 4, version=edns_version, do=do_bit,
+                options=options)), padding)
         try:
             wire = encode(message, counts=(qdcount, ancount, nscount, arcount))
         except WireError as exc:
-            raise click.ClickException(f"cannot encode: {exc}") from None
-    try:
-        for spec in mutations:
-            wire = mutate(wire, spec)
-    except MutationError as exc:
-        raise click.ClickException(str(exc)) from None
+            raise CraftError("cannot encode", str(exc)) from None
+    for spec in mutations:
+        wire = mutate(wire, spec)
     use_color = want_color(sys.stdout) if color is None else color
     capture = None
     if pcap:
-        from craft.capture.writer import CaptureError, CaptureWriter
+        from craft.capture.writer import CaptureWriter
 
-        try:
-            capture = CaptureWriter(pcap)
-        except CaptureError as exc:
-            raise click.ClickException(str(exc)) from None
+        capture = CaptureWriter(pcap, hold=held_stops)  # a Ctrl-C cuts no exchange
     target = (server, port)
     code_out = 0
     start = time.monotonic()
@@ -251,7 +255,7 @@ def dns_send_command(
                 click.echo(f"{server}:{port}: {exc.strerror or exc}", err=True)
                 sys.exit(EXIT_NETWORK)
             if capture is not None:
-                _capture(capture, sent)
+                capture.exchange(sent.transport, sent.client, sent.server, sent.wire, sent.reply)
             if sent.reply is None and not no_wait:
                 code_out = EXIT_NO_REPLY
             _report(sent, index, count, as_json, use_color, no_wait, timeout)
@@ -285,22 +289,21 @@ def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_w
         return
     click.echo(f"\n;; received {len(sent.reply)} octets in {sent.elapsed * 1000:.1f} ms")
     _show(sent.reply, color)
+    for line in _pseudosection(sent.wire, sent.reply):
+        click.echo(line)
 
 
-def _capture(writer: object, sent: Sent) -> None:
-    from craft.capture.writer import CaptureWriter
-
-    assert isinstance(writer, CaptureWriter)
-    if sent.transport == "udp":
-        writer.udp(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.udp(sent.server, sent.client, sent.reply)
-    else:
-        writer.tcp_open(sent.client, sent.server)
-        writer.tcp_data(sent.client, sent.server, sent.wire)
-        if sent.reply is not None:
-            writer.tcp_data(sent.server, sent.client, sent.reply)
-        writer.tcp_close(sent.client, sent.server)
+def _pseudosection(query: bytes, reply: bytes) -> list[str]:
+    """dig's OPT lines of a reply that carries EDNS options (none when it does not decode)."""
+    try:
+        answer = decode(reply)
+    except WireError:
+        return []
+    try:
+        asked = decode(query)
+    except WireError:
+        asked = Message()
+    return pseudosection(asked, answer, False)
 
 
 @click.command("dns-probe")

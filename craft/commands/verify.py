@@ -12,16 +12,17 @@ import os
 import sys
 from collections.abc import Callable
 from ipaddress import ip_address
+from typing import TextIO
 
 import click
 
-from craft.capture.reader import CaptureError
 from craft.commands.params import host_port
+from craft.report.log import FORMATS
+from craft.report.observer import Observer, ReportWriteError
 from craft.verify import ReplayReport, Report, replay
 from craft.verify_jobs import default_jobs, verify_jobs
 
 EXIT_PROBLEMS = 1
-EXIT_UNREADABLE = 2
 PROGRESS_FROM = 1 << 20  # octets: smaller files are done before a bar would be seen
 
 
@@ -62,14 +63,15 @@ def _print_replay(result: ReplayReport, target: str) -> None:
         click.echo(f"packet {problem.packet}: replay: {problem.detail}")
 
 
-def _run(path: str, memo: bool, jobs: int = 1) -> Report:
+def _run(path: str, memo: bool, jobs: int = 1, observer: Observer | None = None) -> Report:
     """``verify`` with a progress bar on stderr when it is a terminal and the file is big."""
+    observe = observer.observe if observer is not None else None
     try:
         size = os.path.getsize(path)
     except OSError:
         size = 0  # verify reports why it cannot be read
     if not (sys.stderr.isatty() and size > PROGRESS_FROM):
-        return verify_jobs(path, jobs, memo=memo)
+        return verify_jobs(path, jobs, memo=memo, observe=observe)
     with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
         done = [0]
 
@@ -78,7 +80,7 @@ def _run(path: str, memo: bool, jobs: int = 1) -> Report:
             done[0] = offset
 
         callback: Callable[[int], None] = progress
-        return verify_jobs(path, jobs, callback, memo=memo)
+        return verify_jobs(path, jobs, callback, memo=memo, observe=observe)
 
 
 @click.command("verify")
@@ -97,11 +99,24 @@ def _run(path: str, memo: bool, jobs: int = 1) -> Report:
 @click.option("--timeout", default=1.0, show_default=True, type=click.FloatRange(0.05, 30),
               help="Replay: seconds to wait for each answer.")
 @click.option("--force", is_flag=True, help="Replay: allow a server that is not on loopback.")
+@click.option("--stats", "with_stats", is_flag=True,
+              help="Pair queries with responses: response times per server, unanswered, "
+                   "retransmitted and duplicate queries, TC answers retried over TCP, "
+                   "histograms of rcode, type, opcode and EDNS, the top names.")
+@click.option("--log", "log_path", metavar="FILE", type=click.File("w", lazy=False),
+              help="Write one JSON line per exchange to FILE ('-' for stdout).")
+@click.option("--log-format", type=click.Choice(FORMATS), default="json", show_default=True,
+              help="--log's fields: craft's, or those of Zeek's dns.log.")
+@click.option("--html", "html_path", metavar="FILE",
+              help="Write one self-contained page: the exchanges on a timeline, each message "
+                   "field by field with Scapy's verdict, charts and problems.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None,
-              help="Processes checking messages (default: the number of cores); the report "
-                   "is the same whatever the number.")
+              help="Processes checking messages (default: the number of cores); the report, "
+                   "--stats, --log and --html are the same whatever the number.")
 def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | None, rate: float,
-                   max_time: float, timeout: float, force: bool, jobs: int | None) -> None:
+                   max_time: float, timeout: float, force: bool, with_stats: bool,
+                   log_path: TextIO | None, log_format: str, html_path: str | None,
+                   jobs: int | None) -> None:
     """Check every DNS message in a pcap or pcapng FILE with craft and with Scapy.
 
     Each message is decoded by both codecs and compared field by field, and craft's
@@ -110,20 +125,32 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
     1 when anything does not, 2 when the file cannot be read.
     """
     target = _target(replay_to, force) if replay_to else None
+    if html_path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(html_path))):
+        raise click.BadParameter(f"no such folder for {html_path!r}", param_hint="--html")
+    observer = (Observer(log_path, log_format, html_path, path)
+                if with_stats or log_path or html_path else None)
     try:
-        report = _run(path, not no_memo, default_jobs() if jobs is None else jobs)
-        replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
-                    if target else None)
-    except CaptureError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(EXIT_UNREADABLE)
+        # CaptureError (exit 2) when the file cannot be read
+        report = _run(path, not no_memo, default_jobs() if jobs is None else jobs, observer)
+        if observer is not None:
+            observer.finish(report)
+    except OSError as exc:  # the log or the page could not be written (a full disk)
+        raise ReportWriteError(f"cannot write {exc.filename or html_path or 'the log'}",
+                               exc.strerror or str(exc)) from None
+    replayed = (replay(path, target, rate=rate, max_time=max_time, timeout=timeout)
+                if target else None)
     if as_json:
         data = report.as_dict()
+        if with_stats and observer is not None:
+            data["stats"] = observer.stats.as_dict()
         if replayed is not None:
             data["replay"] = replayed.as_dict()
         click.echo(json.dumps(data, indent=2))
     else:
         _print_report(report)
+        if with_stats and observer is not None:
+            for line in observer.stats.lines():
+                click.echo(line)
         if replayed is not None and replay_to:
             _print_replay(replayed, replay_to)
     ok = report.ok and (replayed is None or replayed.ok)

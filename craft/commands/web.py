@@ -9,6 +9,7 @@ from types import FrameType
 
 import click
 
+from craft.errors import CraftError
 from craft.http.protocol import Request
 from craft.web import WebServer
 
@@ -33,7 +34,7 @@ def web_serve_command(host: str, port: int, root: str, quiet: bool) -> None:
         server = WebServer(root, host, port, None if quiet else _common_log)
         host_, port_ = server.bind()
     except OSError as exc:
-        raise click.ClickException(f"cannot serve {root} on {host}:{port}: {exc.strerror or exc}") from None
+        raise CraftError(f"cannot serve {root} on {host}:{port}", exc.strerror or str(exc)) from None
 
     def stop(signum: int, frame: FrameType | None) -> None:
         server.stop()

@@ -2,9 +2,10 @@
 response message out.
 
 ``Answerer`` owns the meaning of an answer: finding the closest zone, wildcards (RFC 4592),
-CNAME chains, glue, referrals at zone cuts, DS at a cut, ANY, the EDNS rules (one OPT,
+CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, referrals at
+zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
 BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
-``craft.dns.transfer``, and the size a response may take (truncation with TC). ``respond``
+``craft.dns.transfer``, and the size a response may take (truncation by whole RRsets, TC). ``respond``
 does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
@@ -18,10 +19,10 @@ from dataclasses import dataclass, replace
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Record
-from craft.dns.names import Name
+from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.dns.wire import HEADER, HEADER_SIZE, WireError
+from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError
 from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
@@ -100,13 +101,25 @@ class ZoneIndex:
         """The NS set of a zone cut between the apex and ``qname``, if any (a referral).
         ``at_cut=False`` leaves out a cut at qname itself: DS there is the parent's own
         data, answered rather than referred (RFC 4035 3.1.4.1)."""
+        found = self.descent(qname, at_cut, dname=False)
+        return found[1] if found is not None else None
+
+    def descent(self, qname: Name, at_cut: bool = True,
+                dname: bool = True) -> tuple[int, Node] | None:
+        """What ends the walk from the apex down to ``qname`` before qname's own node, the
+        one nearest the apex: a zone cut (``RRType.NS``: a referral) or a DNAME owned by a
+        proper ancestor (``RRType.DNAME``: a redirection, RFC 6672 2.3). A DNAME at qname
+        itself redirects nothing: it is that name's data."""
         labels = qname.labels
-        deepest = len(labels) if at_cut else len(labels) - 1
-        for depth in range(len(self.origin.labels) + 1, deepest + 1):
-            cut = Name(labels[len(labels) - depth :])
-            node = self.nodes.get(cut.key)
-            if node is not None and RRType.NS in node.by_type:
-                return node
+        top = len(self.origin.labels)
+        for depth in range(top, len(labels) + 1):
+            node = self.nodes.get(Name(labels[len(labels) - depth :]).key)
+            if node is None:
+                continue
+            if depth > top and RRType.NS in node.by_type and (at_cut or depth < len(labels)):
+                return RRType.NS, node
+            if dname and depth < len(labels) and RRType.DNAME in node.by_type:
+                return RRType.DNAME, node
         return None
 
 
@@ -140,6 +153,10 @@ class Answerer:
         index = self.find_zone(qname)
         if index is None:
             return Lookup(Rcode.REFUSED, False)
+        if qtype == RRType.DS and qname.equals(index.origin):
+            # DS at a child's apex is the parent's data (RFC 4035 3.1.4.1): when we serve the
+            # parent too, it answers, as BIND and NSD do.
+            index = self.parent_zone(index) or index
         if qtype == RRType.AXFR:
             return Lookup(Rcode.NOTIMP, False)  # AXFR is TCP-only (RFC 5936 4.2)
         if qtype == RRType.IXFR:
@@ -155,11 +172,31 @@ class Answerer:
         name = qname
         for _ in range(MAX_CNAME_CHAIN + 1):
             seen.add(name.key)
-            cut = index.delegation(name, at_cut=qtype != RRType.DS)
-            if cut is not None:
-                ns = cut.by_type[RRType.NS]
+            stop = index.descent(name, at_cut=qtype != RRType.DS)
+            if stop is not None and stop[0] == RRType.NS:
+                ns = stop[1].by_type[RRType.NS]
                 return Lookup(Rcode.NOERROR, bool(answer), tuple(answer), tuple(ns),
                               self._glue(ns, referral=True))
+            if stop is not None:
+                # RFC 6672 2.3: the DNAME, then a CNAME from the name to the name rewritten
+                # under the DNAME's target, with the DNAME's TTL; then on, as for a CNAME.
+                dname = stop[1].by_type[RRType.DNAME][0]
+                answer.append(dname)
+                target = _dname_target(dname.rdata)
+                if target is None:
+                    break
+                # The kept labels lower-cased, as NSD writes them: the answer cache's bodies
+                # serve every spelling of a question, so nothing may depend on its case.
+                kept = name.lower().labels[: len(name.labels) - len(dname.name.labels)]
+                rewritten = Name(kept + target.labels)
+                if rewritten.wire_length() > MAX_NAME:
+                    return Lookup(Rcode.YXDOMAIN, True, tuple(answer))  # RFC 6672 2.2
+                answer.append(Record(name, RRType.CNAME, dname.rclass, dname.ttl, CNAME(rewritten)))
+                if (qtype == RRType.CNAME or not rewritten.is_subdomain_of(index.origin)
+                        or rewritten.key in seen):
+                    break
+                name = rewritten
+                continue
             node = index.nodes.get(name.key)
             if node is None and name.key in index.nonterminals:
                 return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
@@ -184,6 +221,14 @@ class Answerer:
                 break  # the chain leaves the zone (the resolver follows it) or loops
             name = target
         return Lookup(Rcode.NOERROR, True, tuple(answer), (), self._glue(answer))
+
+    def parent_zone(self, child: ZoneIndex) -> ZoneIndex | None:
+        """The closest zone of ours above ``child``'s apex, if we serve one."""
+        for index in self.zones:
+            if index is not child and len(index.origin.labels) < len(child.origin.labels) \
+                    and child.origin.is_subdomain_of(index.origin):
+                return index
+        return None
 
     def _glue(self, records: Iterable[Record], referral: bool = False) -> tuple[Record, ...]:
         """A/AAAA for name targets of NS, MX and SRV that our zones hold (RFC 1035 3.3).
@@ -237,7 +282,11 @@ class Answerer:
             if e is not None and rcode > 0xF:
                 e = replace(e, ext_rcode=rcode >> 4)
             header = replace(_reply_header(query.header), rcode=rcode & 0xF)
-            return Message(header, query.question).with_edns(e)
+            # The question only for QUERY: other opcodes give their sections other meanings
+            # (RFC 2136 2.3: an UPDATE's zone section is one SOA question), so BIND and NSD
+            # answer what they do not implement with the header alone.
+            question = query.question if query.header.opcode == Opcode.QUERY else ()
+            return Message(header, question).with_edns(e)
 
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
         # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only;
@@ -281,7 +330,7 @@ class Answerer:
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
-        return encode(response, max_size=limit)  # over the limit: cut at a record, TC set
+        return fit(response, limit)
 
     def transfer(self, data: bytes, client: str) -> Iterable[bytes] | None:
         """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
@@ -308,7 +357,8 @@ def error_reply(data: bytes, rcode: int) -> bytes | None:
         return None
     if header.qr:
         return None
-    flags = 0x8000 | (header.opcode << 11) | (0x0100 if header.rd else 0) | rcode
+    rd = 0x0100 if header.rd and header.opcode == Opcode.QUERY else 0
+    flags = 0x8000 | (header.opcode << 11) | rd | rcode
     return HEADER.pack(header.id, flags, 0, 0, 0, 0)
 
 
@@ -338,9 +388,55 @@ def _tsig_badkey(request: Record, now: int) -> Record | None:
     return Record(request.name, RRType.TSIG, RRClass.ANY, 0, Opaque(rdata))
 
 
+def fit(message: Message, limit: int) -> bytes:
+    """``message`` encoded within ``limit`` octets: whole RRsets that fit, in order, and
+    none after the first that does not (RFC 2181 9: never part of an RRset, as NSD; BIND
+    with EDNS keeps fewer). TC is set when an answer or authority RRset was left out;
+    missing additional data alone does not set it. The OPT (and a TSIG) always stay."""
+    wire = encode(message)
+    if len(wire) <= limit:
+        return wire
+    extras = tuple(r for r in message.additional if r.rtype in (RRType.OPT, RRType.TSIG))
+    sections = (message.answer, message.authority,
+                tuple(r for r in message.additional if r.rtype not in (RRType.OPT, RRType.TSIG)))
+    kept: list[tuple[Record, ...]] = [(), (), ()]
+    truncated = False
+    for index, records in enumerate(sections):
+        for rrset in _rrsets(records):
+            trial = list(kept)
+            trial[index] = (*trial[index], *rrset)
+            if len(encode(replace(message, answer=trial[0], authority=trial[1],
+                                  additional=(*trial[2], *extras)))) > limit:
+                truncated = index < 2
+                break
+            kept = trial
+        else:
+            continue
+        break
+    header = replace(message.header, tc=message.header.tc or truncated)
+    return encode(replace(message, header=header, answer=kept[0], authority=kept[1],
+                          additional=(*kept[2], *extras)))
+
+
+def _rrsets(records: Sequence[Record]) -> list[tuple[Record, ...]]:
+    """Runs of records of one owner, type and class: the units truncation keeps or drops."""
+    groups: list[list[Record]] = []
+    for record in records:
+        last = groups[-1][-1] if groups else None
+        if (last is not None and last.rtype == record.rtype and last.rclass == record.rclass
+                and last.name.key == record.name.key):
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return [tuple(group) for group in groups]
+
+
 def _reply_header(query: Header) -> Header:
-    """A response's header before its outcome: ID, OPCODE, RD and CD copied (RFC 1035
-    4.1.1, RFC 4035 3.1.6); AA, TC, RA, Z and AD clear."""
+    """A response's header before its outcome: ID and OPCODE copied; for QUERY, RD and CD
+    too (RFC 1035 4.1.1, RFC 4035 3.1.6). Every other flag clear: other opcodes get QR
+    and their opcode alone, as BIND answers them."""
+    if query.opcode != Opcode.QUERY:
+        return Header(id=query.id, qr=True, opcode=query.opcode)
     return Header(id=query.id, qr=True, opcode=query.opcode, rd=query.rd, cd=query.cd)
 
 
@@ -351,5 +447,21 @@ def _owned_by(name: Name) -> Callable[[Iterable[Record]], list[Record]]:
 
 def _target(rdata: Rdata) -> Name | None:
     return rdata.target if isinstance(rdata, CNAME) else None
+
+
+def _dname_target(rdata: Rdata) -> Name | None:
+    """A DNAME's target: a typed rdata's ``target``, or the one uncompressed name of its
+    RFC 3597 octets. None when the octets are not exactly one name."""
+    target = getattr(rdata, "target", None)
+    if isinstance(target, Name):
+        return target
+    if not isinstance(rdata, Opaque):
+        return None
+    reader = Reader(rdata.data)
+    try:
+        name = reader.name("DNAME")
+    except WireError:
+        return None
+    return name if reader.pos == len(rdata.data) else None
 
 

@@ -195,9 +195,14 @@ def encode(
 
 
 def _record_size(rec: Record) -> int:
+    return len(record_wire(rec))
+
+
+def record_wire(rec: Record) -> bytes:
+    """One record's octets, uncompressed: owner, type, class, TTL, RDLENGTH and rdata."""
     w = Writer()
     _write_record(w, rec, False)
-    return len(w.buf)
+    return w.getvalue()
 
 
 def _write_record(w: Writer, rec: Record, compress: bool) -> None:

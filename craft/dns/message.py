@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from craft.dns.constants import RRClass, RRType, class_text, opcode_text, rcode_text, type_text
+from craft.dns.edns import EdnsOption, option_lines
 from craft.dns.names import Name
 from craft.dns.rdata import OPT, Rdata
 
@@ -111,14 +112,15 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Edns:
-    """The OPT pseudo-record as values: payload size, extended RCODE bits, version, flags."""
+    """The OPT pseudo-record as values: payload size, extended RCODE bits, version, flags,
+    and the options (typed by ``craft.dns.edns``)."""
 
     payload: int = 1232
     ext_rcode: int = 0
     version: int = 0
     do: bool = False
     flags: int = 0  # the other 15 flag bits, which must be zero today
-    options: tuple[tuple[int, bytes], ...] = ()
+    options: tuple[EdnsOption, ...] = ()
 
     @classmethod
     def from_record(cls, record: Record) -> Edns:
@@ -137,11 +139,17 @@ class Edns:
         ttl = (self.ext_rcode << 24) | (self.version << 16) | (self.do << 15) | self.flags
         return Record(Name.root(), RRType.OPT, self.payload, ttl, OPT(self.options))
 
-    def to_text(self) -> str:
+    def option(self, kind: type[EdnsOption]) -> EdnsOption | None:
+        """The first option of class ``kind`` (e.g. ``Cookie``), or None."""
+        return next((o for o in self.options if isinstance(o, kind)), None)
+
+    def to_text(self, sent: tuple[EdnsOption, ...] = ()) -> str:
+        """dig's OPT PSEUDOSECTION: the EDNS line, then one line per option (``sent``: the
+        query's options, so a returned COOKIE can be called good or bad)."""
         flags = " do" if self.do else ""
-        extra = f" flags {self.flags:#06x}" if self.flags else ""
-        opts = "".join(f" option {c}:{d.hex()}" for c, d in self.options)
-        return f"; EDNS version {self.version}, udp {self.payload}{flags}{extra}{opts}"
+        extra = f"; MBZ: {self.flags:#06x}" if self.flags else ""
+        lines = [f"; EDNS: version: {self.version}, flags:{flags}{extra}; udp: {self.payload}"]
+        return "\n".join(lines + option_lines(self.options, sent))
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +212,7 @@ def record_dict(record: Record) -> dict[str, object]:
         return {
             "type": "OPT", "udp_payload": e.payload, "ext_rcode": e.ext_rcode,
             "version": e.version, "do": e.do, "flags": e.flags,
-            "options": [{"code": c, "data": d.hex()} for c, d in e.options],
+            "options": [option.to_dict() for option in e.options],
         }
     return {
         "name": record.name.to_text(), "type": type_text(record.rtype),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
 from craft.dns.constants import RRType
+from craft.dns.edns import EdnsOption, decode_options, encode_options, parse_edns_option
 from craft.dns.names import BadNameError, Name
 from craft.dns.wire import Reader, SpanKind, WireError, Writer
 
@@ -230,48 +231,21 @@ class CharStrings(FieldKind):
 
 
 class Options(FieldKind):
-    """EDNS0 options (RFC 6891): code, length, data, filling the rdata."""
+    """EDNS0 options (RFC 6891) filling the rdata; ``craft.dns.edns`` owns their layouts."""
 
-    def decode(self, r: Reader, end: int, field: str) -> tuple[tuple[int, bytes], ...]:
-        options = []
-        while r.pos < end:
-            start = r.pos
-            if r.pos + 4 > end:
-                raise WireError(r.pos, "EDNS option header runs past rdata")
-            code = r.u16("option code")
-            length = r.u16("option length")
-            if r.pos + length > end:
-                raise WireError(r.pos, f"EDNS option data of {length} runs past rdata")
-            data = r.take(length, "option data")
-            r.mark(start, "option", f"code {code}: {data.hex()}", SpanKind.RDATA)
-            options.append((code, data))
-        return tuple(options)
+    def decode(self, r: Reader, end: int, field: str) -> tuple[EdnsOption, ...]:
+        return decode_options(r, end)
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:
-        for code, data in value:
-            w.u16(code)
-            w.u16(len(data))
-            w.raw(data)
+        encode_options(w, value)
 
     def text(self, value: Any) -> str:
-        return " ".join(f"{code}:{data.hex()}" for code, data in value)
+        return " ".join(option.to_text() for option in value)
 
-    def parse(self, tokens: list[str], origin: Name | None) -> tuple[tuple[int, bytes], ...]:
-        options = []
-        while tokens:
-            options.append(parse_edns_option(tokens.pop(0)))
-        return tuple(options)
-
-
-def parse_edns_option(token: str) -> tuple[int, bytes]:
-    """``CODE:HEX`` (``10:0011223344556677``) to an EDNS option's code and data."""
-    code, colon, data = token.partition(":")
-    try:
-        if not (colon and code.isascii() and code.isdigit() and int(code) <= 0xFFFF):
-            raise ValueError
-        return int(code), bytes.fromhex(data)
-    except ValueError:
-        raise ValueError(f"bad EDNS option {token!r} (CODE:HEX, CODE 0..65535)") from None
+    def parse(self, tokens: list[str], origin: Name | None) -> tuple[EdnsOption, ...]:
+        options = tuple(parse_edns_option(token) for token in tokens)
+        tokens.clear()
+        return options
 
 
 class Rest(FieldKind):
@@ -426,7 +400,7 @@ class SRV(Rdata):
 
 @dataclass(frozen=True, slots=True)
 class OPT(Rdata):
-    options: tuple[tuple[int, bytes], ...] = ()
+    options: tuple[EdnsOption, ...] = ()
     rtype: ClassVar[int] = RRType.OPT
     fields: ClassVar[tuple[tuple[str, FieldKind], ...]] = (("options", Options()),)
 

@@ -12,11 +12,11 @@ import struct
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
-from craft.dns.codec import encode
+from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.rdata import SOA, A
-from craft.dns.wire import HEADER, HEADER_SIZE, Writer
+from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
 MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
@@ -84,7 +84,7 @@ class _Stream:
         batch: list[bytes] = []
         size = 0
         for record in _body(soa, self.zone.records):
-            wire = record_wire(record)
+            wire = _record_wire(record)
             if batch and size + len(wire) > MESSAGE_BUDGET:
                 yield self._message(batch, first)
                 first = False
@@ -108,20 +108,16 @@ def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
     yield soa
 
 
-_FIXED = struct.Struct("!HHIH")
+_A_HEAD = struct.Struct("!HHIH")
 
 
-def record_wire(record: Record) -> bytes:
-    """One record's uncompressed wire form (owner, type, class, TTL, rdata)."""
+def _record_wire(record: Record) -> bytes:
+    """``record_wire``, with A records (most of a big zone) packed by hand."""
     rdata = record.rdata
-    if isinstance(rdata, A):  # most of a big zone: packed by hand, no writer
-        data = bytes(int(octet) for octet in rdata.address.split("."))
-    else:
-        writer = Writer()
-        rdata.encode(writer, compress=False)
-        data = writer.getvalue()
-    return (record.name.to_wire() + _FIXED.pack(record.rtype, record.rclass, record.ttl, len(data))
-            + data)
+    if isinstance(rdata, A):
+        address = ipaddress.IPv4Address(rdata.address).packed
+        return record.name.to_wire() + _A_HEAD.pack(record.rtype, record.rclass, record.ttl, 4) + address
+    return record_wire(record)
 
 
 def _client_serial(query: Message) -> int | None:

@@ -49,6 +49,7 @@ class SpanKind(StrEnum):
     LABEL = "label"  # level 1: one label of a name
     POINTER = "pointer"  # level 1: a compression pointer inside a name
     ROOT = "root"  # level 1: the root label ending a name
+    REST = "rest"  # octets after a fault, never decoded
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +129,23 @@ class Reader:
 
         Each pointer must land inside the message body (not the header) and strictly before
         both itself and the previous pointer's target, so no loop or forward jump can be
-        followed; the expanded name must stay within 255 octets.
+        followed; the expanded name must stay within 255 octets. When recording spans, a
+        name that fails still leaves a span for the labels read before the fault, so a
+        partial decode shows everything up to the octet where reading stopped.
         """
+        spans = self.spans
+        parts: list[Span] | None = [] if spans is not None else None
+        try:
+            return self._name(field, parts)
+        except WireError:
+            if spans is not None and parts:
+                start, end = parts[0].start, parts[-1].end
+                text = ".".join(p.value for p in parts if p.kind is SpanKind.LABEL)
+                spans.append(Span(start, end, self.section, field, f"{text}… (cut)", SpanKind.NAME, 0))
+                spans.extend(parts)
+            raise
+
+    def _name(self, field: str, parts: list[Span] | None) -> Name:
         data = self.data
         start = self.pos
         pos = start
@@ -138,7 +154,6 @@ class Reader:
         jumped = False
         limit = start  # a pointer's target must be below this
         spans = self.spans
-        parts: list[Span] | None = [] if spans is not None else None
         jumps = 0
         while True:
             if pos >= self.end:

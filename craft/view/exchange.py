@@ -7,8 +7,8 @@ from __future__ import annotations
 from craft.dns.codec import decode
 from craft.dns.constants import rcode_text, type_text
 from craft.dns.message import Message
-from craft.dns.wire import Span, WireError
-from craft.view.hexview import annotate, field_colors, hexdump
+from craft.dns.wire import Span, SpanKind, WireError
+from craft.view.hexview import annotate, field_colors, field_table, hexdump
 
 
 def colored_hex(data: bytes, color: bool) -> str:
@@ -23,14 +23,78 @@ def colored_hex(data: bytes, color: bool) -> str:
     return hexdump(data, field_colors(len(data), spans))
 
 
-def annotated(data: bytes, color: bool) -> str:
-    """The annotated view (dump plus field table), or the dump and craft's reason."""
+FAULT_COLOR = 41  # red background: the octet where decoding stopped
+
+
+def annotated(data: bytes, color: bool, mark: tuple[int, int] | None = None) -> str:
+    """The annotated view (dump plus field table). An undecodable message is annotated up
+    to its fault: the fields read before it, then the octets left undecoded, the faulty
+    octet marked in the dump, and craft's reason. ``mark`` points at octets judged wrong
+    (red on a terminal, ``^^`` under them otherwise)."""
     spans: list[Span] = []
     try:
         decode(data, spans)
     except WireError as exc:
-        return annotate(data, spans, color) + f"\n!! craft cannot decode: {exc}"
-    return annotate(data, spans, color)
+        return partial_view(data, spans, exc, color)
+    if mark is None:
+        return annotate(data, spans, color)
+    colors = field_colors(len(data), spans)
+    start, end = max(mark[0], 0), min(mark[1], len(data))
+    if color:
+        colors[start:end] = [FAULT_COLOR] * (end - start)
+        dump = hexdump(data, colors)
+    else:
+        dump = _carets(hexdump(data), start, end, "wrong")
+    return dump + "\n\n" + field_table(data, spans, colors if color else None)
+
+
+def partial_view(data: bytes, spans: list[Span], fault: WireError, color: bool) -> str:
+    decoded = max((s.end for s in spans), default=0)
+    rest = list(spans)
+    if decoded < len(data):
+        rest.append(Span(decoded, len(data), "NOT DECODED", f"{len(data) - decoded} octets",
+                         "!! not read", SpanKind.REST))
+    colors = field_colors(len(data), spans)
+    at = min(fault.offset, len(data) - 1)
+    if color and at >= 0:
+        colors[at] = FAULT_COLOR
+    dump = hexdump(data, colors if color else None)
+    if not color and at >= 0:
+        dump = _caret_under(dump, at)
+    table = field_table(data, rest, colors if color else None)
+    where = f"offset {fault.offset}" + (f" (octet {data[at]:02x})" if 0 <= at < len(data) else "")
+    return f"{dump}\n\n{table}\n!! craft cannot decode at {where}: {fault.reason}"
+
+
+def _caret_under(dump: str, offset: int) -> str:
+    """A ``^^`` line under the octet at ``offset`` of a plain 16-a-line dump."""
+    return _carets(dump, offset, offset + 1, "fault")
+
+
+def _carets(dump: str, start: int, end: int, label: str) -> str:
+    """``^^`` under each octet in ``[start, end)`` of a plain 16-a-line dump, ``label``
+    after the last."""
+    lines = dump.split("\n")
+    out = []
+    for row, line in enumerate(lines):
+        out.append(line)
+        cols = [o % 16 for o in range(max(start, row * 16), min(end, row * 16 + 16))]
+        if cols:
+            marks = [" "] * (3 * cols[-1] + 2)
+            for col in cols:
+                marks[3 * col : 3 * col + 2] = "^^"
+            tail = f" {label}" if row * 16 + 16 >= end else ""
+            out.append("".join(marks) + tail)
+    return "\n".join(out)
+
+
+def undecodable_view(query: bytes, reply: bytes, color: bool) -> str:
+    """``dns-ask --hex`` for a reply craft cannot decode: the query, then the reply
+    annotated up to its fault, each with Scapy's verdict."""
+    lines = [f";; query ({len(query)} octets)", annotated(query, color), verdict_line(query),
+             f"\n;; response ({len(reply)} octets, undecodable)", annotated(reply, color),
+             verdict_line(reply)]
+    return "\n".join(lines) + "\n"
 
 
 def summary(message: Message) -> str:

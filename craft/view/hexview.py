@@ -67,15 +67,7 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
     rows: list[tuple[str, str, str, str]] = []
     row_colors: list[int | None] = []
     section = None
-    show_parts = False
-    for span in spans:
-        if span.level == 0 and span.kind is SpanKind.NAME:
-            # A name's labels and pointers get rows of their own only when it is compressed.
-            show_parts = any(
-                p.kind is SpanKind.POINTER and span.start <= p.start < span.end for p in spans
-            )
-        if span.level and not show_parts:
-            continue
+    for span in shown_spans(spans):
         shown_section = span.section if span.section != section else ""
         section = span.section
         raw = data[span.start : span.end].hex(" ")
@@ -94,6 +86,21 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
             cell = f"\x1b[{colour}m{cell}{RESET}"
         out.append(f"{sec.ljust(widths[0])}  {field.ljust(widths[1])}  {cell}  {value}".rstrip())
     return "\n".join(out)
+
+
+def shown_spans(spans: Sequence[Span]) -> list[Span]:
+    """The spans the field table has a row for: every whole field, and a name's labels and
+    pointers only when the name is compressed."""
+    shown: list[Span] = []
+    show_parts = False
+    pointers = [p.start for p in spans if p.kind is SpanKind.POINTER]
+    for span in spans:
+        if span.level == 0 and span.kind is SpanKind.NAME:
+            show_parts = any(span.start <= p < span.end for p in pointers)
+        if span.level and not show_parts:
+            continue
+        shown.append(span)
+    return shown
 
 
 _HEAD = ("SECTION", "FIELD", "BYTES", "VALUE")

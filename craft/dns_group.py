@@ -1,0 +1,111 @@
+"""Several listening addresses served as one: a ``craft.dns_server.DnsServer`` per address,
+all on one port, answering from one authority.
+
+``ServerGroup`` looks like a single server to ``dns-serve``'s reloader, signal handling and
+workers: setting ``authority`` swaps it in every server, ``stop()`` stops them all. The
+first address is served in the calling thread (where a stop signal lands); the others each
+in a thread of their own. With port 0 the first address draws the port and the others take
+the same one (drawing again, a few times, when another address has it taken).
+
+``::`` is dual stack (IPV6_V6ONLY off, where the system allows it) unless the IPv4 wildcard
+``0.0.0.0`` is listed too: then ``::`` is IPv6 only and ``0.0.0.0`` takes IPv4.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import threading
+from collections.abc import Sequence
+
+from craft.dns.answer_cache import Authority
+from craft.dns_server import DnsServer, Observer, ServerError, StopPolicy
+
+TRIES = 20
+# How often a server in a thread of its own looks whether it was stopped. Its stop() wakes
+# it with a datagram to its own address, which SO_REUSEPORT may hand to a worker's socket
+# instead; only the first address gets the stop signal's exception in the main thread.
+WAKE = 0.5
+IN_USE = os.strerror(errno.EADDRINUSE)  # the reason DnsServer.bind gives for a taken port
+
+
+class ServerGroup:
+    """DnsServers on several addresses and one port, run and stopped together."""
+
+    def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
+                 observers: Sequence[Observer] = (), reuse_port: bool = False,
+                 stops: StopPolicy | None = None) -> None:
+        if not hosts:
+            raise ServerError("--host", "no address to listen on")
+        v6only = "0.0.0.0" in hosts
+        self.servers = [
+            DnsServer(authority, host, port, observers, reuse_port=reuse_port, stops=stops,
+                      v6only=v6only if host == "::" else None)
+            for host in hosts
+        ]
+        self.port = port
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def authority(self) -> Authority:
+        return self.servers[0].authority
+
+    @authority.setter
+    def authority(self, value: Authority) -> None:
+        for server in self.servers:  # a reload reaches every address
+            server.authority = value
+
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        return [server.address for server in self.servers]
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.servers[0].address
+
+    def bind(self) -> tuple[str, int]:
+        """Bind every address on one port; the first address's (host, port)."""
+        first, rest = self.servers[0], self.servers[1:]
+        for _ in range(TRIES):
+            first.port = self.port
+            address = first.bind()
+            try:
+                for server in rest:
+                    server.port = address[1]
+                    server.bind()
+            except ServerError as exc:
+                for server in self.servers:
+                    server.close()
+                    server.udp = server.tcp = None
+                if self.port == 0 and exc.reason == IN_USE:
+                    continue  # the port drawn for the first address is taken at another
+                raise
+            return address
+        raise ServerError(f"{first.host}:0", "no port free at every address")
+
+    def serve_forever(self) -> None:
+        """Serve every address until ``stop()``; the first in this thread."""
+        if self.servers[0].udp is None:
+            self.bind()
+        for server in self.servers[1:]:
+            assert server.udp is not None
+            server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
+            thread = threading.Thread(target=server.serve_forever, daemon=True,
+                                      name=f"dns {server.host}")
+            thread.start()
+            self._threads.append(thread)
+        try:
+            self.servers[0].serve_forever()
+        finally:
+            for server in self.servers[1:]:
+                server.stop()
+            for thread in self._threads:
+                thread.join(5)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.close()
