@@ -230,3 +230,28 @@ def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
         assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Path) -> None:
+    """A SIGHUP as soon as it is handled (while the zones load, on most runs: then
+    remembered and served once the workers are forked, none forked in the middle of a
+    reload): every process then answers from the new zone, and a stop leaves no worker."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
+                             "--quiet", "--workers", "2", "--zone", str(path)],
+                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: sighup_caught(proc.pid), "SIGHUP never handled")
+        path.write_text(zone_text("192.0.2.2"))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                   "a process still answers from the old zone", 120)
+        assert proc.poll() is None and len(workers_of(proc.pid)) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert proc.returncode == 0 and not workers_of(proc.pid)
