@@ -295,6 +295,6 @@ def describe(record: Record) -> str:
     if isinstance(rdata, Opaque):
         return f"{head}, data ({len(rdata.data)}) {rdata.data.hex()}"
     target = getattr(rdata, "target", None)
-    if isinstance(target, Name):
+    if isinstance(target, Name) and len(rdata.fields) == 1:  # NS, CNAME, PTR, DNAME...
         return f"{head}, {type_text(record.rtype).lower()} {_short(target)}"
     return f"{head}, {rdata.to_text()}"

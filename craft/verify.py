@@ -30,6 +30,7 @@ from craft.dns.wire import WireError
 from craft.transport import send_bytes
 
 UDP_LIMIT = 512  # RFC 1035 4.2.1, without EDNS
+ONLY_NOTED = frozenset({NoteKind.EMPTY})  # capture notes that are not problems
 MEMO_SIZE = 1 << 16  # clean outcomes remembered (oldest forgotten first): memory stays flat
 
 
@@ -80,20 +81,24 @@ class Report:
     problems: tuple[Problem, ...]
     error: str | None = None  # the file ended in a fault after ``packets`` whole frames
     repeats: int = 0  # messages that repeat an earlier clean one but for the ID
+    notes: tuple[Problem, ...] = ()  # worth saying, yet no problem (an empty datagram)
+    empty: int = 0  # empty UDP datagrams on DNS ports
 
     @property
     def ok(self) -> bool:
-        """Everything agrees and decodes (and there was something to check)."""
-        return self.messages > 0 and not self.problems and self.error is None
+        """Nothing disagrees or fails to decode, and the file read to its end. A capture
+        without DNS is ok too: there was nothing wrong to find (the verdict says so)."""
+        return not self.problems and self.error is None
 
     def rows(self) -> list[tuple[str, int]]:
-        return [
+        rows = [
             ("packets", self.packets), ("DNS messages", self.messages),
             ("  queries", self.queries), ("  responses", self.responses),
             ("agreeing", self.agreeing), ("disagreeing", self.disagreeing),
             ("malformed", self.malformed), ("skipped non-DNS", self.skipped),
             ("repeats, ID aside", self.repeats),
         ]
+        return [*rows, ("  empty UDP datagrams", self.empty)] if self.empty else rows
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -101,9 +106,11 @@ class Report:
             "responses": self.responses, "agreeing": self.agreeing,
             "disagreeing": self.disagreeing, "malformed": self.malformed,
             "skipped_non_dns": self.skipped, "repeats_id_aside": self.repeats,
-            "error": self.error, "ok": self.ok,
+            "empty_udp_datagrams": self.empty, "error": self.error, "ok": self.ok,
             "problems": [{"packet": p.packet, "kind": p.kind, "detail": p.detail}
                          for p in self.problems],
+            "notes": [{"packet": p.packet, "kind": p.kind, "detail": p.detail}
+                      for p in self.notes],
         }
 
 
@@ -221,7 +228,12 @@ def capture_error(exc: CaptureError, stats: Stats, tally: Tally) -> str:
 
 def finish(tally: Tally, stats: Stats, error: str | None, repeats: int) -> Report:
     """The report from what was checked (``tally``) and what the reader noted (``stats``)."""
-    problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes]
+    problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes
+                                 if n.kind not in ONLY_NOTED]
+    notes = [Problem(n.packet, n.kind, n.detail) for n in stats.notes if n.kind in ONLY_NOTED]
+    if stats.empty > 1:
+        notes = [replace(n, detail=f"{n.detail} (and {stats.empty - 1} more)")
+                 if n.kind is NoteKind.EMPTY else n for n in notes]
     if stats.notes_dropped:
         problems.append(Problem(0, ProblemKind.NOTES, f"{stats.notes_dropped} more capture notes left out"))
     return Report(
@@ -229,7 +241,7 @@ def finish(tally: Tally, stats: Stats, error: str | None, repeats: int) -> Repor
         responses=tally.responses, agreeing=tally.agreeing, disagreeing=tally.disagreeing,
         malformed=tally.malformed, skipped=stats.skipped,
         problems=tuple(sorted(problems, key=lambda p: p.packet)), error=error,
-        repeats=repeats,
+        repeats=repeats, notes=tuple(notes), empty=stats.empty,
     )
 
 

@@ -17,18 +17,22 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from craft.errors import warn
 from craft.http.files import FileCache
 from craft.http.protocol import (
+    BodyState,
     FileBody,
     HttpError,
     Request,
     Response,
+    body_state,
     error_response,
     http_date,
-    parse_request,
+    parse_head,
+    read_body,
 )
 from craft.transport import family
 
@@ -41,24 +45,27 @@ MAX_CONNECTIONS = 1024
 RECV_SIZE = 65536
 SENDFILE_CHUNK = 1 << 20
 SMALL_RESPONSE = 64 * 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 AccessLog = Callable[[str, Request | None, int, int], None]
 
 
 class _Connection:
-    __slots__ = ("address", "closing", "files", "inbuf", "last", "outq", "sent_at", "sock",
-                 "started")
+    __slots__ = ("address", "body", "closing", "files", "inbuf", "last", "outq", "sent_at",
+                 "sock", "started", "waiting")
 
     def __init__(self, sock: socket.socket, address: str) -> None:
         self.sock = sock
         self.address = address
         self.inbuf = bytearray()
-        self.outq: deque[bytes | list[int]] = deque()  # bytes, or [fd, offset, remaining]
+        self.outq: deque[bytes | list[int]] = deque()  # bytes, or [fd, offset, left, closes]
         self.files: list[int] = []
         self.closing = False
         self.last = time.monotonic()
         self.sent_at = self.last  # when the client last took octets of a response
         self.started: float | None = None  # when the current, unfinished head began
+        self.body: BodyState | None = None  # content being read and thrown away
+        self.waiting: tuple[Request, Response] | None = None  # sent once ``body`` is done
 
 
 class WebServer:
@@ -196,15 +203,21 @@ class WebServer:
         if conn.closing:
             return  # after a Connection: close response, further requests are ignored
         conn.inbuf += data
-        if conn.started is None:
+        if conn.started is None and conn.body is None:
             conn.started = conn.last
         self._parse(conn)
 
     def _parse(self, conn: _Connection) -> None:
         """Answer the whole requests in ``conn.inbuf``, in order, while few enough responses
-        wait to be sent (a client that pipelines and never reads holds nothing more)."""
+        wait to be sent (a client that pipelines and never reads holds nothing more). A
+        request's content is read and thrown away before its response goes, so the next
+        request is read from where it starts."""
         while conn.inbuf and not conn.closing and len(conn.outq) < MAX_QUEUED:
-            parsed = parse_request(conn.inbuf)
+            if conn.body is not None:
+                if not self._skip_body(conn):
+                    return
+                continue
+            parsed = parse_head(conn.inbuf)
             if parsed is None:
                 return
             request, used = parsed
@@ -215,8 +228,43 @@ class WebServer:
             if isinstance(request, HttpError):
                 response = error_response(request.status, request.detail, head=head, close=True)
                 self._queue(conn, response, None)
-            else:
-                self._queue(conn, self._plan(request), request)
+                continue
+            response = self._plan(request)
+            state = body_state(request)
+            if state is None:
+                self._queue(conn, response, request)
+                continue
+            conn.started = None  # the head is whole: the idle timeout watches the content
+            if request.expects_continue and not conn.inbuf:
+                if response.status >= 400:
+                    # The final status is known before the content: say it now and close,
+                    # so the content the client holds back is never needed (RFC 9110 10.1.1).
+                    self._queue(conn, replace(response, close=True), request)
+                    return
+                conn.outq.append(CONTINUE)
+                self._write(conn)
+            conn.body, conn.waiting = state, (request, response)
+
+    def _skip_body(self, conn: _Connection) -> bool:
+        """Read what has come of the content being thrown away; True once it is whole and
+        the response it waited for is queued (or its framing failed: 400, 413)."""
+        assert conn.body is not None and conn.waiting is not None
+        state, used = read_body(conn.inbuf, conn.body)
+        del conn.inbuf[:used]
+        request, response = conn.waiting
+        if isinstance(state, HttpError):
+            conn.body = conn.waiting = None
+            page = error_response(state.status, state.detail, head=request.method == "HEAD",
+                                  close=True)
+            self._queue(conn, page, request)
+            return True
+        if not state.done:
+            conn.body = state
+            return False
+        conn.body = conn.waiting = None
+        conn.started = time.monotonic() if conn.inbuf else None
+        self._queue(conn, response, request)
+        return True
 
     def _plan(self, request: Request) -> Response:
         try:
@@ -238,18 +286,23 @@ class WebServer:
             conn.outq.append(head + body)  # one send, one segment for a small response
             sent = response.length
         elif response.send_body:
-            conn.outq.append(head)
-            if isinstance(body, FileBody):
+            pieces = body if isinstance(body, tuple) else (body,)
+            slices = [p for p in pieces if isinstance(p, FileBody)]
+            fd = -1
+            if slices:
                 try:
-                    fd = os.open(body.path, os.O_RDONLY)
+                    fd = os.open(slices[0].path, os.O_RDONLY)  # one file per response
                 except OSError:
-                    conn.outq.pop()
                     self._queue(conn, error_response(500, "file vanished", close=True), request)
                     return
                 conn.files.append(fd)
-                conn.outq.append([fd, body.offset, body.length])
-            elif body:
-                conn.outq.append(body)
+            conn.outq.append(head)
+            for piece in pieces:
+                if isinstance(piece, FileBody):
+                    # the last slice of the file closes it: [fd, offset, left, closes]
+                    conn.outq.append([fd, piece.offset, piece.length, piece is slices[-1]])
+                elif piece:
+                    conn.outq.append(piece)
             sent = response.length
         else:
             conn.outq.append(head)
@@ -276,7 +329,7 @@ class WebServer:
                         return
                     conn.outq.popleft()
                 else:
-                    fd, offset, remaining = piece
+                    fd, offset, remaining = piece[:3]
                     if remaining > 0:
                         sent = os.sendfile(sock.fileno(), fd, offset, min(remaining, SENDFILE_CHUNK))
                         if sent == 0:  # the file shrank under us: stop this connection
@@ -287,8 +340,9 @@ class WebServer:
                     if piece[2] > 0:
                         continue
                     conn.outq.popleft()
-                    os.close(fd)
-                    conn.files.remove(fd)
+                    if piece[3]:
+                        os.close(fd)
+                        conn.files.remove(fd)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:

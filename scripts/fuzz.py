@@ -7,8 +7,9 @@
 
 Each run starts its own server on 127.0.0.1 (port 0), stops it at the end, and exits 1 on
 the first broken promise: a crash, a reply that craft or dnspython (every reply) or Scapy
-(every --oracle-every'th) cannot decode, a reply over the size the query allowed, a file from outside the web root, a traceback, or no answer to
-a valid query after the storm.
+(every --oracle-every'th) cannot decode, a reply over the size the query allowed, an HTTP
+response h11 refuses, a file from outside the web root, a traceback, or no answer to a
+valid query after the storm.
 """
 
 from __future__ import annotations
@@ -31,12 +32,14 @@ sys.path.insert(0, str(REPO))
 
 import dns.message  # noqa: E402
 import dns.tsig  # noqa: E402
+import h11  # noqa: E402
 
 from craft.dns.codec import decode, encode  # noqa: E402
 from craft.dns.message import Edns  # noqa: E402
 from craft.dns.names import Name  # noqa: E402
 from craft.dns.wire import WireError  # noqa: E402
 from craft.dns_client import build_query  # noqa: E402
+from craft.http.protocol import HttpError, Request, parse_head, parse_request  # noqa: E402
 from craft.oracle import check  # noqa: E402
 
 NAMES = ["google.com.", "GOOGLE.ca.", "youtube.com.", "nope.amazon.ca.", "example.org.",
@@ -272,8 +275,54 @@ def hostile_headers(rng: random.Random) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n"
 
 
+def chunked_body(rng: random.Random) -> bytes:
+    """A chunked body, well formed or broken in one of the ways RFC 9112 7.1 rules out."""
+    out = b""
+    for _ in range(rng.randint(0, 4)):
+        data = os.urandom(rng.randint(1, 40))
+        size = b"%x" % len(data)
+        shape = rng.randrange(8)
+        if shape == 0:
+            size += rng.choice([b";a=b", b" ; x", b';q="a;\\"b"', b";", b"=", b';a="'])
+        elif shape == 1:
+            size = rng.choice([b"zz", b"-1", b"", b"f" * 20, b"0x10", b"1" * 5000])
+        elif shape == 2:
+            data = data[:-1] if len(data) > 1 else data + b"!"
+        out += size + rng.choice([b"\r\n", b"\n", b"\r"]) + data + rng.choice([b"\r\n", b"\n", b""])
+    trailer = rng.choice([b"", b"T: v\r\n", b"bad trailer\r\n", b"X:\r\nY: z\n"])
+    return out + rng.choice([b"0\r\n", b"0\n", b"00;e\r\n"]) + trailer + rng.choice([b"\r\n", b"\n", b""])
+
+
+def bodied_request(rng: random.Random) -> bytes:
+    """Requests with content (Content-Length or chunked), Expect, bare LFs and several
+    ranges, pipelined: the next request must be read from where the content ends."""
+    out = b""
+    for _ in range(rng.randint(1, 4)):
+        method = rng.choice([b"GET", b"HEAD", b"POST", b"PUT", b"XYZ"])
+        eol = rng.choice([b"\r\n", b"\r\n", b"\n"])
+        lines = [method + b" " + rng.choice([b"/files/notes.txt", b"/HelloWorld.html", b"/nope",
+                                             b"/files", b"/%ff"]) + b" HTTP/1.1", b"Host: x"]
+        if rng.random() < 0.4:
+            lines.append(b"Expect: " + rng.choice([b"100-continue", b"100-Continue", b"bogus"]))
+        if rng.random() < 0.4:
+            spans = [rng.choice([b"0-1", b"5-", b"-3", b"2-9", b"9-2", b"400-", b"0-0", b""])
+                     for _ in range(rng.randint(1, 20))]
+            lines.append(b"Range: bytes=" + b",".join(spans))
+        body = b""
+        if rng.random() < 0.5:
+            lines.append(b"Transfer-Encoding: " + rng.choice([b"chunked", b"chunked", b"gzip, chunked"]))
+            body = chunked_body(rng)
+        elif rng.random() < 0.7:
+            body = os.urandom(rng.randint(0, 50))
+            lines.append(b"Content-Length: %d" % (len(body) + rng.choice([0, 0, 0, -1, 1])))
+        out += eol.join(lines) + eol + eol + body
+    return out
+
+
 def hostile_request(rng: random.Random) -> bytes:
-    kind = rng.randrange(9)
+    kind = rng.randrange(11)
+    if kind >= 9:
+        return bodied_request(rng)
     if kind == 8:
         return hostile_headers(rng)
     paths = ["/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/..\\secret.txt",
@@ -305,6 +354,70 @@ def hostile_request(rng: random.Random) -> bytes:
     return bytes(data)
 
 
+def methods_of(request: bytes) -> tuple[list[str], str | None]:
+    """The method of each request the server reads from ``request``, in order, by the
+    server's own parser (an error ends the connection; HEAD decides whether a body comes);
+    and the method of a last request whose head came whole with Expect: 100-continue but
+    none of its content: the server may answer it at once with its final status."""
+    methods: list[str] = []
+    data = request
+    while data:
+        parsed = parse_request(data)
+        if parsed is None:
+            head = parse_head(data)
+            if head is not None and isinstance(head[0], Request) and head[0].expects_continue and (
+                    len(data) == head[1]):
+                return methods, head[0].method
+            break
+        found, used = parsed
+        if isinstance(found, HttpError):
+            methods.append("HEAD" if data[:64].lstrip(b"\r\n").startswith(b"HEAD ") else "GET")
+            break
+        methods.append(found.method)
+        if not found.keep_alive:
+            break
+        data = data[used:]
+    return methods, None
+
+
+def h11_statuses(request: bytes, reply: bytes) -> list[int]:
+    """Every response in ``reply`` framed and checked by h11 (a client we did not write);
+    Failure when h11 refuses one, or when octets are left over."""
+    methods, early = methods_of(request)
+    conn = h11.Connection(h11.CLIENT)
+    conn.receive_data(reply)
+    conn.receive_data(b"")
+    found: list[int] = []
+    try:
+        while True:
+            if len(found) >= len(methods):
+                left = bytes(conn.trailing_data[0])
+                if not left or (early is not None and left == b"HTTP/1.1 100 Continue\r\n\r\n"):
+                    return found  # (a 100 to a request whose content never came: no final)
+                if early is None or len(found) > len(methods):
+                    raise Failure(f"octets after the last response to {request[:80]!r}")
+                methods.append(early)  # the early final answer to an expectation
+            conn.send(h11.Request(method=methods[len(found)], target="/", headers=[("Host", "x")]))
+            conn.send(h11.EndOfMessage())
+            while True:
+                event = conn.next_event()
+                if isinstance(event, h11.Response):
+                    found.append(event.status_code)
+                elif event is h11.NEED_DATA or isinstance(event, h11.ConnectionClosed):
+                    if event is h11.NEED_DATA and conn.their_state is not h11.DONE and (
+                            conn.their_state is not h11.SEND_RESPONSE):
+                        raise Failure(f"a response cut short for {request[:80]!r}: {reply[-80:]!r}")
+                    return found
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+                return found
+            conn.start_next_cycle()
+    except h11.RemoteProtocolError as exc:
+        raise Failure(f"h11 refused the response to {request[:80]!r}: {exc}; "
+                      f"{reply[:200]!r}") from None
+
+
 def fuzz_web(count: int, seed: int) -> str:
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -315,7 +428,10 @@ def fuzz_web(count: int, seed: int) -> str:
         proc, port = start(["web-serve", "--port", "0", "--quiet", "--root", str(root)])
         statuses: dict[int, int] = {}
         try:
-            for _ in range(count):
+            for done in range(count):
+                if done and done % 100000 == 0:
+                    print(f"web: {done} inputs, statuses so far {sorted(statuses.items())}",
+                          file=sys.stderr, flush=True)
                 request = hostile_request(rng)
                 with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
                     try:
@@ -331,8 +447,17 @@ def fuzz_web(count: int, seed: int) -> str:
                 if reply:
                     if not reply.startswith(b"HTTP/1.1 "):
                         raise Failure(f"not an HTTP response to {request[:80]!r}: {reply[:40]!r}")
-                    status = int(reply[9:12])
-                    statuses[status] = statuses.get(status, 0) + 1
+                    try:
+                        answered = h11_statuses(request, reply)
+                    except Failure as exc:
+                        raise Failure(f"input {done} (seed {seed}): {exc}; whole input "
+                                      f"{request!r}") from None
+                    for status in answered:
+                        statuses[status] = statuses.get(status, 0) + 1
+                    if 500 in answered:  # an internal error: the server's stderr says which
+                        err = stop(proc)
+                        raise Failure(f"500 for input {done} (seed {seed}) {request!r}; "
+                                      f"server: {err[-1500:]}")
                 if proc.poll() is not None:
                     raise Failure("web server died")
             with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
@@ -343,7 +468,8 @@ def fuzz_web(count: int, seed: int) -> str:
             if proc.poll() is None:
                 stop(proc)
     shown = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-    return f"web: {count} hostile requests, no file outside the root served, statuses {shown}"
+    return (f"web: {count} hostile requests, no file outside the root served, every response "
+            f"framed by h11, statuses {shown}")
 
 
 def fuzz_pcap(count: int, seed: int) -> str:

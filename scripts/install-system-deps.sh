@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, BIND, Knot,
-# Chromium and its WebDriver, curl), only those missing, so a second `make test` costs nothing; with
+# Chromium and its WebDriver, curl, nginx, the ldns and Knot zone signers), only those
+# missing, so a second `make test` costs nothing; with
 # arguments, those Debian packages instead (their command named like the package). Needs
 # root or sudo.
 set -euo pipefail
@@ -14,6 +15,10 @@ declare -A want=(
   [chromium]=chromium
   [chromedriver]=chromium-driver
   [curl]=curl
+  [nginx]=nginx-light
+  [ldns-signzone]=ldnsutils
+  [kzonesign]=knot-dnssecutils
+  [dnssec-signzone]=bind9-utils
 )
 missing=()
 if [ $# -gt 0 ]; then

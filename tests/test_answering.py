@@ -37,9 +37,9 @@ CHILD_NS = ("child.edge.test. 3600 IN NS ns.child.edge.test.",
             "child.edge.test. 3600 IN NS ns.elsewhere.invalid.")
 SIGNED_NEGATIVE = ("signed.edge.test. 300 IN SOA ns.signed.edge.test. "
                    "hostmaster.signed.edge.test. 2026112501 3600 600 604800 300")
-DNAME_DN = "dn.edge.test. 3600 IN DNAME \\# 15 037467740465646765047465737400"
-DNAME_DN2 = "dn2.edge.test. 3600 IN DNAME \\# 14 02646e0465646765047465737400"
-LONG_TARGET = "3c" + "61" * 60 + "3c" + "62" * 60 + "3c" + "63" * 60 + "0465646765047465737400"
+DNAME_DN = "dn.edge.test. 3600 IN DNAME tgt.edge.test."
+DNAME_DN2 = "dn2.edge.test. 3600 IN DNAME dn.edge.test."
+LONG_TARGET = f"{'a' * 60}.{'b' * 60}.{'c' * 60}.edge.test."
 TXT_BIG = tuple(f'bigger.edge.test. 3600 IN TXT "{i:02d}{"x" * 98}"' for i in range(20))
 ALL_FLAGS = {"aa": True, "tc": True, "rd": True, "ra": True, "z": True, "ad": True, "cd": True}
 CHILD_GLUE = ("ns.child.edge.test. 3600 IN A 192.0.2.53",
@@ -50,8 +50,7 @@ TSIG_REQUEST = (b"\x0bhmac-sha256\x00" + (1_700_000_000).to_bytes(6, "big") + b"
                 + b"\x00\x20" + b"\xaa" * 32 + b"\x00\x07" + b"\x00\x00" + b"\x00\x00")
 # RFC 8945 5.2.1: the same key and algorithm, our time, the fudge, no MAC, the original
 # ID, error 17 (BADKEY), no other data.
-TSIG_BADKEY = (b"\x0bhmac-sha256\x00" + NOW.to_bytes(6, "big") + b"\x01\x2c" + b"\x00\x00"
-               + b"\x00\x07" + b"\x00\x11" + b"\x00\x00")
+TSIG_BADKEY = 'key.example. 0 ANY TSIG hmac-sha256. 1700000100 300 0 "" 7 BADKEY 0'
 
 
 def name(text: str) -> Name:
@@ -73,10 +72,6 @@ def opt(payload: int = 1232, version: int = 0, do: bool = False) -> Record:
 
 def tsig(data: bytes = TSIG_REQUEST) -> Record:
     return Record(name("key.example."), RRType.TSIG, RRClass.ANY, 0, Opaque(data))
-
-
-def tsig_text(data: bytes) -> str:
-    return f"key.example. 0 ANY TSIG \\# {len(data)} {data.hex()}"
 
 
 @dataclass(frozen=True)
@@ -182,8 +177,7 @@ ROWS = [
     Row("referral at the cut itself", query("child.edge.test.", RRType.NS),
         Rcode.NOERROR, flags="qr", authority=CHILD_NS, additional=CHILD_GLUE),
     Row("DS at a cut is the parent's data (RFC 4035 3.1.4.1)", query("dschild.edge.test.", RRType.DS),
-        Rcode.NOERROR, answer=("dschild.edge.test. 3600 IN DS \\# 36 30390d020123456789abcdef"
-                               "0123456789abcdef0123456789abcdef0123456789abcdef",)),
+        Rcode.NOERROR, answer=("dschild.edge.test. 3600 IN DS 12345 13 2 " + "0123456789ABCDEF" * 4,)),
     Row("DS where the parent has none: NODATA", query("child.edge.test.", RRType.DS),
         Rcode.NOERROR, authority=(EDGE_NEGATIVE,)),
     Row("DS below a cut: a referral", query("x.dschild.edge.test.", RRType.DS),
@@ -192,8 +186,7 @@ ROWS = [
         additional=("ns.dschild.edge.test. 3600 IN A 192.0.2.54",)),
     Row("DS at a child apex we also serve: the parent's answer (RFC 4035 3.1.4.1)",
         query("signed.edge.test.", RRType.DS),
-        Rcode.NOERROR, answer=("signed.edge.test. 3600 IN DS \\# 36 d4310d020123456789abcdef"
-                               "0123456789abcdef0123456789abcdef0123456789abcdef",)),
+        Rcode.NOERROR, answer=("signed.edge.test. 3600 IN DS 54321 13 2 " + "0123456789ABCDEF" * 4,)),
     Row("other types at that apex: the child's", query("signed.edge.test.", RRType.NS),
         Rcode.NOERROR, answer=("signed.edge.test. 3600 IN NS ns.signed.edge.test.",),
         additional=("ns.signed.edge.test. 3600 IN A 192.0.2.55",)),
@@ -223,7 +216,7 @@ ROWS = [
         query("www.dn.edge.test.", RRType.CNAME), Rcode.NOERROR,
         answer=(DNAME_DN, "www.dn.edge.test. 3600 IN CNAME www.tgt.edge.test.")),
     Row("DNAME out of our zones: the resolver follows the CNAME", query("x.dnout.edge.test."),
-        Rcode.NOERROR, answer=("dnout.edge.test. 3600 IN DNAME \\# 13 076578616d706c65036e657400",
+        Rcode.NOERROR, answer=("dnout.edge.test. 3600 IN DNAME example.net.",
                                "x.dnout.edge.test. 3600 IN CNAME x.example.net.")),
     Row("a DNAME into a DNAME", query("www.dn2.edge.test."), Rcode.NOERROR,
         answer=(DNAME_DN2, "www.dn2.edge.test. 3600 IN CNAME www.dn.edge.test.",
@@ -235,7 +228,7 @@ ROWS = [
                 "www.tgt.edge.test. 3600 IN A 192.0.2.91")),
     Row("a rewritten name over 255 octets: YXDOMAIN with the DNAME (RFC 6672 2.2)",
         query("x" * 63 + ".dnlong.edge.test."), Rcode.YXDOMAIN,
-        answer=(f"dnlong.edge.test. 300 IN DNAME \\# 194 {LONG_TARGET}",)),
+        answer=(f"dnlong.edge.test. 300 IN DNAME {LONG_TARGET}",)),
     # ---- EDNS (RFC 6891) ----
     Row("EDNS: our OPT in the answer, the client's DO echoed",
         query("host.example.test.", edns=Edns(payload=4096, do=True)),
@@ -254,7 +247,7 @@ ROWS = [
     # ---- TSIG (RFC 8945): we hold no keys ----
     Row("TSIG with a key we do not hold: NOTAUTH with an unsigned BADKEY TSIG",
         with_records(query("host.example.test."), "additional", tsig()),
-        Rcode.NOTAUTH, flags="qr", additional=(tsig_text(TSIG_BADKEY),), lookup=False),
+        Rcode.NOTAUTH, flags="qr", additional=(TSIG_BADKEY,), lookup=False),
     Row("TSIG not last: FORMERR",
         with_records(query("host.example.test."), "additional", tsig(),
                      Record.make(name("x.example.test."), 0, A("192.0.2.1"))),

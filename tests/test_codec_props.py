@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from strategies import has_case_variants, messages, plain_labels, records
 
@@ -15,7 +15,7 @@ from craft.dns.constants import RRType
 from craft.dns.edns import Cookie
 from craft.dns.message import Edns, Header, Message, Question, Record, fold_case
 from craft.dns.names import BadNameError, Name
-from craft.dns.rdata import AAAA, OPT, TXT, A
+from craft.dns.rdata import AAAA, CNAME, MX, NS, OPT, PTR, SOA, SRV, TXT, A, Opaque
 from craft.dns.wire import POINTER_LIMIT, Reader
 from craft.oracle import check, compare, scapy_dns, to_scapy
 
@@ -74,9 +74,19 @@ def test_scapy_compressed_output_decodes(message: Message) -> None:
     built octets, header included, and takes odd names for wire data: plain labels and a
     header whose octets cannot spell a name keep this test to what it can do (the failures
     are gaps, tested by name in test_oracle_gaps.py)."""
+    # Scapy compresses names RFC 4034 and RFC 9460 keep whole (RRSIG signer, NSEC next name,
+    # SVCB target...), which craft refuses: test_scapy_gap_compresses_names_that_must_not_be
+    assume(all(type(r.rdata) in _SCAPY_COMPRESSES_SAFELY for r in _records(message)))
     message = replace(message, header=Header(id=0xFFFF, qr=True, ra=True))
     wire = bytes(to_scapy(message).compress())
     assert decode(wire) == message
+
+
+_SCAPY_COMPRESSES_SAFELY = (A, AAAA, TXT, OPT, Opaque, NS, CNAME, PTR, MX, SOA, SRV)
+
+
+def _records(message: Message) -> list[Record]:
+    return [*message.answer, *message.authority, *message.additional]
 
 
 def test_aaaa_text_is_the_same_from_zone_text_and_from_wire() -> None:

@@ -207,6 +207,98 @@ def test_scapy_gap_name_over_255_accepted() -> None:
     assert verdict.scapy_error is None
 
 
+@pytest.mark.parametrize(
+    ("rtype", "rclass", "prerequisite"),
+    [(1, 255, False), (28, 255, False), (15, 255, False), (6, 255, False), (1, 255, True),
+     (1, 254, True)],
+    ids=["delete A RRset", "delete AAAA RRset", "delete MX RRset", "delete SOA RRset",
+         "A RRset exists", "A RRset does not exist"])
+def test_scapy_gap_update_records_without_rdata(rtype: int, rclass: int,
+                                                prerequisite: bool) -> None:
+    """RFC 2136 2.4 and 2.5: an UPDATE's prerequisites and deletions are records of class
+    ANY or NONE with RDLENGTH 0 ("delete this RRset", "this RRset must (not) exist").
+    Scapy reads the fixed-size rdata of A, AAAA, MX or SOA from no octets: it cannot, so
+    the whole record is left as Raw. craft keeps the empty rdata, as dnspython does."""
+    import dns.message
+    import dns.rdataclass
+    import dns.update
+
+    zone = b"\x07example\x00" + struct.pack("!HH", 6, 1)
+    record = b"\x03www\xc0\x0c" + struct.pack("!HHIH", rtype, rclass, 0, 0)
+    counts = {"an": 1} if prerequisite else {"ns": 1}
+    wire = head(qd=1, flags=5 << 11, **counts) + zone + record
+    dissected = scapy_dns(wire)
+    section = dissected.an if prerequisite else dissected.ns
+    assert section[0].name == "Raw"  # the record undecoded
+    verdict = check(wire)
+    assert not verdict.agrees and "left as Raw" in verdict.describe()
+    message = decode(wire)
+    records = message.answer if prerequisite else message.authority
+    assert records[0].rclass == rclass and encode(message) == wire
+    update = dns.message.from_wire(wire)  # an independent reading that knows UPDATE
+    assert isinstance(update, dns.update.UpdateMessage)
+    rrset = (update.prerequisite if prerequisite else update.update)[0]
+    assert rrset.deleting == dns.rdataclass.RdataClass(rclass)
+    assert rrset.rdtype == rtype and len(rrset) == 0
+
+
+def test_scapy_gap_update_name_records_without_rdata() -> None:
+    """The same deletion for a type whose rdata is a name (NS, CNAME): Scapy reads the root
+    name out of no octets and logs "prematured end"; craft keeps the empty rdata."""
+    zone = b"\x07example\x00" + struct.pack("!HH", 6, 1)
+    record = b"\x03www\xc0\x0c" + struct.pack("!HHIH", 2, 255, 0, 0)
+    wire = head(qd=1, ns=1, flags=5 << 11) + zone + record
+    assert scapy_dns(wire).ns[0].rdata == b"."
+    verdict = check(wire)
+    assert not verdict.agrees and "prematured end" in verdict.describe()
+    message = decode(wire)
+    assert message.authority[0].rtype == 2 and encode(message) == wire
+
+
+def test_scapy_gap_compressed_rdata_of_types_it_does_not_model() -> None:
+    """MB, MG, MR and MINFO (RFC 1035 types, so written compressed) are opaque to Scapy:
+    it keeps their rdata raw, pointers included, so the oracle can only check the length."""
+    from craft.dns.rdtypes.basic import MB
+
+    owner = Name.from_text("mail.example.")
+    message = Message(answer=(Record(owner, 7, 1, 60, MB(Name.from_text("box.example."))),))
+    wire = encode(message)
+    assert wire.endswith(b"\x03box\xc0\x11")  # "example." compressed to the owner's suffix
+    assert bytes(scapy_dns(wire).an[0].rdata) == b"\x03box\xc0\x11"
+    assert decode(wire) == message
+    assert check(wire).agrees
+
+
+def test_scapy_gap_tsig_time_over_32_bits() -> None:
+    """Scapy misreads TSIG's 48-bit time signed (RFC 8945 4.2) once it needs more than 32
+    bits (from 2106 on): 2**32 + 2 comes back as 3."""
+    from craft.dns.rdtypes.dnssec import TSIG
+
+    time_signed = 2**32 + 2
+    rdata = TSIG(Name.from_text("hmac-sha256."), time_signed, 300, b"", 1, 0, b"")
+    wire = encode(Message(answer=(Record(Name.root(), 250, 255, 0, rdata),)))
+    assert bytes.fromhex("000100000002") in wire  # craft writes all 48 bits
+    assert decode(wire).answer[0].rdata == rdata
+    assert scapy_dns(wire).an[0].time_signed == 3
+
+
+def test_scapy_gap_compresses_names_that_must_not_be() -> None:
+    """Scapy's compress() points RRSIG's signer, NSEC's next name and SVCB's target at
+    earlier names; RFC 4034 3.1.7 and 4.1.1 and RFC 9460 2.2 forbid it, and craft refuses
+    such a message at the name's offset."""
+    from scapy.layers.dns import DNSRRNSEC, DNSRRRSIG, DNSRRSVCB
+
+    built = DNS(qd=[DNSQR(qname="a.example.")], an=[
+        DNSRRSVCB(rrname="a.example.", svc_priority=1, target_name="b.a.example."),
+        DNSRRRSIG(rrname="a.example.", signersname="a.example.", signature=b"x"),
+        DNSRRNSEC(rrname="a.example.", nextname="a.example."),
+    ])
+    wire = bytes(built.compress())
+    assert wire.endswith(b"\xc0\x0c")  # the NSEC next name, a pointer
+    with pytest.raises(WireError, match="compression is not allowed"):
+        decode(wire)
+
+
 # ---- EDNS options (craft/dns/edns.py types them; Scapy models DAU/DHU/N3U, ECS, COOKIE,
 # PADDING and EDE with classes of its own) ----
 

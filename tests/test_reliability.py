@@ -40,6 +40,7 @@ def test_ten_thousand_hostile_web_requests() -> None:
     result = fuzz("web", 10000)
     assert result.returncode == 0, result.stderr
     assert "no file outside the root served" in result.stdout
+    assert "every response framed by h11" in result.stdout
 
 
 def test_corrupted_captures_never_crash_verify() -> None:

@@ -20,7 +20,9 @@ Which traffic is DNS (the rule ``craft verify`` documents):
    skipped.
 
 What cannot be checked (a TCP segment missing from the capture, a frame cut by the
-snapshot length, a link type this reader does not know) is recorded in ``Stats.notes``.
+snapshot length, a link type this reader does not know) is recorded in ``Stats.notes``,
+and so is an empty UDP datagram on a DNS port (counted in ``Stats.empty``): it holds no
+message, so it is neither DNS nor malformed DNS.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ MAX_TCP_SEGMENTS = 256
 MAX_TCP_STREAMS = 10000  # oldest evicted first: memory stays flat on endless captures
 MAX_FRAGMENTED = 256  # IP datagrams being reassembled at once
 MAX_NOTES = 1000
+_BLOCKS = 0x10000 // 8  # 8-octet blocks of the largest IP datagram
 
 _ETHERNET, _NULL, _LOOP, _SLL, _SLL2 = 1, 0, 108, 113, 276
 _RAW_TYPES = frozenset({101, 12, 14, 228, 229})  # LINKTYPE_RAW, DLT_RAW (two BSD values), IPv4, IPv6
@@ -103,6 +106,7 @@ class NoteKind(StrEnum):
     INCOMPLETE = "incomplete"  # a TCP stream ended inside a message
     SNAPLEN = "snaplen"  # a frame cut by the capture's snapshot length
     LINK_TYPE = "link-type"  # frames of a link type this reader does not know
+    EMPTY = "empty"  # an empty UDP datagram on a DNS port: no message, only noted
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +127,7 @@ class Stats:
     offset: int = 0  # octets of the file read so far (for progress)
     notes: list[Note] = field(default_factory=list)
     notes_dropped: int = 0
+    empty: int = 0  # empty UDP datagrams on DNS ports (the first one noted)
 
     def note(self, packet: int, kind: NoteKind, detail: str) -> None:
         if len(self.notes) < MAX_NOTES:
@@ -311,36 +316,60 @@ def _past_extensions(proto: int, body: bytes) -> tuple[int, bytes]:
     return proto, body
 
 
-class _Fragments:
-    """IPv4 and IPv6 datagrams being put back together, a bounded number at once."""
+class _Datagram:
+    """One IP datagram's fragments so far, and which of its 8-octet blocks they cover."""
 
-    __slots__ = ("held",)
+    __slots__ = ("filled", "marks", "parts", "total")
 
     def __init__(self) -> None:
-        self.held: dict[tuple[object, ...], tuple[dict[int, bytes], list[int]]] = {}
+        self.parts: dict[int, bytes] = {}
+        self.total = -1  # known from the last fragment
+        self.marks = bytearray(_BLOCKS)  # 1 for each 8-octet block wholly received
+        self.filled = 0  # blocks received from the start without a hole
+
+
+class _Fragments:
+    """IPv4 and IPv6 datagrams being put back together, a bounded number at once.
+
+    Linear in the fragments: each one marks the 8-octet blocks it covers (fragment
+    offsets count in those), the run of blocks received from the start only grows, and a
+    datagram is put together once, when that run and its last fragment meet."""
+
+    __slots__ = ("assembled", "held")
+
+    def __init__(self) -> None:
+        self.held: dict[tuple[object, ...], _Datagram] = {}
+        self.assembled = 0  # datagrams put together (or found inconsistent), for tests
 
     def add(self, key: tuple[object, ...], offset: int, more: bool, data: bytes) -> bytes | None:
         entry = self.held.get(key)
         if entry is None:
             if len(self.held) >= MAX_FRAGMENTED:
                 del self.held[next(iter(self.held))]
-            entry = self.held[key] = ({}, [-1])
-        parts, total = entry
-        parts[offset] = data
+            entry = self.held[key] = _Datagram()
+        entry.parts[offset] = data
+        end = offset + len(data)
         if not more:
-            total[0] = offset + len(data)
-        if total[0] < 0:
-            return None
-        whole = bytearray()
-        for start in sorted(parts):
-            if start > len(whole):
-                return None  # a hole: wait for more
-            piece = parts[start]
-            whole += piece[len(whole) - start :]
-        if len(whole) < total[0] or len(whole) > 0xFFFF:
+            entry.total = end
+        first, last = offset // 8, min(end // 8, _BLOCKS)  # blocks wholly inside
+        if last > first:
+            entry.marks[first:last] = b"\x01" * (last - first)
+            hole = entry.marks.find(0, entry.filled)
+            entry.filled = _BLOCKS if hole < 0 else hole
+        # The last fragment covers the blocks from its offset to the end, a partial one too.
+        if entry.total < 0 or entry.filled < min(entry.total // 8, _BLOCKS):
             return None
         del self.held[key]
-        return bytes(whole[: total[0]])
+        self.assembled += 1
+        whole = bytearray()
+        for start in sorted(entry.parts):
+            if start > len(whole):
+                return None  # a fragment replaced by a shorter one left a hole: dropped
+            piece = entry.parts[start]
+            whole += piece[len(whole) - start :]
+        if len(whole) < entry.total or len(whole) > 0xFFFF:
+            return None
+        return bytes(whole[: entry.total])
 
 
 def _transport(
@@ -676,7 +705,13 @@ def dns_messages(path: str, stats: Stats | None = None) -> Iterator[DnsItem]:
                                    "snapshot length; its DNS message is not checked")
                 else:
                     payload = segment[8:length] if length >= 8 else segment[8:]
-                    if detector.accepts(payload, src, dst):
+                    if not payload and detector.known(src, dst):
+                        # Nothing to decode: not a malformed message (probes send these).
+                        stats.empty += 1
+                        if stats.empty == 1:
+                            stats.note(number, NoteKind.EMPTY, f"UDP {_name(src, dst)}: an empty "
+                                       "datagram on a DNS port, no message to check")
+                    elif detector.accepts(payload, src, dst):
                         found = True
                         yield DnsItem(number, when, "udp", src, dst, payload)
             elif proto == 6 and len(segment) >= 20:

@@ -1,8 +1,9 @@
 """``craft verify FILE``: both codecs over every DNS message of a capture; ``--replay``.
 
 Exit status: 0 when every message decodes and craft and Scapy agree on all of it (and,
-with ``--replay``, every live answer matches the captured one), 1 when anything does not,
-2 when the file cannot be read (a one-line message on stderr).
+with ``--replay``, every live answer matches the captured one), also when the capture holds
+no DNS at all (the verdict says so); 1 when anything does not agree or decode; 2 when the
+file cannot be read (a one-line message on stderr).
 """
 
 from __future__ import annotations
@@ -43,13 +44,13 @@ def _print_report(report: Report) -> None:
     width = max(len(label) for label, _ in report.rows())
     for label, value in report.rows():
         click.echo(f"{label.ljust(width)}  {value:>8}")
-    for problem in report.problems:
+    for problem in (*report.problems, *report.notes):
         where = f"packet {problem.packet}" if problem.packet else "capture"
         click.echo(f"{where}: {problem.kind}: {problem.detail}")
-    if report.ok:
+    if report.ok and report.messages == 0:
+        verdict = "no DNS messages found, so nothing to check"
+    elif report.ok:
         verdict = "craft and Scapy agree on every message, and craft re-encodes each"
-    elif report.messages == 0 and not report.problems:
-        verdict = "no DNS messages found"
     else:
         verdict = f"{len(report.problems)} problem(s)"
     click.echo(f"verdict: {verdict}")
@@ -121,8 +122,8 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
 
     Each message is decoded by both codecs and compared field by field, and craft's
     re-encoding must decode back to the same message. DNS is found on UDP and TCP, on
-    ports 53 and 5353, and on any other port where it decodes. Exit 0 when all agree,
-    1 when anything does not, 2 when the file cannot be read.
+    ports 53 and 5353, and on any other port where it decodes. Exit 0 when all agree
+    (or there is no DNS to check), 1 when anything does not, 2 when the file cannot be read.
     """
     target = _target(replay_to, force) if replay_to else None
     if html_path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(html_path))):

@@ -22,7 +22,7 @@ from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
-from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError
+from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
 from craft.dns.zone import Zone
 
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
@@ -369,7 +369,12 @@ def _tsig_badkey(request: Record, now: int) -> Record | None:
     """The TSIG of a BADKEY error (RFC 8945 5.2.1): the request's key name, algorithm,
     fudge and original ID, our time, no MAC, error 17 (as BIND sends it). None when the
     request's TSIG cannot be read (its algorithm name is uncompressed, RFC 8945 4.2)."""
-    data = request.rdata.data if isinstance(request.rdata, Opaque) else b""
+    if isinstance(request.rdata, Opaque):
+        data = request.rdata.data
+    else:  # a typed TSIG: its octets (the algorithm name is never compressed)
+        writer = Writer()
+        request.rdata.encode(writer, compress=False)
+        data = writer.getvalue()
     pos = 0
     while pos < len(data) and data[pos] != 0:
         if data[pos] > 63:

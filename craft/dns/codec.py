@@ -6,11 +6,13 @@ Pure functions over bytes and ``craft.dns.message`` values; no I/O. ``decode`` r
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 
 from craft.dns.constants import RRClass, RRType, class_text, type_text
 from craft.dns.message import Header, Message, Question, Record
-from craft.dns.rdata import Opaque, Rdata, rdata_class
+from craft.dns.rdata import Opaque, Rdata
+from craft.dns.rdtypes import RDATA_TYPES, rdata_class
 from craft.dns.wire import HEADER_SIZE, Layout, Reader, Span, SpanKind, WireError, Writer
 
 _SECTION_TITLES = ("ANSWER", "AUTHORITY", "ADDITIONAL")
@@ -25,8 +27,17 @@ def decode_header(data: bytes) -> tuple[Header, tuple[int, int, int, int]]:
     return _read_header(r)
 
 
+_HEADER = struct.Struct("!6H")
+_QUESTION_TAIL = struct.Struct("!HH")
+_RDLENGTH = struct.Struct("!H")
+
+
 def _read_header(r: Reader) -> tuple[Header, tuple[int, int, int, int]]:
     r.section = "DNS HEADER"
+    if r.spans is None and r.end >= HEADER_SIZE:
+        ident, flags, qd, an, ns, ar = _HEADER.unpack_from(r.data, 0)
+        r.pos = HEADER_SIZE
+        return Header.from_flags(ident, flags), (qd, an, ns, ar)
     ident = r.u16("ID", SpanKind.ID)
     _retext(r, lambda v: f"{v:#06x} ({v})", ident)
     flags = r.u16("FLAGS", SpanKind.FLAGS)
@@ -62,6 +73,15 @@ def decode(data: bytes, spans: list[Span] | None = None, layout: Layout | None =
     questions = []
     for index in range(counts[0]):
         _expect_more(r, "question", index, counts[0])
+        if r.spans is None:
+            start = r.pos
+            name = r.name("QNAME")
+            if r.pos + 4 <= r.end:
+                rtype, rclass = _QUESTION_TAIL.unpack_from(r.data, r.pos)
+                r.pos += 4
+                questions.append(Question(name, rtype, rclass))
+                continue
+            r.pos = start  # cut short: the field-by-field reader names what is missing
         r.section = "QUERY" if counts[0] == 1 else f"QUERY {index + 1}"
         name = r.name("QNAME")
         rtype = r.u16("QTYPE", SpanKind.TYPE)
@@ -87,7 +107,19 @@ def _expect_more(r: Reader, what: str, index: int, count: int) -> None:
         raise WireError(r.pos, f"header counts {count} {what} records but data ends after {index}")
 
 
+_RR_HEAD = struct.Struct("!HHIH")
+# Types whose own fast_decode is worth a lookup (the rest decode through their fields).
+_FAST = {t: RDATA_TYPES[t] for t in (RRType.A, RRType.AAAA, RRType.NS, RRType.CNAME,
+                                      RRType.PTR, RRType.MX, RRType.SOA)}
+
+
 def _read_record(r: Reader) -> Record:
+    if r.spans is None:
+        return _read_record_fast(r)
+    return _read_record_spans(r)
+
+
+def _read_record_spans(r: Reader) -> Record:
     name = r.name("NAME")
     rtype = r.u16("TYPE", SpanKind.TYPE)
     _retext(r, type_text, rtype)
@@ -113,6 +145,32 @@ def _read_record(r: Reader) -> Record:
     if r.pos != end:
         used = r.pos - start
         raise WireError(start, f"{type_text(rtype)} rdata uses {used} octets, rdlength says {rdlength}")
+    return Record(name, rtype, rclass, ttl, rdata)
+
+
+def _read_record_fast(r: Reader) -> Record:
+    """``_read_record`` without spans: the fixed fields in one unpack, the rdata through
+    its type's fast reader. Anything unusual goes the long way, which names the fault."""
+    start = r.pos
+    name = r.name("NAME")
+    pos = r.pos
+    if pos + 10 > r.end:
+        r.pos = start
+        return _read_record_spans(r)
+    rtype, rclass, ttl, rdlength = _RR_HEAD.unpack_from(r.data, pos)
+    end = pos + 10 + rdlength
+    if rtype == RRType.OPT or end > r.end or rclass != RRClass.IN:
+        r.pos = start
+        return _read_record_spans(r)
+    r.pos = pos + 10
+    if ttl > TTL_MAX:
+        ttl = 0
+    fast = _FAST.get(rtype)
+    rdata = fast.fast_decode(r, end) if fast is not None else rdata_class(rtype).decode(r, end)
+    if r.pos != end:
+        used = r.pos - pos - 10
+        raise WireError(pos + 10, f"{type_text(rtype)} rdata uses {used} octets, "
+                                  f"rdlength says {rdlength}")
     return Record(name, rtype, rclass, ttl, rdata)
 
 
@@ -149,6 +207,8 @@ def encode(
     or authority record was dropped (RFC 2181 9: missing additional data alone does not set
     TC). ``counts`` overrides header counts, to craft lying messages.
     """
+    if max_size is None and counts is None:
+        return _encode_plain(message, compress, layout)
     w = Writer(layout)
     w.raw(bytes(HEADER_SIZE))
     for q in message.question:
@@ -194,6 +254,28 @@ def encode(
     return w.getvalue()
 
 
+def _encode_plain(message: Message, compress: bool, layout: Layout | None) -> bytes:
+    """``encode`` with nothing to cut or override: every record, counts from the sections."""
+    w = Writer(layout)
+    buf = w.buf
+    buf += bytes(HEADER_SIZE)
+    name = w.name
+    tail = _QUESTION_TAIL.pack
+    for q in message.question:
+        name(q.name, compress)
+        buf += tail(q.rtype & 0xFFFF, q.rclass & 0xFFFF)
+    for records in (message.answer, message.authority, message.additional):
+        for rec in records:
+            _write_record(w, rec, compress)
+    header = message.header
+    counts = (len(message.question), len(message.answer), len(message.authority),
+              len(message.additional))
+    if max(counts) > 0xFFFF:
+        raise WireError(4, f"a section of {max(counts)} entries does not fit its 16-bit count")
+    _HEADER.pack_into(buf, 0, header.id & 0xFFFF, header.flags & 0xFFFF, *counts)
+    return bytes(buf)
+
+
 def _record_size(rec: Record) -> int:
     return len(record_wire(rec))
 
@@ -207,13 +289,11 @@ def record_wire(rec: Record) -> bytes:
 
 def _write_record(w: Writer, rec: Record, compress: bool) -> None:
     w.name(rec.name, compress)
-    w.u16(rec.rtype)
-    w.u16(rec.rclass)
-    w.u32(rec.ttl)
-    at = len(w.buf)
-    w.u16(0)
+    buf = w.buf
+    at = len(buf) + 8
+    buf += _RR_HEAD.pack(rec.rtype & 0xFFFF, rec.rclass & 0xFFFF, rec.ttl & 0xFFFFFFFF, 0)
     rec.rdata.encode(w, compress)
-    length = len(w.buf) - at - 2
+    length = len(buf) - at - 2
     if length > 0xFFFF:
         raise WireError(at, f"rdata of {length} octets does not fit RDLENGTH")
-    w.buf[at : at + 2] = length.to_bytes(2, "big")
+    _RDLENGTH.pack_into(buf, at, length)

@@ -10,32 +10,87 @@ from enum import IntEnum
 
 
 class RRType(IntEnum):
+    # NSAP_PTR is written NSAP-PTR (type_text and type_number translate the underscore).
     A = 1
     NS = 2
+    MD = 3
+    MF = 4
     CNAME = 5
     SOA = 6
+    MB = 7
+    MG = 8
+    MR = 9
+    NULL = 10
+    WKS = 11
     PTR = 12
     HINFO = 13
+    MINFO = 14
     MX = 15
     TXT = 16
+    RP = 17
+    AFSDB = 18
+    X25 = 19
+    ISDN = 20
+    RT = 21
+    NSAP = 22
+    NSAP_PTR = 23
+    SIG = 24
+    KEY = 25
+    PX = 26
+    GPOS = 27
     AAAA = 28
+    LOC = 29
+    NXT = 30
     SRV = 33
     NAPTR = 35
+    KX = 36
+    CERT = 37
+    A6 = 38
     DNAME = 39
     OPT = 41
+    APL = 42
     DS = 43
+    SSHFP = 44
+    IPSECKEY = 45
     RRSIG = 46
     NSEC = 47
     DNSKEY = 48
+    DHCID = 49
     NSEC3 = 50
     NSEC3PARAM = 51
+    TLSA = 52
+    SMIMEA = 53
+    HIP = 55
+    CDS = 59
+    CDNSKEY = 60
+    OPENPGPKEY = 61
+    CSYNC = 62
+    ZONEMD = 63
     SVCB = 64
     HTTPS = 65
+    DSYNC = 66
+    SPF = 99
+    NID = 104
+    L32 = 105
+    L64 = 106
+    LP = 107
+    EUI48 = 108
+    EUI64 = 109
+    TKEY = 249
     TSIG = 250
     IXFR = 251
     AXFR = 252
+    MAILB = 253
+    MAILA = 254
     ANY = 255
+    URI = 256
     CAA = 257
+    AVC = 258
+    AMTRELAY = 260
+    RESINFO = 261
+    WALLET = 262
+    TA = 32768
+    DLV = 32769
 
 
 class RRClass(IntEnum):
@@ -92,11 +147,16 @@ def _number(enum: type[IntEnum], prefix: str, text: str, limit: int) -> int:
 
 
 def type_text(value: int) -> str:
-    return _text(RRType, "TYPE", value)
+    text = _TYPE_TEXT.get(value)
+    return text if text is not None else f"TYPE{value}"
 
 
 def type_number(text: str) -> int:
-    return _number(RRType, "TYPE", text, 0xFFFF)
+    return _number(RRType, "TYPE", text.replace("-", "_"), 0xFFFF)
+
+
+# Mnemonics by number, made once: type_text runs for every record a view prints.
+_TYPE_TEXT = {int(v): n.replace("_", "-") for n, v in RRType.__members__.items()}
 
 
 def class_text(value: int) -> str:

@@ -217,6 +217,7 @@ def record_dict(record: Record) -> dict[str, object]:
     return {
         "name": record.name.to_text(), "type": type_text(record.rtype),
         "class": class_text(record.rclass), "ttl": record.ttl, "rdata": record.rdata.to_text(),
+        "fields": record.rdata.to_dict(),
     }
 
 

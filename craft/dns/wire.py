@@ -75,7 +75,8 @@ class Reader:
     __slots__ = ("data", "end", "layout", "pos", "section", "spans")
 
     def __init__(self, data: bytes, spans: list[Span] | None = None) -> None:
-        self.data = data
+        # bytes, so a slice is already an immutable copy (labels are dict keys)
+        self.data = data if type(data) is bytes else bytes(data)
         self.pos = 0
         self.end = len(data)
         self.spans = spans
@@ -122,7 +123,7 @@ class Reader:
         self.need(count, field)
         value = self.data[self.pos : self.pos + count]
         self.pos += count
-        return bytes(value)
+        return value
 
     def name(self, field: str) -> Name:
         """Read a possibly compressed name (RFC 1035 4.1.4) strictly.
@@ -168,7 +169,7 @@ class Reader:
                     break
                 if pos + 1 + octet > self.end:
                     raise WireError(pos, f"truncated {field}: label of {octet} runs past the end")
-                label = bytes(data[pos + 1 : pos + 1 + octet])
+                label = data[pos + 1 : pos + 1 + octet]
                 length += octet + 1
                 if length > MAX_NAME:
                     raise WireError(pos, f"name longer than {MAX_NAME} octets in {field}")
@@ -276,24 +277,25 @@ class Writer:
             self.layout = None  # something moved or changed: from here on, compress afresh
         labels = name.labels
         if compress:
-            keys = [label.translate(LOWER) for label in labels]
+            keys = tuple([label.translate(LOWER) for label in labels])
+            get = self.suffixes.get
             for i in range(len(labels)):
-                suffix = tuple(keys[i:])
-                target = self.suffixes.get(suffix)
+                target = get(keys[i:])
                 if target is not None:
-                    self._labels(labels[:i], keys[:i], keys)
-                    self.u16(0xC000 | target)
+                    self._labels(labels[:i], keys)
+                    self.buf += _U16.pack(0xC000 | target)
                     return
-            self._labels(labels, keys, keys)
+            self._labels(labels, keys)
         else:
-            self._labels(labels, [], [])
+            self._labels(labels, ())
         self.buf.append(0)
 
-    def _labels(self, labels: tuple[bytes, ...], keys: list[bytes], all_keys: list[bytes]) -> None:
+    def _labels(self, labels: tuple[bytes, ...], all_keys: tuple[bytes, ...]) -> None:
+        buf = self.buf
         for i, label in enumerate(labels):
-            offset = len(self.buf)
+            offset = len(buf)
             if all_keys and offset <= POINTER_LIMIT:
-                self.suffixes.setdefault(tuple(all_keys[i:]), offset)
+                self.suffixes.setdefault(all_keys[i:], offset)
             if len(label) > MAX_LABEL:
                 raise WireError(offset, f"label of {len(label)} octets (max {MAX_LABEL})")
             self.buf.append(len(label))

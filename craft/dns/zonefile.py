@@ -14,22 +14,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 from craft.dns.codec import TTL_MAX
 from craft.dns.constants import RRClass, RRType, class_number, class_text, type_number, type_text
 from craft.dns.message import Record
 from craft.dns.names import LOWER, BadNameError, Name
 from craft.dns.rdata import (
+    QUOTED,
     SOA,
-    CharStrings,
     DomainName,
     Opaque,
     Rdata,
     is_seconds,
     parse_seconds,
-    rdata_class,
 )
+from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zone import Zone, ZoneError
 from craft.dns.zonefast import fast_head
@@ -47,7 +46,6 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-QUOTED = '"'  # first character of a token that was a quoted string (content follows)
 # Types that may share a name with a CNAME (RFC 4035 2.5) and RRsets whose members may
 # carry different TTLs (RFC 4034 3: each RRSIG has the TTL of the RRset it covers).
 _BESIDE_CNAME = frozenset({RRType.CNAME, RRType.RRSIG, RRType.NSEC})
@@ -200,28 +198,6 @@ def _from_generic(cls: type[Rdata], rtype: int, data: bytes) -> Rdata:
     return rdata
 
 
-def _typed(cls: type[Rdata], tokens: list[str], names: _Names) -> Rdata:
-    """Walk the type's fields: names through ``names`` (origin, memo), the rest through
-    each field's own parser. Quoted strings are character strings, nothing else."""
-    rest = list(tokens)
-    values: list[Any] = []
-    for field, kind in cls.fields:
-        if isinstance(kind, CharStrings):
-            rest = [t[1:] if t.startswith(QUOTED) else t for t in rest]
-        elif rest and rest[0].startswith(QUOTED):
-            raise ValueError(f"quoted string {rest[0][1:]!r} where the {field} belongs")
-        if isinstance(kind, DomainName):
-            if not rest:
-                raise ValueError(f"missing {field}")
-            values.append(names(rest.pop(0)))
-        else:
-            values.append(kind.parse(rest, names.origin))
-    if rest:
-        shown = " ".join(t if not t.startswith(QUOTED) else f'"{t[1:]}"' for t in rest)
-        raise ValueError(f"unexpected {shown!r} after the rdata")
-    return cls(*values)
-
-
 def _rdata(rtype: int, tokens: list[str], names: _Names) -> Rdata:
     cls = rdata_class(rtype)
     if tokens[0] == "\\#":
@@ -229,11 +205,11 @@ def _rdata(rtype: int, tokens: list[str], names: _Names) -> Rdata:
         return Opaque(data) if cls is Opaque else _from_generic(cls, rtype, data)
     if cls is Opaque:
         raise ValueError(f"{type_text(rtype)} rdata must be in RFC 3597 form: \\# LENGTH HEX")
-    return _typed(cls, tokens, names)
+    return cls.from_text(tokens, names.origin, names)
 
 
 _CLASSES = {name: int(value) for name, value in RRClass.__members__.items()}
-_TYPES = {name: int(value) for name, value in RRType.__members__.items()}
+_TYPES = {type_text(value): int(value) for value in RRType}
 
 
 def _class(token: str) -> int | None:

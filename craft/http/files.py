@@ -68,19 +68,18 @@ def resolve(root: Path, target: str) -> Path:
     path = path_and_query(target)[0]  # absolute form too: schemes are case-blind
     if not path.startswith("/"):
         raise HttpError(400, "request target must start with /")
-    try:
-        raw = unquote_to_bytes(path)
-        decoded = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise HttpError(400, "request path is not UTF-8") from None
-    if "\x00" in decoded:
+    # Octets, not text: a file name need not be UTF-8, and its listing links to its own
+    # octets percent-encoded; os.fsdecode carries them to the file system unchanged.
+    raw = unquote_to_bytes(path)
+    decoded = raw.decode("utf-8", "replace")  # for messages only
+    if b"\x00" in raw:
         raise HttpError(400, "NUL in request path")
-    if "\\" in decoded:
+    if b"\\" in raw:
         raise HttpError(403, "backslash in request path")
-    segments = [s for s in decoded.split("/") if s not in ("", ".")]
-    if ".." in segments:
+    segments = [s for s in raw.split(b"/") if s not in (b"", b".")]
+    if b".." in segments:
         raise HttpError(403, "path escapes the served folder")
-    candidate = root.joinpath(*segments) if segments else root
+    candidate = root.joinpath(*map(os.fsdecode, segments)) if segments else root
     try:
         real = candidate.resolve(strict=True)
     except (FileNotFoundError, NotADirectoryError):
@@ -119,7 +118,7 @@ def locate(request: Request, root: Path) -> Response | tuple[str, os.stat_result
         if not target_path.endswith("/"):
             # Built from the path's segments, re-encoded: never "//host/" from "//x", never a
             # fragment, and the query kept (RFC 9110 10.2.2).
-            segments = [s for s in unquote(target_path).split("/") if s]
+            segments = [s for s in unquote_to_bytes(target_path).split(b"/") if s]
             location = "/" + "".join(quote(s) + "/" for s in segments)
             location += f"?{query}" if query else ""
             return error_response(301, f"see {location}", head=head, close=close,
