@@ -73,8 +73,8 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         if progress is not None:
             progress(stats.offset)
 
-    # A worker flushes the standard streams as it exits: whatever sits in their buffers at
-    # the fork (a --log - header) would be written once more by each of them.
+    # A worker flushes the standard streams as it exits: whatever sat in their buffers at
+    # the fork (with --log -, the log is stdout) would be written once more by each of them.
     sys.stdout.flush()
     sys.stderr.flush()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
