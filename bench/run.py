@@ -7,7 +7,10 @@ HTTP (wrk, 50 keep-alive connections): craft web-serve against python3 -m http.s
 nginx (1 worker), on a 1 KB and a 1 MB file. Codec: decode+encode of typical responses
 against dnspython, dnslib and Scapy. verify: a generated 100,000-message pcap against
 Scapy's rdpcap with dissection; peak memory at 10,000 and 100,000 messages; what verify's
---stats and --html add to its CPU time on the same pcap.
+--stats and --html add to its CPU time on the same pcap. Scale (bench/scale.py): a
+1.1M-record zone against NSD (first answer, memory, AXFR to an NSD secondary, a new TCP
+query under 2,000 idle connections), a SIGHUP reload under dnsperf load, and verify with
+2 jobs against 1.
 
 Rounds are interleaved (each round measures every peer once) and medians reported with
 ratios craft/peer. Writes bench/RESULTS.md and bench/results.png. Exits 1 only if
@@ -476,6 +479,20 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
     ratio("verify craft / Scapy rdpcap+dissect", "verify craft pps", "verify scapy pps", 1, "msg/s")
     ratio("verify --stats / verify (CPU time)", "report stats", "report plain", 1.1, "s", at_most=True)
     ratio("verify --html / verify (CPU time)", "report html", "report plain", 2, "s", at_most=True)
+    if "scale craft first answer s" in results:  # bench/scale.py: issue 21's figures
+        ratio("1.1M zone: time to first answer craft / NSD", "scale craft first answer s",
+              "scale nsd first answer s", 10, "s", at_most=True)
+        ratio("1.1M zone: resident memory craft / NSD", "scale craft rss kB", "scale nsd rss kB",
+              2, "kB", at_most=True)
+        ratio("new TCP query with 2,000 idle connections: answered craft / NSD",
+              "scale craft tcp with idle", "scale nsd tcp with idle", 1, "")
+        ratio("AXFR of the 1.1M zone to NSD: craft / NSD (time)", "scale craft axfr s",
+              "scale nsd axfr s", 3, "s", at_most=True)
+        ratio("verify 100k messages: 2 jobs / 1 job", "verify jobs 2 pps", "verify jobs 1 pps",
+              1.6, "msg/s")
+        lost = med(results, "scale reload lost")
+        rows.append(("1.1M zone: SIGHUP reload under 1,000 q/s from dnsperf, queries lost",
+                     f"{lost:.0f}", "-", f"{lost:.0f}", "0", "met" if lost == 0 else "MISSED"))
     lost = int(med(results, "dns craft-1 at 80% lost"))
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -519,6 +536,7 @@ def plot(rows: list[Row]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    rows = [r for r in rows if float(r[3]) > 0]  # a count of lost queries is no ratio to plot
     labels = [r[0] for r in rows]
     values = [float(r[3]) for r in rows]
     targets = [float(r[4].removeprefix("<=")) if r[4] != "-" else None for r in rows]
@@ -533,6 +551,12 @@ def plot(rows: list[Row]) -> None:
     ax.invert_yaxis()
     fig.tight_layout()
     fig.savefig(OUT / "results.png", dpi=100)
+
+
+def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    from scale import bench_scale as scale  # bench/scale.py, beside this file
+
+    scale(work, results, notes)
 
 
 def main() -> int:
@@ -550,7 +574,8 @@ def main() -> int:
                                ("http", lambda: bench_http(work / "h", results)),
                                ("codec", lambda: bench_codec(results)),
                                ("verify", lambda: bench_verify(work / "v", results, notes)),
-                               ("report", lambda: bench_report(work / "v", results, notes))):
+                               ("report", lambda: bench_report(work / "v", results, notes)),
+                               ("scale", lambda: bench_scale(work / "s", results, notes))):
                 (work / ("v" if name == "report" else name[0])).mkdir(exist_ok=True)
                 print(f"bench: {name} ...", flush=True)
                 step()

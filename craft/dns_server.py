@@ -2,7 +2,9 @@
 
 A thin loop: receive bytes, ask the authority for response bytes, send them. UDP runs in
 the calling thread; TCP (RFC 7766: 2-byte length prefix, several queries per connection,
-idle timeout) runs one thread per connection, bounded. Observers (printing, capture, the
+idle timeout) runs one thread per connection, bounded; when every slot is taken, the
+connection idle the longest is closed to make room (RFC 7766 6.2.2, as NSD does), so idle
+clients can never shut a new query or a transfer out. Observers (printing, capture, the
 oracle) see each exchange after it was sent; with none the loop does nothing else.
 """
 
@@ -26,6 +28,7 @@ PROGRAM = "craft dns-serve"  # how its warnings on stderr begin
 TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
+SHED_WAIT = 2.0  # seconds to wait for a closed idle connection's slot to come free
 UDP_BUFFER = 4 << 20
 
 
@@ -108,6 +111,8 @@ class DnsServer:
         self._tcp_thread: threading.Thread | None = None
         self._conns: dict[socket.socket, threading.Thread] = {}
         self._conns_lock = threading.Lock()
+        # Connections waiting for their next query, and since when: the ones to close first.
+        self._idle: dict[socket.socket, float] = {}
 
     @property
     def address(self) -> tuple[str, int]:
@@ -183,6 +188,10 @@ class DnsServer:
                 continue  # e.g. ICMP port unreachable from an earlier reply
             if not self._running:
                 return
+            if not data:
+                # No DNS message is empty: a stop's wake-up, which SO_REUSEPORT may have
+                # handed to this worker instead of its sibling (no capture records it).
+                continue
             if self.authority is not authority:  # swapped by a zone reload
                 authority = self.authority
                 respond = authority.respond
@@ -220,39 +229,69 @@ class DnsServer:
                 conn, client = listener.accept()
             except OSError:
                 return
-            if not self._slots.acquire(blocking=False):
-                conn.close()  # over the connection bound: shed load rather than queue it
+            if not self._slots.acquire(blocking=False) and not (
+                    self._close_idlest() and self._slots.acquire(timeout=SHED_WAIT)):
+                conn.close()  # every slot busy with a query: shed load rather than queue it
                 continue
             thread = threading.Thread(target=self._serve_tcp, args=(conn, client[:2]), daemon=True)
             with self._conns_lock:
                 self._conns[conn] = thread
             thread.start()
 
+    def _close_idlest(self) -> bool:
+        """Close the connection that has waited longest for a query (its thread then ends
+        and frees its slot); False when none is idle."""
+        with self._conns_lock:
+            if not self._idle:
+                return False
+            conn = min(self._idle, key=self._idle.__getitem__)
+            del self._idle[conn]
+        with contextlib.suppress(OSError):
+            conn.shutdown(socket.SHUT_RDWR)  # wakes its thread's recv with end of stream
+        return True
+
     def _serve_tcp(self, conn: socket.socket, client: tuple[str, int]) -> None:
         server = self.address
         self._observe(Connection(True, client, server, time.time()))
+        idle = self._idle
         try:
             conn.settimeout(self.tcp_idle)
             while self._running:
+                with self._conns_lock:
+                    idle[conn] = time.monotonic()
                 data = recv_framed(conn)
+                with self._conns_lock:
+                    idle.pop(conn, None)
                 if data is None:
                     return
+                # A zone transfer's messages are built as they are sent: memory stays flat.
+                sent = 0
                 try:
-                    responses = self.authority.respond_stream(data, client[0])
+                    for response in self.authority.respond_stream(data, client[0]):
+                        conn.sendall(framed(response))
+                        # After the first message, the rest of a zone transfer.
+                        self._observe(Exchange("tcp", client, server, b"" if sent else data,
+                                               response, time.time()))
+                        sent += 1
+                except OSError:
+                    raise  # the client went away: close
                 except Exception as exc:
+                    if sent:  # a transfer broke off: say so and close, the client retries
+                        warn(PROGRAM, f"transfer to {client[0]} broken off: {type(exc).__name__}: {exc}")
+                        return
                     fault = self._fault(data, client, exc)
-                    responses = [] if fault is None else [fault]
-                for response in responses:
-                    conn.sendall(framed(response))
-                self._observe(Exchange("tcp", client, server, data,
-                                       responses[0] if responses else None, time.time()))
-                for extra in responses[1:]:  # the rest of a zone transfer
-                    self._observe(Exchange("tcp", client, server, b"", extra, time.time()))
+                    if fault is not None:
+                        conn.sendall(framed(fault))
+                    self._observe(Exchange("tcp", client, server, data, fault, time.time()))
+                    sent = 1
+                if not sent:  # dropped: the observers still see the query
+                    self._observe(Exchange("tcp", client, server, data, None, time.time()))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:
             with self._conns_lock:
                 self._conns.pop(conn, None)
+                idle.pop(conn, None)
             conn.close()
             self._slots.release()
             self._observe(Connection(False, client, server, time.time()))

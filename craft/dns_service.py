@@ -13,11 +13,13 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from types import FrameType
+from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
 from craft.dns.transfer import Network, bump_serial, notify_message
@@ -27,6 +29,10 @@ from craft.dns_group import ServerGroup
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
 from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
+from craft.zone_loader import bulk_objects, load_zone
+
+RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
+RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's slice while a reload runs
 
 
 def load_zones(paths: Sequence[str]) -> list[Zone]:
@@ -34,8 +40,6 @@ def load_zones(paths: Sequence[str]) -> list[Zone]:
     cannot be read or served, or two files have the same origin."""
     if not paths:
         return default_zones()
-    from craft.zone_loader import load_zone
-
     zones = []
     for path in paths:
         try:
@@ -65,6 +69,15 @@ class SignalStops(StopPolicy):
         deflect_stops()
 
 
+def remember_reloads() -> list[int]:
+    """Until ``Reloader.on_signal``: a SIGHUP is noted in the list returned (to be served
+    once the service runs) instead of ending the process by its default action. For the
+    time the zones take to load, which is long for big zones."""
+    early: list[int] = []
+    signal.signal(signal.SIGHUP, lambda signum, frame: early.append(signum))
+    return early
+
+
 def stop_on_signals(server: DnsServer | ServerGroup) -> None:
     """SIGTERM and SIGINT end the serving loop cleanly."""
 
@@ -79,7 +92,12 @@ def stop_on_signals(server: DnsServer | ServerGroup) -> None:
 class Reloader:
     """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
     serials bumped where content changed without a newer serial, NOTIFY sent to each
-    secondary for every changed zone, the signal passed on to worker processes."""
+    secondary for every changed zone, the signal passed on to worker processes.
+
+    A reload runs in a thread of its own: the new zones are built beside the old ones,
+    which answer until one reference is swapped, and the old ones are then freed a piece
+    at a time. No reload starts before ``begin()`` (called once the workers are forked, so
+    that no fork copies a reload in progress)."""
 
     def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
                  allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
@@ -91,6 +109,40 @@ class Reloader:
         self.children: list[int] = []
         self.lock = threading.Lock()
         self.mtimes = file_times(self.paths) if mtimes is None else mtimes
+        self.wanted = threading.Event()
+        self._begun = False
+        self._worker: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Ask for a reload without waiting for it (safe in a signal handler: no lock);
+        requests made while one runs are served by one more reload after it."""
+        self.wanted.set()
+        if self._begun and self._worker is None:
+            self._worker = threading.Thread(target=self._reloads, daemon=True, name="reload")
+            self._worker.start()
+
+    def begin(self) -> None:
+        """From now on requests are served; one made before is served now."""
+        self._begun = True
+        if self.wanted.is_set():
+            self.request()
+
+    def _reloads(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGHUP})
+        while True:
+            self.wanted.wait()
+            self.wanted.clear()
+            # The serving thread needs the interpreter within a fraction of a millisecond
+            # of a datagram, not after the default 5 ms slice of a long load.
+            interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(interval, RELOAD_SWITCH_INTERVAL))
+            try:
+                self.reload()
+            except Exception as exc:  # a reload must never end serving
+                warn(PROGRAM, f"reload failed, still serving the old zones: "
+                              f"{type(exc).__name__}: {exc}")
+            finally:
+                sys.setswitchinterval(interval)
 
     def reload(self) -> None:
         for pid in self.children:
@@ -104,13 +156,15 @@ class Reloader:
         with self.lock:
             self.mtimes = file_times(self.paths)
             try:
-                fresh = load_zones(self.paths)
+                with bulk_objects():
+                    fresh = load_zones(self.paths)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
             old = {z.origin.key: z for z in self.zones}
             changed = []
             zones = []
+            before: Zone | None = None
             for zone in fresh:
                 before = old.get(zone.origin.key)
                 if before is not None:
@@ -121,14 +175,22 @@ class Reloader:
                     warn(PROGRAM, f"reloaded {zone.origin.to_text()} serial {was} -> {zone.serial}")
                 zones.append(zone)
             try:
-                self.server.authority = Authority(zones, allow_transfer=self.allowed)
+                with bulk_objects():
+                    authority = Authority(zones, allow_transfer=self.allowed)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
+            retired, self.server.authority = self.server.authority, authority
             self.zones = zones
+            del old, fresh, before
         for zone in changed:
             for target in self.notify:
                 threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
+        # Queries that took the old zones just before the swap finish first; then the old
+        # zones are freed a piece at a time, the serving thread answering in between.
+        time.sleep(RELEASE_GRACE)
+        for _ in retired.release():
+            time.sleep(0)
 
     def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
         message = notify_message(zone, secrets.randbits(16))
@@ -142,8 +204,10 @@ class Reloader:
             signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGHUP})
             while True:
                 time.sleep(interval)
-                if file_times(self.paths) != self.mtimes:
-                    self.reload()
+                now = file_times(self.paths)
+                if now != self.mtimes:
+                    self.mtimes = now  # seen: one reload for this change
+                    self.request()
 
         threading.Thread(target=loop, daemon=True, name="watch").start()
 
@@ -151,7 +215,7 @@ class Reloader:
         """SIGHUP reloads."""
 
         def handler(signum: int, frame: FrameType | None) -> None:
-            self.reload()
+            self.request()  # in the background: this thread goes on answering
 
         signal.signal(signal.SIGHUP, handler)
 
@@ -182,44 +246,53 @@ class Service:
         return address
 
     def run(self, watch: bool = False) -> None:
-        children = self._fork_workers(self.workers - 1)
-        self.reloader.children = children
-        if watch:
-            self.reloader.watch()
         try:
+            # Forked while this is the only thread (no reload yet, no connection): a fork
+            # copies no lock another thread holds.
+            self._fork_workers(self.workers - 1)
+            self.reloader.begin()
+            if watch:
+                self.reloader.watch()
             self.server.serve_forever()
         finally:
-            for pid in children:
+            for pid in self.reloader.children:
                 _terminate(pid)
 
-    def _fork_workers(self, count: int) -> list[int]:
+    def _fork_workers(self, count: int) -> None:
         """Fork ``count`` more serving processes on the same addresses and port
-        (SO_REUSEPORT). Each inherits the observers, a capture included: its records go whole,
-        each in one write, to the file the parent opened (O_APPEND: at its end, whichever
-        process writes)."""
+        (SO_REUSEPORT), each recorded in ``reloader.children`` before a stop signal can
+        end this process (no worker left behind). Each inherits the observers, a capture
+        included: its records go whole, each in one write, to the file the parent opened
+        (O_APPEND: at its end, whichever process writes)."""
         parent = self.reloader
         port = self.server.address[1]
-        pids = []
         for _ in range(count):
-            pid = os.fork()
-            if pid == 0:
-                code = 0
-                try:
-                    child = ServerGroup(self.server.authority, self.hosts, port,
-                                        self.observers, reuse_port=True, stops=SignalStops())
-                    stop_on_signals(child)
-                    # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
-                    Reloader(child, parent.paths, parent.zones, parent.allowed, ()).on_signal()
-                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-                    child.bind()
-                    child.serve_forever()
-                except Exception as exc:  # a worker must never leave a traceback behind
-                    warn(f"{PROGRAM} worker", str(exc))
-                    code = 1
-                finally:
-                    os._exit(code)
-            pids.append(pid)
-        return pids
+            with held_stops():
+                pid = os.fork()
+                if pid == 0:
+                    self._worker(parent, port)
+                parent.children.append(pid)
+
+    def _worker(self, parent: Reloader, port: int) -> NoReturn:
+        """A forked worker's life (its stop signals still held, as at the fork)."""
+        code = 0
+        try:
+            child = ServerGroup(self.server.authority, self.hosts, port,
+                                self.observers, reuse_port=True, stops=SignalStops())
+            stop_on_signals(child)
+            # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
+            reloader = Reloader(child, parent.paths, parent.zones, parent.allowed, ())
+            reloader.on_signal()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            reloader.begin()
+            child.bind()
+            child.serve_forever()
+        except Exception as exc:  # a worker must never leave a traceback behind
+            warn(f"{PROGRAM} worker", str(exc))
+            code = 1
+        finally:
+            os._exit(code)
 
 
 def _terminate(pid: int) -> None:

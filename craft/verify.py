@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from functools import partial
 
 from craft.capture.reader import CaptureError, DnsItem, NoteKind, Stats, dns_messages
 from craft.dns.codec import decode, encode
@@ -141,7 +142,7 @@ def check_data(data: bytes) -> Outcome:
 
 
 @dataclass(slots=True)
-class _Tally:
+class Tally:
     messages: int = 0
     queries: int = 0
     responses: int = 0
@@ -166,6 +167,27 @@ class _Tally:
         self.problems.extend(Problem(packet, kind, detail) for kind, detail in outcome.problems)
 
 
+def remember(outcomes: dict[bytes, Outcome], key: bytes, outcome: Outcome) -> None:
+    """Keep a clean outcome for messages equal but for the ID (oldest forgotten first)."""
+    if outcome.role is not Role.MALFORMED and not outcome.problems:
+        if len(outcomes) >= MEMO_SIZE:
+            del outcomes[next(iter(outcomes))]
+        outcomes[key] = outcome
+
+
+def recall(outcomes: dict[bytes, Outcome], key: bytes, memo: bool,
+           check: Callable[[], Outcome]) -> tuple[Outcome, bool]:
+    """A message's outcome: the memo's for a clean message equal but for the ID (True: a
+    repeat), else ``check()``'s, remembered when clean."""
+    outcome = outcomes.get(key) if memo else None
+    if outcome is not None:
+        return outcome, True
+    outcome = check()
+    if memo:
+        remember(outcomes, key, outcome)
+    return outcome, False
+
+
 def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True,
            observe: Callable[[DnsItem, Outcome], None] | None = None) -> Report:
     """Check every DNS message in the capture at ``path``.
@@ -174,34 +196,38 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
     message and its outcome, in capture order (``--stats``, ``--log`` and ``--html``). Raises ``CaptureError``
     when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
     file) ends the report early with ``error`` set."""
-    tally = _Tally()
+    tally = Tally()
     stats = Stats()
     error: str | None = None
     outcomes: dict[bytes, Outcome] = {}
     repeats = 0
     try:
         for item in dns_messages(path, stats):
-            key = item.data[2:]
-            outcome = outcomes.get(key) if memo else None
-            if outcome is None:
-                outcome = check_data(item.data)
-                if memo and outcome.role is not Role.MALFORMED and not outcome.problems:
-                    if len(outcomes) >= MEMO_SIZE:
-                        del outcomes[next(iter(outcomes))]
-                    outcomes[key] = outcome
-            else:
-                repeats += 1
+            outcome, repeated = recall(outcomes, item.data[2:], memo,
+                                       partial(check_data, item.data))
+            repeats += repeated
             tally.add(item.packet, outcome)
             if observe is not None:
                 observe(item, outcome)
             if progress is not None:
                 progress(stats.offset)
     except CaptureError as exc:
-        if stats.packets == 0 and exc.packet == 0:
-            raise
-        error = exc.reason
-        checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
-        tally.problems.append(Problem(exc.packet + 1, ProblemKind.FILE, exc.reason + checked))
+        error = capture_error(exc, stats, tally)
+    return finish(tally, stats, error, repeats)
+
+
+def capture_error(exc: CaptureError, stats: Stats, tally: Tally) -> str:
+    """A fault while reading: raised again when nothing could be read, else noted in
+    ``tally`` as a problem of the file; returns the report's error text."""
+    if stats.packets == 0 and exc.packet == 0:
+        raise exc
+    checked = f"; frames 1-{exc.packet} were read and checked" if exc.packet else ""
+    tally.problems.append(Problem(exc.packet + 1, ProblemKind.FILE, exc.reason + checked))
+    return exc.reason
+
+
+def finish(tally: Tally, stats: Stats, error: str | None, repeats: int) -> Report:
+    """The report from what was checked (``tally``) and what the reader noted (``stats``)."""
     problems = tally.problems + [Problem(n.packet, n.kind, n.detail) for n in stats.notes
                                  if n.kind not in ONLY_NOTED]
     notes = [Problem(n.packet, n.kind, n.detail) for n in stats.notes if n.kind in ONLY_NOTED]

@@ -316,10 +316,11 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def authority() -> Authority:
+@pytest.fixture(scope="module", params=[True, False], ids=["precomputed", "on-first-use"])
+def authority(request: pytest.FixtureRequest) -> Authority:
+    """Every row twice: bodies built at load (small zones) and on first use (big zones)."""
     zones = [parse_zone(path.read_text(encoding="utf-8"), filename=path.name) for path in ZONE_FILES]
-    return Authority(zones, clock=lambda: NOW)
+    return Authority(zones, clock=lambda: NOW, precompute=request.param)
 
 
 def octets(row: Row) -> bytes:

@@ -35,7 +35,7 @@ from craft.dns_client import (
     pseudosection,
 )
 from craft.dns_server import Connection, Exchange, Observer
-from craft.dns_service import Service, file_times, load_zones
+from craft.dns_service import Service, file_times, load_zones, remember_reloads
 from craft.stops import held_stops
 from craft.view.exchange import (
     annotated,
@@ -150,11 +150,17 @@ def dns_serve_command(
     alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
     zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
+    # A SIGHUP while the zones load (a while, for big zones) is served once the service
+    # runs, instead of ending the process by the signal's default action.
+    early = remember_reloads()
+    from craft.zone_loader import bulk_objects  # dns-serve alone reads zone files
+
     allowed = _networks(allow)
     targets = _targets(notify)
     mtimes = file_times(zones)
-    loaded = load_zones(zones)
-    authority = Authority(loaded, allow_transfer=allowed)
+    with bulk_objects():
+        loaded = load_zones(zones)
+        authority = Authority(loaded, allow_transfer=allowed)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None
@@ -173,6 +179,8 @@ def dns_serve_command(
     try:
         service.start()
         started = True
+        if early:
+            service.reloader.request()  # starts once the service runs
         names = ", ".join(z.origin.to_text() for z in loaded)
         source = "embedded lab table" if not zones else ", ".join(zones)
         listening = ", ".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}"

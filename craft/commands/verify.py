@@ -20,7 +20,8 @@ import click
 from craft.commands.params import host_port
 from craft.report.log import FORMATS
 from craft.report.observer import Observer, ReportWriteError
-from craft.verify import ReplayReport, Report, replay, verify
+from craft.verify import ReplayReport, Report, replay
+from craft.verify_jobs import default_jobs, verify_jobs
 
 EXIT_PROBLEMS = 1
 PROGRESS_FROM = 1 << 20  # octets: smaller files are done before a bar would be seen
@@ -63,7 +64,7 @@ def _print_replay(result: ReplayReport, target: str) -> None:
         click.echo(f"packet {problem.packet}: replay: {problem.detail}")
 
 
-def _run(path: str, memo: bool, observer: Observer | None = None) -> Report:
+def _run(path: str, memo: bool, jobs: int = 1, observer: Observer | None = None) -> Report:
     """``verify`` with a progress bar on stderr when it is a terminal and the file is big."""
     observe = observer.observe if observer is not None else None
     try:
@@ -71,7 +72,7 @@ def _run(path: str, memo: bool, observer: Observer | None = None) -> Report:
     except OSError:
         size = 0  # verify reports why it cannot be read
     if not (sys.stderr.isatty() and size > PROGRESS_FROM):
-        return verify(path, memo=memo, observe=observe)
+        return verify_jobs(path, jobs, memo=memo, observe=observe)
     with click.progressbar(length=size, label="verifying", file=sys.stderr) as bar:
         done = [0]
 
@@ -80,7 +81,7 @@ def _run(path: str, memo: bool, observer: Observer | None = None) -> Report:
             done[0] = offset
 
         callback: Callable[[int], None] = progress
-        return verify(path, callback, memo=memo, observe=observe)
+        return verify_jobs(path, jobs, callback, memo=memo, observe=observe)
 
 
 @click.command("verify")
@@ -110,9 +111,13 @@ def _run(path: str, memo: bool, observer: Observer | None = None) -> Report:
 @click.option("--html", "html_path", metavar="FILE",
               help="Write one self-contained page: the exchanges on a timeline, each message "
                    "field by field with Scapy's verdict, charts and problems.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None,
+              help="Processes checking messages (default: the number of cores); the report, "
+                   "--stats, --log and --html are the same whatever the number.")
 def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | None, rate: float,
                    max_time: float, timeout: float, force: bool, with_stats: bool,
-                   log_path: TextIO | None, log_format: str, html_path: str | None) -> None:
+                   log_path: TextIO | None, log_format: str, html_path: str | None,
+                   jobs: int | None) -> None:
     """Check every DNS message in a pcap or pcapng FILE with craft and with Scapy.
 
     Each message is decoded by both codecs and compared field by field, and craft's
@@ -127,7 +132,7 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
                 if with_stats or log_path or html_path else None)
     try:
         # CaptureError (exit 2) when the file cannot be read
-        report = _run(path, not no_memo, observer)
+        report = _run(path, not no_memo, default_jobs() if jobs is None else jobs, observer)
         if observer is not None:
             observer.finish(report)
     except OSError as exc:  # the log or the page could not be written (a full disk)

@@ -9,8 +9,10 @@ Speed comes from precomputation. An answer depends only on the lower-cased quest
 response is ``header + question-as-received + body`` where ``body`` (and the counts and
 flags) were encoded once, with names compressed against the question at offset 12. The
 question keeps its length whatever its case, so one body serves every spelling and the
-client sees its own case echoed. Bodies for every name and type in the zones are built at
-load; others (NXDOMAIN, odd types) are built on first use and kept in a bounded cache.
+client sees its own case echoed. For zones of up to ``PRECOMPUTE_LIMIT`` names (the lab's
+table and zones like it) bodies for every name and type are built at load; for larger
+zones, and for anything else (NXDOMAIN, odd types), a body is built on first use and kept
+in a bounded cache, so start-up time and memory do not grow with every name of a big zone.
 Whole responses to repeated queries are kept too, keyed by the octets after the ID.
 Anything unusual (EDNS options the fast path does not parse, compression in the question,
 IXFR, truncation) takes the slow path: ``Answerer.respond`` through the full codec.
@@ -20,7 +22,8 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from craft.dns.answering import OUR_PAYLOAD, UDP_MIN, Answerer
@@ -33,6 +36,8 @@ from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
 CACHE_LIMIT = 65536
+RELEASE_STEP = 2000  # owners or records freed per step when a retired authority is released
+PRECOMPUTE_LIMIT = 20000  # names: above this, bodies are built on first use, not at load
 
 @dataclass(frozen=True, slots=True)
 class Body:
@@ -48,16 +53,22 @@ class Authority:
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network] = LOOPBACK,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, precompute: bool | None = None) -> None:
+        """``precompute``: build every name's bodies now (True), on first use (False), or
+        now only when the zones hold at most ``PRECOMPUTE_LIMIT`` names (None)."""
         self.answerer = Answerer(zones, payload, allow_transfer, clock)
         self.payload = payload
         # Bodies built at load never expire; those built on demand (unknown names, odd types)
         # live in a bounded store that is emptied when full, so floods cannot grow memory.
         self._static: dict[tuple[bytes, int, int], Body] = {}
-        self._dynamic: dict[tuple[bytes, int, int], Body] = {}
+        self._dynamic: OrderedDict[tuple[bytes, int, int], Body] = OrderedDict()
         # Whole responses (less the ID) keyed by the query's octets after its ID, per size
         # limit: a repeated question costs one lookup. Bounded like _dynamic.
         self._exact: dict[int, dict[bytes, bytes]] = {}
+        if precompute is None:
+            precompute = sum(len(i.nodes) for i in self.answerer.zones) <= PRECOMPUTE_LIMIT
+        if not precompute:
+            return
         for index in self.answerer.zones:
             for node in index.nodes.values():
                 name = next(iter(node.by_type.values()))[0].name.lower()
@@ -71,7 +82,8 @@ class Authority:
         body = self._static.get(key) or self._dynamic.get(key)
         if body is None:
             if len(self._dynamic) >= CACHE_LIMIT:
-                self._dynamic.clear()
+                # The oldest entry goes: a big zone's popular names stay built.
+                self._dynamic.popitem(last=False)
             body = self._dynamic[key] = self._build(qname, qtype, qclass)
         return body
 
@@ -146,7 +158,7 @@ class Authority:
         elif size != qend:
             return None
         key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
-        body = self._static.get(key)
+        body = self._static.get(key) or self._dynamic.get(key)
         if body is None:
             name = Name(_labels(data[HEADER_SIZE : pos + 1]))
             body = self.body(name, qtype, qclass)
@@ -158,8 +170,32 @@ class Authority:
         )
         return head + data[HEADER_SIZE:qend] + body.data + opt
 
-    def respond_stream(self, data: bytes, client: str) -> list[bytes]:
-        """Responses for one query over TCP: several messages for a zone transfer."""
+    def release(self) -> Iterator[None]:
+        """Take a retired authority apart a piece at a time, for a reload: each step frees
+        at most ``RELEASE_STEP`` owners' or records' objects, so freeing a zone of a million
+        records never holds the interpreter for long in one go (dropped at once, it is
+        seconds of deallocation in one call). Nothing may answer from it once this starts."""
+        keep = [record for zone in self.answerer.zone_list for record in zone.records]
+        yield
+        for index in self.answerer.zones:
+            nodes = index.nodes
+            while nodes:
+                for _ in range(min(len(nodes), RELEASE_STEP)):
+                    nodes.popitem()
+                yield
+            vars(index).clear()
+        self.answerer.zones, self.answerer.zone_list = [], []
+        self._static.clear()
+        self._dynamic.clear()
+        self._exact.clear()
+        yield  # the zones' record tuples are gone: the records live on in ``keep`` alone
+        while keep:
+            del keep[-RELEASE_STEP:]
+            yield
+
+    def respond_stream(self, data: bytes, client: str) -> Iterable[bytes]:
+        """Responses for one query over TCP: several messages for a zone transfer, built
+        as they are taken."""
         transfer = self.answerer.transfer(data, client)
         if transfer is not None:
             return transfer

@@ -61,13 +61,20 @@ class ZoneIndex:
         self.origin = zone.origin
         self.nodes: dict[bytes, Node] = {}
         self.nonterminals: set[bytes] = set()
+        depth = len(self.origin.labels)
         for record in zone.records:
-            node = self.nodes.setdefault(record.name.key, Node())
+            key = record.name.key
+            node = self.nodes.get(key)
+            if node is None:
+                node = self.nodes[key] = Node()
+                # Each ancestor's key is a suffix of this one (wire form): cut a label at a
+                # time, and stop at one already known, whose own ancestors are in too.
+                for _ in range(len(record.name.labels) - depth):
+                    key = key[key[0] + 1 :]
+                    if key in self.nonterminals:
+                        break
+                    self.nonterminals.add(key)
             node.by_type.setdefault(record.rtype, []).append(record)
-            name = record.name
-            while len(name.labels) > len(self.origin.labels):
-                name = name.parent()
-                self.nonterminals.add(name.key)
         soa = zone.soa
         assert isinstance(soa.rdata, SOA)
         # RFC 2308 3: the negative TTL is the smaller of the SOA's TTL and MINIMUM.
@@ -325,7 +332,7 @@ class Answerer:
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
         return fit(response, limit)
 
-    def transfer(self, data: bytes, client: str) -> list[bytes] | None:
+    def transfer(self, data: bytes, client: str) -> Iterable[bytes] | None:
         """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
         when ``data`` is not a transfer request that may be answered as one."""
         if len(data) < HEADER_SIZE or data[2] & 0x80:

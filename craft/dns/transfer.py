@@ -8,13 +8,15 @@ use ``bump_serial`` so secondaries see a change even when a zone file kept its s
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+import struct
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
-from craft.dns.rdata import SOA
+from craft.dns.rdata import SOA, A
+from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
 MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
@@ -34,9 +36,10 @@ def transfer_allowed(client: str, allowed: Sequence[Network]) -> bool:
 
 
 def transfer_response(query: Message, zones: Sequence[Zone], client: str,
-                      allowed: Sequence[Network], edns: Edns | None = None) -> list[bytes]:
+                      allowed: Sequence[Network], edns: Edns | None = None) -> Iterable[bytes]:
     """The messages answering an AXFR or IXFR query over TCP: the zone with its SOA first
-    and last, split over as many messages as needed; for an IXFR from a client already at
+    and last, split over as many messages as needed and built as they are taken (a zone of
+    millions of records streams in flat memory); for an IXFR from a client already at
     our serial (or a newer one), our SOA alone (RFC 1995 2); REFUSED or NOTAUTH otherwise.
     ``edns`` is the OPT every message carries when the query had one (RFC 6891 7)."""
     h = query.header
@@ -59,25 +62,62 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     client_serial = _client_serial(query) if q.rtype == RRType.IXFR else None
     if client_serial is not None and not serial_newer(zone.serial, client_serial):
         return [encode(Message(base, query.question, (soa,)).with_edns(edns))]
-    body = [soa, *(r for r in zone.records if r is not soa), soa]
-    messages: list[bytes] = []
-    batch: list[Record] = []
-    size = 0
-    for record in body:
-        cost = len(record_wire(record))
-        if batch and size + cost > MESSAGE_BUDGET:
-            messages.append(_message(base, query, batch, edns, first=not messages))
-            batch, size = [], 0
-        batch.append(record)
-        size += cost
-    messages.append(_message(base, query, batch, edns, first=not messages))
-    return messages
+    return _Stream(base, query, zone, edns)
 
 
-def _message(base: Header, query: Message, records: list[Record], edns: Edns | None,
-             first: bool) -> bytes:
-    # RFC 5936 2.2: the question appears in the first message; later ones may omit it.
-    return encode(Message(base, query.question if first else (), tuple(records)).with_edns(edns))
+class _Stream:
+    """The messages of a full transfer, built on demand: records are written to the wire
+    one by one (uncompressed, as RFC 5936 allows) and cut into messages of at most
+    ``MESSAGE_BUDGET`` octets of records, the SOA first and last."""
+
+    def __init__(self, base: Header, query: Message, zone: Zone, edns: Edns | None) -> None:
+        self.zone = zone
+        # Header and question of the first message, of the later ones (RFC 5936 2.2: the
+        # question may be left out after the first), and the OPT each one ends with.
+        self.first = encode(Message(base, query.question))
+        self.later = encode(Message(base))
+        self.opt = encode(Message().with_edns(edns))[HEADER_SIZE:] if edns is not None else b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        soa = self.zone.soa
+        first = True
+        batch: list[bytes] = []
+        size = 0
+        for record in _body(soa, self.zone.records):
+            wire = _record_wire(record)
+            if batch and size + len(wire) > MESSAGE_BUDGET:
+                yield self._message(batch, first)
+                first = False
+                batch, size = [], 0
+            batch.append(wire)
+            size += len(wire)
+        yield self._message(batch, first)
+
+    def _message(self, records: list[bytes], first: bool) -> bytes:
+        head = self.first if first else self.later
+        ident, flags, qd, _, _, _ = HEADER.unpack_from(head)
+        return (HEADER.pack(ident, flags, qd, len(records), 0, 1 if self.opt else 0)
+                + head[HEADER_SIZE:] + b"".join(records) + self.opt)
+
+
+def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
+    yield soa
+    for record in records:
+        if record is not soa:
+            yield record
+    yield soa
+
+
+_A_HEAD = struct.Struct("!HHIH")
+
+
+def _record_wire(record: Record) -> bytes:
+    """``record_wire``, with A records (most of a big zone) packed by hand."""
+    rdata = record.rdata
+    if isinstance(rdata, A):
+        address = ipaddress.IPv4Address(rdata.address).packed
+        return record.name.to_wire() + _A_HEAD.pack(record.rtype, record.rclass, record.ttl, 4) + address
+    return record_wire(record)
 
 
 def _client_serial(query: Message) -> int | None:

@@ -31,6 +31,7 @@ from craft.dns.rdata import (
 from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zone import Zone, ZoneError
+from craft.dns.zonefast import fast_head
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
 # (the vast majority of lines) is split on blanks after cutting its comment.
@@ -304,10 +305,14 @@ class _Reader:
         else:
             owner = self.names(head)
             rest = tokens[1:]
-        ttl, rclass, rtype, start = _record_head(rest, allow_meta=False)
-        if self.names.origin is None and rtype == RRType.SOA:
-            self.names.set_origin(owner)  # no $ORIGIN: the SOA's owner is the origin
-        rdata = _rdata(rtype, rest[start:], self.names)
+        fast = fast_head(rest, self.names)  # the common one-line forms, or None
+        if fast is not None:
+            ttl, rclass, rtype, rdata = fast
+        else:
+            ttl, rclass, rtype, start = _record_head(rest, allow_meta=False)
+            if self.names.origin is None and rtype == RRType.SOA:
+                self.names.set_origin(owner)  # no $ORIGIN: the SOA's owner is the origin
+            rdata = _rdata(rtype, rest[start:], self.names)
         if ttl is None:
             if self.default_ttl is not None:
                 ttl = self.default_ttl
@@ -407,7 +412,8 @@ def _check_records(
         owner_text = name.to_text
         key = owners.get(name)
         if key is None:
-            if depth and (
+            # Relative names share the origin's label objects: equal at once, no lowering.
+            if depth and name.labels[-depth:] != origin.labels and (
                 len(name.labels) < depth
                 or tuple(label.translate(LOWER) for label in name.labels[-depth:]) != apex
             ):

@@ -1,0 +1,257 @@
+"""Scale and load, functionally (never timed): reloads that keep answering, a failed reload
+that keeps the old zone, start-up in order, and idle TCP connections that cannot shut
+new TCP clients out."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import craft_process, running_server, wait_until
+
+from craft.dns.codec import decode, encode
+from craft.dns.constants import Rcode, RRType
+from craft.dns.message import Header, Message, Question
+from craft.dns.names import Name
+
+ORIGIN = "scale.test."
+RECORDS = 30000  # over the answer cache's precompute limit: the big-zone path
+
+
+def zone_text(marker: str, records: int = RECORDS) -> str:
+    lines = [f"$ORIGIN {ORIGIN}", "$TTL 300", "@ SOA ns1 hostmaster 1 3600 600 86400 300",
+             "@ NS ns1", "ns1 A 127.0.0.1", f"marker A {marker}"]
+    lines += [f"h{i} A 10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}" for i in range(records)]
+    return "\n".join(lines) + "\n"
+
+
+def query(name: str, ident: int = 1) -> bytes:
+    return encode(Message(Header(id=ident, rd=True),
+                          (Question(Name.from_text(name), RRType.A, 1),)))
+
+
+def ask_udp(port: int, name: str, timeout: float = 2.0, ident: int = 1) -> Message | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(query(name, ident), ("127.0.0.1", port))
+        try:
+            return decode(sock.recv(65535))
+        except TimeoutError:
+            return None
+
+
+def marker(port: int) -> str | None:
+    reply = ask_udp(port, "marker." + ORIGIN)
+    return reply.answer[0].rdata.to_text() if reply is not None and reply.answer else None
+
+
+class StderrLines:
+    """Collects a process's stderr lines in a thread, so a test can wait for one."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        assert proc.stderr is not None
+        stream = proc.stderr
+        threading.Thread(target=lambda: self.lines.extend(iter(stream.readline, "")),
+                         daemon=True).start()
+
+    def having(self, text: str) -> list[str]:
+        return [line for line in self.lines if text in line]
+
+
+def test_a_reload_keeps_answering_every_query_until_the_swap(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--zone", str(path)],
+                       timeout=120) as (proc, port):
+        wait_until(lambda: marker(port) == "192.0.2.1", "the zone is not served", 60)
+        path.write_text(zone_text("192.0.2.2"))
+        asked = unanswered = 0
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            asked += 1
+            reply = ask_udp(port, f"h{asked % RECORDS}.{ORIGIN}", ident=asked & 0xFFFF)
+            if reply is None or reply.rcode != Rcode.NOERROR or not reply.answer:
+                unanswered += 1
+            if asked % 20 == 0 and marker(port) == "192.0.2.2":
+                break
+        assert marker(port) == "192.0.2.2", "the new zone never came"
+        assert asked >= 20 and unanswered == 0, f"{unanswered} of {asked} unanswered"
+
+
+def test_a_failed_reload_keeps_the_old_zone_with_one_error_line(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--zone", str(path)]) as (proc, port):
+        err = StderrLines(proc)
+        path.write_text(zone_text("192.0.2.2", 100) + "broken A 999.1.1.1\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bool(err.having("reload failed")), "no reload error line")
+        assert proc.poll() is None and marker(port) == "192.0.2.1"
+        (line,) = err.having("reload failed")
+        assert "still serving the old zones" in line and "scale.zone:" in line
+        path.write_text(zone_text("192.0.2.3", 100))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: marker(port) == "192.0.2.3", "a good reload after a bad one failed")
+
+
+def sighup_caught(pid: int) -> bool:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) & 1 << (signal.SIGHUP - 1))
+    return False
+
+
+def test_start_up_is_in_order_and_sighup_while_loading_is_not_fatal(tmp_path: Path) -> None:
+    """SIGHUP during the load reloads afterwards; no query is answered before the start-up
+    line is written (read from the pipe right after the first answer, it must be there)."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    port = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
+                             "--quiet", "--zone", str(path)], stderr=subprocess.PIPE,
+                            stdout=subprocess.DEVNULL)
+    try:
+        assert proc.stderr is not None
+        os.set_blocking(proc.stderr.fileno(), False)
+        err = b""
+        wait_until(lambda: sighup_caught(proc.pid), "SIGHUP never handled")
+        hups = 0
+        answered = None
+        deadline = time.monotonic() + 120
+        while answered is None and time.monotonic() < deadline and proc.poll() is None:
+            if b"listening" not in err and hups < 20:
+                proc.send_signal(signal.SIGHUP)
+                hups += 1
+            answered = ask_udp(port, "marker." + ORIGIN, timeout=0.2)
+            err += proc.stderr.read() or b""
+        assert proc.poll() is None, f"craft died: {proc.returncode}"
+        assert answered is not None and answered.answer
+        assert b"listening on udp+tcp" in err, "answered before its start-up line"
+        assert hups >= 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert proc.returncode == 0
+
+
+@pytest.fixture
+def many_files() -> Iterator[None]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 4500:
+        pytest.skip("cannot open enough files for 2,000 idle connections")
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def tcp_ask(address: tuple[str, int], name: str, timeout: float = 10.0) -> Message:
+    with socket.create_connection(address, timeout=timeout) as sock:
+        data = query(name, 7)
+        sock.sendall(struct.pack("!H", len(data)) + data)
+        head = sock.recv(2, socket.MSG_WAITALL)
+        assert len(head) == 2, "the connection was closed without an answer"
+        body = sock.recv(struct.unpack("!H", head)[0], socket.MSG_WAITALL)
+        return decode(body)
+
+
+def test_a_new_tcp_query_is_answered_whatever_the_idle_connections(many_files: None) -> None:
+    with running_server() as server:
+        idle: list[socket.socket] = []
+        try:
+            for _ in range(2000):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.settimeout(10)
+                sock.connect(server.address)
+                idle.append(sock)
+            for attempt in range(3):  # a fresh client, three times over
+                reply = tcp_ask(server.address, "google.com.")
+                assert reply.rcode == Rcode.NOERROR and reply.answer, attempt
+            # The idlest were closed to make room (RFC 7766 6.2.2): the oldest read the end.
+            idle[0].settimeout(5)
+            assert idle[0].recv(1) == b""
+        finally:
+            for sock in idle:
+                sock.close()
+
+
+def test_a_big_transfer_is_built_as_it_is_sent() -> None:
+    from craft.dns.answer_cache import Authority
+    from craft.dns.zonefile import parse_zone
+
+    zone = parse_zone(zone_text("192.0.2.1"))
+    authority = Authority([zone])
+    axfr = encode(Message(Header(id=9), (Question(Name.from_text(ORIGIN), RRType.AXFR, 1),)))
+    stream = iter(authority.respond_stream(axfr, "127.0.0.1"))
+    first = decode(next(stream))  # built before any later message exists
+    assert first.question and first.answer[0].rtype == RRType.SOA
+    rest = [decode(m) for m in stream]
+    records = [r for m in (first, *rest) for r in m.answer]
+    assert len(records) == len(zone.records) + 1 and records[-1].rtype == RRType.SOA
+    assert {r.to_text() for r in records} == {r.to_text() for r in zone.records}
+    assert all(not m.question and m.header.id == 9 for m in rest)
+
+
+def workers_of(pid: int) -> list[str]:
+    return subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True,
+                          text=True, check=False).stdout.split()
+
+
+def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
+    """Each worker reloads in its own background thread on the parent's SIGHUP (workers
+    are forked only at start, while the parent has no other thread)."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path)]) as (proc, port):
+        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
+        (before,) = workers_of(proc.pid)
+        path.write_text(zone_text("192.0.2.2", 100))
+        proc.send_signal(signal.SIGHUP)
+        # Each query from a new socket: SO_REUSEPORT spreads them over both processes.
+        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                   "a process still answers from the old zone")
+        assert workers_of(proc.pid) == [before]
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Path) -> None:
+    """A SIGHUP as soon as it is handled (while the zones load, on most runs: then
+    remembered and served once the workers are forked, none forked in the middle of a
+    reload): every process then answers from the new zone, and a stop leaves no worker."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
+                             "--quiet", "--workers", "2", "--zone", str(path)],
+                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: sighup_caught(proc.pid), "SIGHUP never handled")
+        path.write_text(zone_text("192.0.2.2"))
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                   "a process still answers from the old zone", 120)
+        assert proc.poll() is None and len(workers_of(proc.pid)) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    assert proc.returncode == 0 and not workers_of(proc.pid)
