@@ -140,7 +140,7 @@ def test_start_up_is_in_order_and_sighup_while_loading_is_not_fatal(tmp_path: Pa
                 hups += 1
             answered = ask_udp(port, "marker." + ORIGIN, timeout=0.2)
             err += proc.stderr.read() or b""
-        assert proc.poll() is None, f"craft died: {proc.returncode}"
+        assert proc.poll() is None, f"craft died: {proc.returncode}: {err[-600:]!r}"
         assert answered is not None and answered.answer
         assert b"listening on udp+tcp" in err, "answered before its start-up line"
         assert hups >= 1
