@@ -267,14 +267,17 @@ class Service:
         parent = self.reloader
         port = self.server.address[1]
         for _ in range(count):
-            with held_stops():
+            # SIGHUP is held too: one reaching the worker before its own handler is set
+            # would go to the inherited handler, whose reloader never runs there, and the
+            # worker would go on serving the old zones.
+            with held_stops(signal.SIGHUP):
                 pid = os.fork()
                 if pid == 0:
                     self._worker(parent, port)
                 parent.children.append(pid)
 
     def _worker(self, parent: Reloader, port: int) -> NoReturn:
-        """A forked worker's life (its stop signals still held, as at the fork)."""
+        """A forked worker's life (its stop signals and SIGHUP still held, as at the fork)."""
         code = 0
         try:
             child = ServerGroup(self.server.authority, self.hosts, port,
@@ -284,7 +287,7 @@ class Service:
             reloader = Reloader(child, parent.paths, parent.zones, parent.allowed, ())
             reloader.on_signal()
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {*STOP_SIGNALS, signal.SIGHUP})
             reloader.begin()
             child.bind()
             child.serve_forever()

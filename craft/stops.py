@@ -16,9 +16,9 @@ STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
 @contextmanager
-def held_stops() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block ends (in the calling thread)."""
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+def held_stops(*more: signal.Signals) -> Iterator[None]:
+    """SIGINT and SIGTERM (and ``more``) wait until the block ends (in the calling thread)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, *more})
     try:
         yield
     finally:
