@@ -233,15 +233,18 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
                 writer.tcp_open(event.client, event.server, when)
             else:
                 writer.tcp_close(event.client, event.server, when)
-        elif event.transport == "udp":
+            return
+        # The response at its own time: a capture's round-trip times are real ones.
+        answered = event.answered or when
+        if event.transport == "udp":
             writer.udp(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.udp(event.server, event.client, event.response, when)
+                writer.udp(event.server, event.client, event.response, answered)
         else:
             if event.query:  # empty for the later messages of a zone transfer
                 writer.tcp_data(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.tcp_data(event.server, event.client, event.response, when)
+                writer.tcp_data(event.server, event.client, event.response, answered)
 
     return observe
 
