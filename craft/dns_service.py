@@ -28,7 +28,7 @@ from craft.dns_client import send_notify
 from craft.dns_group import ServerGroup
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
-from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
+from craft.stops import STOP_SIGNALS, deflect_stops, held_stops, stop_with_parent
 from craft.zone_loader import bulk_objects, load_zone
 
 RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
@@ -266,6 +266,7 @@ class Service:
         (O_APPEND: at its end, whichever process writes)."""
         parent = self.reloader
         port = self.server.address[1]
+        me = os.getpid()
         for _ in range(count):
             # SIGHUP is held too: one reaching the worker before its own handler is set
             # would go to the inherited handler, whose reloader never runs there, and the
@@ -273,6 +274,7 @@ class Service:
             with held_stops(signal.SIGHUP):
                 pid = os.fork()
                 if pid == 0:
+                    stop_with_parent(me)
                     self._worker(parent, port)
                 parent.children.append(pid)
 

@@ -4,6 +4,7 @@ new TCP clients out."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -207,6 +208,27 @@ def test_a_big_transfer_is_built_as_it_is_sent() -> None:
 def workers_of(pid: int) -> list[str]:
     return subprocess.run(["ps", "--ppid", str(pid), "-o", "pid="], capture_output=True,
                           text=True, check=False).stdout.split()
+
+
+def test_a_worker_stops_when_its_parent_is_killed_outright() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, _):
+        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
+        worker = int(workers_of(proc.pid)[0])
+        proc.kill()
+        proc.wait(10)
+        try:
+            wait_until(lambda: gone_or_zombie(worker),
+                       "the worker serves on after its parent was killed")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)  # only if the test failed
+
+
+def gone_or_zombie(pid: int) -> bool:
+    try:
+        return "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return True
 
 
 def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
