@@ -1,7 +1,8 @@
 """Signed zones for the DNSSEC serving tests, made fresh in a temporary folder by BIND's
 ``dnssec-keygen`` and ``dnssec-signzone``: one zone with every case a denial proof has
 (wildcards, empty non-terminals, secure and insecure delegations, a CNAME into a missing
-name), signed with NSEC or with NSEC3 (opt-out: the insecure delegation has no NSEC3)."""
+name), signed with NSEC, with NSEC3, or with NSEC3 and opt-out (the insecure delegation has no
+NSEC3 then)."""
 
 from __future__ import annotations
 
@@ -46,11 +47,11 @@ class SignedZone:
     keys: tuple[str, str]  # KSK and ZSK file stems, for re-signing
     ksk: str  # the KSK's DNSKEY record text: the trust anchor
 
-    def resign(self, serial: int, nsec3: bool) -> None:
+    def resign(self, serial: int, kind: str) -> None:
         """Sign again with a higher serial, over the same file (what a re-signing does)."""
         text = self.unsigned.read_text()
         self.unsigned.write_text(text.replace(text.split("(")[1].split()[0], str(serial), 1))
-        _sign(self.unsigned, self.path, self.keys, nsec3)
+        _sign(self.unsigned, self.path, self.keys, kind)
 
 
 def tool(name: str, package: str) -> str:
@@ -66,15 +67,19 @@ def run(cmd: list[str], cwd: Path) -> str:
     return done.stdout.strip()
 
 
-def _sign(unsigned: Path, out: Path, keys: tuple[str, str], nsec3: bool) -> None:
+KINDS = ("nsec", "nsec3", "nsec3-optout")
+
+
+def _sign(unsigned: Path, out: Path, keys: tuple[str, str], kind: str) -> None:
     signzone = tool("dnssec-signzone", "bind9-utils")
-    # NSEC3 with opt-out (-A), no extra iterations (RFC 9276), a salt to hash with.
-    extra = ["-3", "ABCDEF", "-H", "0", "-A"] if nsec3 else []
+    # NSEC3: no extra iterations (RFC 9276), a salt to hash with; opt-out is -A.
+    extra = {"nsec": [], "nsec3": ["-3", "ABCDEF", "-H", "0"],
+             "nsec3-optout": ["-3", "ABCDEF", "-H", "0", "-A"]}[kind]
     run([signzone, "-q", *extra, "-o", ORIGIN, "-f", str(out), str(unsigned), *keys],
         unsigned.parent)
 
 
-def signed_zone(folder: Path, nsec3: bool, serial: int = 2024010101) -> SignedZone:
+def signed_zone(folder: Path, kind: str, serial: int = 2024010101) -> SignedZone:
     keygen = tool("dnssec-keygen", "bind9-utils")
     folder.mkdir(parents=True, exist_ok=True)
     ksk = run([keygen, "-q", "-a", "ECDSAP256SHA256", "-f", "KSK", ORIGIN], folder)
@@ -83,7 +88,7 @@ def signed_zone(folder: Path, nsec3: bool, serial: int = 2024010101) -> SignedZo
     unsigned = folder / "example.test.unsigned"
     unsigned.write_text(UNSIGNED.format(serial=serial) + keys)
     out = folder / "example.test.zone"
-    _sign(unsigned, out, (ksk, zsk), nsec3)
+    _sign(unsigned, out, (ksk, zsk), kind)
     anchor = next(line for line in (folder / f"{ksk}.key").read_text().splitlines()
               if line and not line.startswith(";"))
     return SignedZone(out, unsigned, (ksk, zsk), anchor)

@@ -3,7 +3,7 @@ and DO=0 answers apart and its fast path gives the full codec's octets; NSEC3 ow
 are not names of the zone; the checks a signed zone gets at load (each finding, none for
 what real signers make, nothing for an unsigned zone); and ``dns-serve`` warning of them
 with file and owner name, or refusing the zone with ``--strict``, at start and on reload.
-(BIND, delv and a validating resolver judge the answers in test_dnssec_bind.py.)"""
+(BIND, delv and Unbound judge the answers in test_dnssec_judges.py.)"""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import craft_process, wait_until
-from dnssec_zones import ORIGIN, SignedZone, signed_zone
+from dnssec_zones import KINDS, ORIGIN, SignedZone, signed_zone
 
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode, encode
@@ -33,9 +33,9 @@ from craft.transport import send_bytes
 from craft.zone_loader import load_zone
 
 
-@pytest.fixture(scope="module", params=("nsec", "nsec3"))
+@pytest.fixture(scope="module", params=KINDS)
 def signed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SignedZone:
-    return signed_zone(tmp_path_factory.mktemp(request.param), nsec3=request.param == "nsec3")
+    return signed_zone(tmp_path_factory.mktemp(request.param), request.param)
 
 
 def query(name: str, rtype: int, do: bool | None, ident: int = 7) -> bytes:
@@ -67,7 +67,7 @@ def test_do_answers_are_cached_apart_and_match_the_full_codec(signed: SignedZone
 
 
 def test_nsec3_owner_names_are_not_in_the_zone(tmp_path: Path) -> None:
-    zone = load_zone(signed_zone(tmp_path, nsec3=True).path)
+    zone = load_zone(signed_zone(tmp_path, "nsec3-optout").path)
     owner = next(r.name for r in zone.records if r.rtype == RRType.NSEC3)
     authority = Authority([zone])
     for rtype in (RRType.NSEC3, RRType.A):

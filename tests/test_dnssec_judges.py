@@ -1,8 +1,10 @@
 """Judges of craft's DNSSEC serving: BIND serving the same signed zone, BIND's ``delv``
-validating craft's answers, and BIND's named as a validating resolver in front of craft.
+validating craft's answers, and Unbound as a validating resolver in front of craft (our own
+instance on a free loopback port, with a stub zone to craft and the zone's KSK as trust
+anchor: AD for positive and negative answers, SERVFAIL for a corrupted signature).
 
-The zone (tests/dnssec_zones.py) is signed afresh by ``dnssec-signzone``, once with NSEC and
-once with NSEC3 (opt-out). For every question below, asked with DO set, craft and BIND must
+The zone (tests/dnssec_zones.py) is signed afresh by ``dnssec-signzone``: with NSEC, with
+NSEC3, and with NSEC3 and opt-out. For every question below, asked with DO set, craft and BIND must
 give the same rcode, flags and sections, compared as sets of RRsets with TTLs.
 
 named is configured with ``minimal-responses no-auth``: without it BIND adds the apex NS
@@ -16,6 +18,7 @@ of the MX and NS targets, as NSD does): for ANY the additional sections are not 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import secrets
 import subprocess
 from collections.abc import Iterator
@@ -24,13 +27,19 @@ from pathlib import Path
 import dns.flags
 import dns.message
 import dns.query
+import dns.rcode
 import dns.rdatatype
 import pytest
-from conftest import craft_process
-from dnssec_zones import ORIGIN, SignedZone, signed_zone, tool
+from conftest import craft_process, daemon_path, free_port, running_daemon, wait_until
+from dnssec_zones import KINDS, ORIGIN, SignedZone, signed_zone, tool
 from test_bind import running_named
 
-KINDS = ("nsec", "nsec3")
+from craft.dns.names import Name
+from craft.dns.rdtypes.dnssec import RRSIG
+from craft.dns.zone import Zone
+from craft.dns.zonefile import zone_to_text
+from craft.zone_loader import load_zone
+
 # (name relative to the origin, type): at least 30 per zone, every case a proof has.
 QUESTIONS: list[tuple[str, str]] = [
     ("@", "SOA"), ("@", "NS"), ("@", "MX"), ("@", "TXT"), ("@", "DNSKEY"), ("www", "A"),
@@ -66,7 +75,7 @@ def peers(request: pytest.FixtureRequest,
     """(zone, craft's port, BIND's port), both serving the same signed file."""
     kind = request.param
     tmp = tmp_path_factory.mktemp(f"dnssec-{kind}")
-    zone = signed_zone(tmp / "zone", nsec3=kind == "nsec3")
+    zone = signed_zone(tmp / "zone", kind)
     bind_dir = tmp / "bind"
     bind_dir.mkdir()
     clause = f'zone "{ORIGIN}" {{ type primary; file "{zone.path}"; }};\n'
@@ -77,16 +86,17 @@ def peers(request: pytest.FixtureRequest,
 
 
 def ask(port: int, name: str, rtype: str, do: bool = True, cd: bool = False,
-        tcp: bool = True) -> dns.message.Message:
+        tcp: bool = True, rd: bool = False, timeout: float = 5) -> dns.message.Message:
     qname = ORIGIN if name == "@" else f"{name}.{ORIGIN}"
     query = dns.message.make_query(qname, rtype, use_edns=0, want_dnssec=do, payload=1232)
     query.id = secrets.randbits(16)
-    query.flags &= ~dns.flags.RD
+    if not rd:
+        query.flags &= ~dns.flags.RD
     if cd:
         query.flags |= dns.flags.CD
     if tcp:
-        return dns.query.tcp(query, "127.0.0.1", port=port, timeout=5)
-    return dns.query.udp(query, "127.0.0.1", port=port, timeout=5)
+        return dns.query.tcp(query, "127.0.0.1", port=port, timeout=timeout)
+    return dns.query.udp(query, "127.0.0.1", port=port, timeout=timeout)
 
 
 def sections(message: dns.message.Message) -> dict[str, set[str]]:
@@ -187,3 +197,91 @@ def test_delv_fully_validates_craft(peers: tuple[SignedZone, int, int], tmp_path
             assert ours == "; unsigned answer"
         else:
             assert "fully validated" in ours, (name, rtype, ours)
+
+
+# ---- Unbound, validating, with a stub zone to craft and the KSK as trust anchor ----
+
+
+@contextlib.contextmanager
+def running_unbound(workdir: Path, craft_port: int, anchor: str) -> Iterator[int]:
+    """Our own Unbound on 127.0.0.1 (never the system's service): validating, with a stub
+    zone for the test zone pointing at craft and the zone's KSK as its only trust anchor."""
+    unbound = daemon_path("unbound", "unbound")
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    conf = workdir / "unbound.conf"
+    conf.write_text(
+        "server:\n"
+        f"  interface: 127.0.0.1\n  port: {port}\n  do-ip6: no\n  do-daemonize: no\n"
+        f'  username: ""\n  chroot: ""\n  directory: "{workdir}"\n'
+        f'  pidfile: "{workdir}/unbound.pid"\n  use-syslog: no\n  logfile: ""\n'
+        "  verbosity: 1\n  val-log-level: 2\n  access-control: 127.0.0.0/8 allow\n"
+        "  do-not-query-localhost: no\n  qname-minimisation: no\n"
+        '  module-config: "validator iterator"\n'
+        # test. is one of the names Unbound answers itself by default (RFC 6761).
+        '  local-zone: "test." nodefault\n'
+        f'  trust-anchor: "{anchor}"\n'
+        "remote-control:\n  control-enable: no\n"
+        f'stub-zone:\n  name: "{ORIGIN}"\n  stub-addr: 127.0.0.1@{craft_port}\n'
+    )
+    with running_daemon([unbound, "-d", "-c", str(conf)], workdir / "unbound.log"):
+        def ready() -> bool:
+            try:
+                ask(port, "www", "A", rd=True, tcp=False, timeout=1)
+            except Exception:  # not listening yet: dnspython raises timeouts and OSErrors
+                return False
+            return True
+
+        wait_until(ready, f"unbound did not answer; log in {workdir / 'unbound.log'}", 15)
+        yield port
+
+
+def _anchor(zone: SignedZone) -> str:
+    tokens = zone.ksk.split()
+    at = tokens.index("DNSKEY")
+    return " ".join([tokens[0], "DNSKEY", *tokens[at + 1:at + 4], "".join(tokens[at + 4:])])
+
+
+RESOLVER_CASES = [("www", "A", 0), ("host.wild", "TXT", 0), ("nope", "A", 3), ("www", "TXT", 0),
+                  ("ent", "A", 0), ("dangling", "A", 3), ("insecure", "DS", 0)]
+
+
+def test_unbound_validates_craft_and_rejects_a_corrupted_signature(
+        peers: tuple[SignedZone, int, int], tmp_path: Path) -> None:
+    """AD for every answer, but where NSEC3 opt-out makes one insecure (RFC 5155 9.2: an
+    opt-out NSEC3 covering the next closer name leaves room for an unsigned delegation): the
+    NXDOMAINs, the wildcard answer and the DS NODATA of the unsigned delegation (no NSEC3 of
+    its own: the opt-out span is the proof) in the opt-out zone. There, Unbound in front of BIND
+    serving the same zone must say the same."""
+    zone, craft_port, bind_port = peers
+    opt_out = zone.path.read_text().count("NSEC3 1 1 ") > 0
+    verdicts = {}
+    with running_unbound(tmp_path / "good", craft_port, _anchor(zone)) as port:
+        for name, rtype, rcode in RESOLVER_CASES:
+            reply = ask(port, name, rtype, rd=True)
+            assert reply.rcode() == rcode, (name, rtype)
+            verdicts[name, rtype] = bool(reply.flags & dns.flags.AD)
+            secure = not (opt_out and (name in ("host.wild", "insecure") or rcode == 3))
+            assert verdicts[name, rtype] == secure, (name, rtype, reply)
+    if opt_out:
+        with running_unbound(tmp_path / "bind", bind_port, _anchor(zone)) as port:
+            assert verdicts == {(name, rtype): bool(ask(port, name, rtype, rd=True).flags
+                                                    & dns.flags.AD)
+                                for name, rtype, _ in RESOLVER_CASES}
+
+    # one signature spoiled: the RRSIG over mail's A, its last octet flipped
+    records = list(load_zone(zone.path).records)
+    mail = Name.from_text("mail." + ORIGIN)
+    for i, record in enumerate(records):
+        sig = record.rdata
+        if record.name.equals(mail) and isinstance(sig, RRSIG) and sig.type_covered == 1:
+            spoiled = sig.signature[:-1] + bytes([sig.signature[-1] ^ 1])
+            records[i] = dataclasses.replace(record, rdata=dataclasses.replace(sig, signature=spoiled))
+    broken = tmp_path / "broken.zone"
+    broken.write_text(zone_to_text(Zone(Name.from_text(ORIGIN), tuple(records))))
+    with serving_signed(tmp_path, SignedZone(broken, zone.unsigned, zone.keys, zone.ksk)) as bad, \
+            running_unbound(tmp_path / "bad", bad, _anchor(zone)) as port:
+        assert ask(port, "www", "A", rd=True).flags & dns.flags.AD
+        assert ask(port, "mail", "A", rd=True).rcode() == dns.rcode.SERVFAIL
+        # with CD the resolver hands the bogus data over unchecked
+        assert ask(port, "mail", "A", rd=True, cd=True).rcode() == dns.rcode.NOERROR
