@@ -22,7 +22,7 @@ from types import FrameType
 from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
-from craft.dns.transfer import Network, bump_serial, notify_message
+from craft.dns.transfer import Network, bump_serial, journaled, notify_message
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns.zone_signatures import zone_problems
 from craft.dns_client import send_notify
@@ -180,7 +180,7 @@ class Reloader:
             for zone in fresh:
                 before = old.get(zone.origin.key)
                 if before is not None:
-                    zone = bump_serial(before, zone)
+                    zone = journaled(before, bump_serial(before, zone))
                 if before is None or set(before.records) != set(zone.records):
                     changed.append(zone)
                     was = before.serial if before is not None else "new"

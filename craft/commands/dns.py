@@ -149,8 +149,9 @@ def dns_serve_command(
     """Serve zones authoritatively over UDP and TCP on one port.
 
     Prints each request and response as hex in the lab's layout, with Scapy's verdict
-    under each, unless --quiet. Zone transfers (AXFR, and IXFR as a full transfer or the SOA
-    alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
+    under each, unless --quiet. Zone transfers (AXFR, and IXFR: incremental since an earlier
+    reload, else in full, or the SOA alone for a current client) go over TCP to
+    --allow-transfer clients. SIGHUP rereads the
     zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
     # A SIGHUP while the zones load (a while, for big zones) is served once the service
