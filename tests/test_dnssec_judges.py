@@ -285,3 +285,28 @@ def test_unbound_validates_craft_and_rejects_a_corrupted_signature(
         assert ask(port, "mail", "A", rd=True).rcode() == dns.rcode.SERVFAIL
         # with CD the resolver hands the bogus data over unchecked
         assert ask(port, "mail", "A", rd=True, cd=True).rcode() == dns.rcode.NOERROR
+
+
+# ---- zones from the other signers: ldns-signzone and Knot's kzonesign (NSEC3) ----
+
+
+@pytest.mark.parametrize("signer", ["ldns-nsec3", "knot-nsec3"])
+def test_delv_validates_zones_from_other_signers(signer: str, tmp_path: Path) -> None:
+    """The zone test_signed_zones.py signs with each tool, served by craft: delv, trusting
+    the zone's own KSK (flags 257), fully validates a positive, a NODATA and an NXDOMAIN
+    answer."""
+    from test_signed_zones import SIGNERS
+
+    path = SIGNERS[signer](tmp_path)
+    delv = tool("delv", "bind9-dnsutils")
+    ksk = next(r.rdata for r in load_zone(path).records
+               if r.rtype == 48 and getattr(r.rdata, "flags", 0) == 257)
+    anchors = tmp_path / "anchor.conf"
+    anchors.write_text(f'trust-anchors {{ "{ORIGIN}" static-key 257 3 {ksk.algorithm} '  # type: ignore[attr-defined]
+                       f'"{ksk.to_text().split(None, 3)[3].replace(" ", "")}"; }};\n')
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--strict", "--zone",
+                        str(path)]) as (_, port):
+        for qname, rtype in [("www." + ORIGIN, "A"), ("www." + ORIGIN, "TXT"),
+                             ("nope." + ORIGIN, "A"), ("alias." + ORIGIN, "A")]:
+            verdict = delv_verdict(delv, port, anchors, qname, rtype)
+            assert "fully validated" in verdict, (signer, qname, rtype, verdict)
