@@ -5,7 +5,8 @@ response bytes, or ``None`` when the message must be dropped. Nothing here does 
 nothing here decides what an answer means: that is ``craft.dns.answering``'s job, and every
 octet this module sends was first built by it.
 
-Speed comes from precomputation. An answer depends only on the lower-cased question; its
+Speed comes from precomputation. An answer depends only on the lower-cased question (and,
+for a signed zone, the DO bit: bodies with and without DNSSEC records are kept apart); its
 response is ``header + question-as-received + body`` where ``body`` (and the counts and
 flags) were encoded once, with names compressed against the question at offset 12. The
 question keeps its length whatever its case, so one body serves every spelling and the

@@ -5,7 +5,9 @@ response message out.
 CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, referrals at
 zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
 BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
-``craft.dns.transfer``, and the size a response may take (truncation by whole RRsets, TC). ``respond``
+``craft.dns.transfer``, the size a response may take (truncation by whole RRsets with their
+RRSIGs, TC), and for a signed zone asked with DO, the RRSIGs of every RRset and the denial
+proofs ``craft.dns.denial`` picks (RFC 4035 3.1; AD never set, CD copied). ``respond``
 does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
