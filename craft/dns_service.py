@@ -22,7 +22,9 @@ from types import FrameType
 from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
+from craft.dns.names import Name
 from craft.dns.transfer import Network, bump_serial, notify_message
+from craft.dns.tsig import Key
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns_client import send_notify
 from craft.dns_group import ServerGroup
@@ -100,7 +102,8 @@ class Reloader:
     that no fork copies a reload in progress)."""
 
     def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
-                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
+                 allowed: Sequence[Network | Name],
+                 notify: Sequence[tuple[str, int, Key | None]],
                  mtimes: list[float] | None = None) -> None:
         """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
         made while they loaded is still seen as a change."""
@@ -176,7 +179,8 @@ class Reloader:
                 zones.append(zone)
             try:
                 with bulk_objects():
-                    authority = Authority(zones, allow_transfer=self.allowed)
+                    authority = Authority(zones, allow_transfer=self.allowed,
+                                          keys=self.server.authority.answerer.keys)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
@@ -192,9 +196,9 @@ class Reloader:
         for _ in retired.release():
             time.sleep(0)
 
-    def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
+    def _notify(self, zone: Zone, target: tuple[str, int, Key | None]) -> None:
         message = notify_message(zone, secrets.randbits(16))
-        acknowledged = send_notify(message, target)
+        acknowledged = send_notify(message, target[:2], key=target[2])
         state = "acknowledged" if acknowledged else "not acknowledged after retries"
         warn(PROGRAM, f"NOTIFY {zone.origin.to_text()} serial {zone.serial} "
                       f"to {target[0]}:{target[1]}: {state}")
@@ -229,8 +233,8 @@ class Service:
 
     def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
                  observers: list[Observer],
-                 paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network],
-                 notify: Sequence[tuple[str, int]], mtimes: list[float] | None = None,
+                 paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network | Name],
+                 notify: Sequence[tuple[str, int, Key | None]], mtimes: list[float] | None = None,
                  workers: int = 1) -> None:
         self.workers = workers
         self.observers = observers
