@@ -263,8 +263,8 @@ class Faults:
 def sign(wire: bytes, key: Key, now: int, *, request_mac: bytes = b"", fudge: int = FUDGE,
          error: int = 0, other: bytes = b"", time_signed: int | None = None,
          faults: Faults = Faults()) -> tuple[bytes, bytes]:
-    """``wire`` signed with ``key`` (RFC 8945 4.3): the signed octets and the MAC (the
-    full one, which a response to it covers). ``request_mac`` makes it a response."""
+    """``wire`` signed with ``key`` (RFC 8945 4.3): the signed octets and the MAC as sent
+    (which a response to it covers). ``request_mac`` makes it a response."""
     signed_at = now if time_signed is None else time_signed
     rdata = TSIG(faults.algorithm or key.algorithm, signed_at % 2**48, fudge, b"",
                  HEADER.unpack_from(wire)[0], error, other)
@@ -274,7 +274,7 @@ def sign(wire: bytes, key: Key, now: int, *, request_mac: bytes = b"", fudge: in
         sent = sent[:-1] + bytes([sent[-1] ^ 1])
     if faults.truncate is not None:
         sent = sent[: faults.truncate]
-    return append(wire, key.name, replace(rdata, mac=sent)), mac
+    return append(wire, key.name, replace(rdata, mac=sent)), sent
 
 
 def unsigned_error(wire: bytes, owner: Name, request: TSIG, error: int, now: int) -> bytes:
