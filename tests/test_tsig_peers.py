@@ -14,13 +14,21 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import craft_process, daemon_path, free_port, running_daemon, wait_until
 
+from craft.dns.codec import decode, encode
+from craft.dns.constants import RRType
+from craft.dns.message import Header, Message, Question
+from craft.dns.names import Name
+from craft.dns.rdtypes.dnssec import TSIG
+from craft.dns.tsig import BADTIME, Faults, parse_dig_key, sign
 from craft.dns.zone import LAB_TABLE
+from craft.transport import send_bytes
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 GOOD = base64.b64encode(bytes(range(32))).decode()
@@ -311,3 +319,57 @@ def test_bind_primary_transfers_to_crafts_client_with_the_key(tmp_path: Path) ->
         query = run([sys.executable, "-m", "craft", "dns-ask", "--port", str(port),
                      "-y", f"xfr1:{GOOD}", "google.com"])
         assert query.returncode == 0 and "verified with key xfr1." in query.stdout
+
+
+def test_error_answers_agree_with_binds_field_by_field(tmp_path: Path) -> None:
+    """The same faulty signed queries to BIND and to craft (same key, same zone): the same
+    rcode, TSIG error, MAC size and other data size, no answer records, each the same ID."""
+    key = parse_dig_key(f"xfr1:{GOOD}")
+    faults = {
+        "good": (Faults(), 0),
+        "wrong MAC": (Faults(wrong_mac=True), 0),
+        "unknown algorithm": (Faults(algorithm=Name.from_text("hmac-md5.sig-alg.reg.int.")), 0),
+        "time outside the fudge": (Faults(), -1000),
+        "unknown key": (Faults(), 0),
+    }
+    question = encode(Message(Header(id=0x2345), (Question(Name.from_text("google.com."), RRType.A),)))
+
+    def shape(port: int, what: str) -> tuple[object, ...]:
+        fault, offset = faults[what]
+        signer = parse_dig_key(f"stranger:{GOOD}") if what == "unknown key" else key
+        wire, _ = sign(question, signer, int(time.time()) + offset, faults=fault)
+        reply = send_bytes(wire, ("127.0.0.1", port), timeout=3).reply
+        assert reply is not None, (what, port)
+        message = decode(reply)
+        t = message.additional[-1].rdata
+        assert isinstance(t, TSIG), (what, port)
+        return (message.header.id, message.rcode, len(message.answer), t.error, len(t.mac),
+                len(t.other), t.original_id, message.additional[-1].name.to_text())
+
+    with named_with_key(tmp_path) as bind_port, \
+            craft_process(["dns-serve", "--port", "0", "--quiet", "--no-oracle", "--zone",
+                           str(ZONES / "google.com.zone"), *KEYS]) as (_, craft_port):
+        for what in faults:
+            assert shape(craft_port, what) == shape(bind_port, what), what
+        assert shape(craft_port, "time outside the fudge")[3:6] == (BADTIME, 32, 6)
+
+
+def test_dns_send_crafts_tsig_faults_and_shows_what_the_mac_covers() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--no-oracle", *KEYS]) as (_, port):
+        base = [sys.executable, "-m", "craft", "dns-send", "--port", str(port), "--no-color",
+                "--question", "google.com", "A", "-y", f"xfr1:{GOOD}"]
+        expected = {(): "NOERROR", ("--tsig-wrong-mac",): "BADSIG",
+                    ("--tsig-truncate", "16"): "BADTRUNC", ("--tsig-truncate", "4"): "BADSIG",
+                    ("--tsig-time", "-1000"): "BADTIME",
+                    ("--tsig-algorithm", "hmac-md5.sig-alg.reg.int"): "BADKEY"}
+        for args, error in expected.items():
+            out = run([*base, *args]).stdout
+            received = out.split(";; received", 1)[1]
+            errors = [line.split()[-1] for line in received.splitlines() if "RDATA error" in line]
+            assert errors == [error], (args, received)
+            assert ("192.165.1.1" in received) == (error == "NOERROR"), args
+        out = run(base).stdout
+        sent = out.split(";; received", 1)[0]
+        # the 28 octets of header and question, then the TSIG's covered fields, not the MAC
+        assert ";; the TSIG's MAC covers octets 0-27, 28-33, 36-41, 44-64, 101-104" in sent
+        assert "mac covers" in sent and "key name (lower-cased)" in sent

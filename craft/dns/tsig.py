@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from craft.dns.constants import RRClass, RRType
 from craft.dns.names import BadNameError, Name
 from craft.dns.rdtypes.dnssec import TSIG, TSIG_ERRORS
-from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError
+from craft.dns.wire import HEADER, HEADER_SIZE, Reader, Span, SpanKind, WireError
 from craft.errors import CraftError
 
 FUDGE = 300  # seconds of clock skew allowed (RFC 8945 10: 300 is the recommended value)
@@ -282,6 +282,47 @@ def unsigned_error(wire: bytes, owner: Name, request: TSIG, error: int, now: int
     key name, algorithm, fudge and original ID, our time, no MAC."""
     rdata = TSIG(request.algorithm, now % 2**48, request.fudge, b"", request.original_id, error, b"")
     return append(wire, owner, rdata)
+
+
+def coverage(wire: bytes) -> list[Span]:
+    """Spans (level 2) for the hex view: which octets of a signed message its MAC covers
+    (RFC 8945 4.3.3): the message before the TSIG (its ID read as the original ID and
+    ARCOUNT one less), the TSIG's owner, class and TTL, its algorithm, time and fudge, and
+    its error and other data; then the MAC, which covers neither itself nor its size, the
+    type, the rdata length or the original ID. None when the message is not signed."""
+    try:
+        signed = find(wire)
+    except WireError:
+        return []
+    if signed is None:
+        return []
+    owner_end = signed.start + len(signed.owner.to_wire())  # owner names are never compressed
+    reader = Reader(wire)
+    reader.pos = owner_end + 10
+    reader.name("algorithm")
+    algorithm_end = reader.pos
+    mac_end = algorithm_end + 10 + len(signed.rdata.mac)
+    section = "TSIG MAC"
+
+    def covers(start: int, end: int, what: str) -> Span:
+        return Span(start, end, section, "covers", what, SpanKind.MAC_COVERS, 2)
+
+    return [
+        covers(0, signed.start, f"octets 0-{signed.start - 1}: the message before the TSIG, "
+                                f"ID as original ID {signed.rdata.original_id}, ARCOUNT one less"),
+        covers(signed.start, owner_end, "key name (lower-cased)"),
+        covers(owner_end + 2, owner_end + 8, "class ANY, TTL 0"),
+        covers(owner_end + 10, algorithm_end + 8, "algorithm (lower-cased), time signed, fudge"),
+        covers(mac_end + 2, len(wire), "error, other len, other data"),
+        Span(algorithm_end + 10, mac_end, section, "MAC", f"{len(signed.rdata.mac)} octets "
+             "(with the request's MAC first, in an answer)", SpanKind.MAC, 2),
+    ]
+
+
+def coverage_line(spans: list[Span]) -> str:
+    """One line naming the covered octet ranges, for a view without the table."""
+    ranges = [f"{s.start}-{s.end - 1}" for s in spans if s.kind is SpanKind.MAC_COVERS and s.end > s.start]
+    return f";; the TSIG's MAC covers octets {', '.join(ranges)}" if ranges else ""
 
 
 # ---- checking a request ----
