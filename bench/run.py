@@ -7,7 +7,9 @@ HTTP (wrk, 50 keep-alive connections): craft web-serve against python3 -m http.s
 nginx (1 worker), on a 1 KB and a 1 MB file. Codec: decode+encode of typical responses
 against dnspython, dnslib and Scapy. verify: a generated 100,000-message pcap against
 Scapy's rdpcap with dissection; peak memory at 10,000 and 100,000 messages; what verify's
---stats and --html add to its CPU time on the same pcap. Scale (bench/scale.py): a
+--stats and --html add to its CPU time on the same pcap. TSIG (bench/tsig.py): craft's
+CPU time for a signed AXFR of a 100,000-record zone against the same AXFR unsigned.
+Scale (bench/scale.py): a
 1.1M-record zone against NSD (first answer, memory, AXFR to an NSD secondary, a new TCP
 query under 2,000 idle connections), a SIGHUP reload under dnsperf load, and verify with
 2 jobs against 1.
@@ -479,6 +481,9 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
     ratio("verify craft / Scapy rdpcap+dissect", "verify craft pps", "verify scapy pps", 1, "msg/s")
     ratio("verify --stats / verify (CPU time)", "report stats", "report plain", 1.1, "s", at_most=True)
     ratio("verify --html / verify (CPU time)", "report html", "report plain", 2, "s", at_most=True)
+    if "tsig axfr plain cpu ms" in results:  # bench/tsig.py: issue 22's figure
+        ratio("AXFR of a 100k zone: TSIG-signed / unsigned (craft CPU time)",
+              "tsig axfr signed cpu ms", "tsig axfr plain cpu ms", 1.25, "ms", at_most=True)
     if "scale craft first answer s" in results:  # bench/scale.py: issue 21's figures
         ratio("1.1M zone: time to first answer craft / NSD", "scale craft first answer s",
               "scale nsd first answer s", 10, "s", at_most=True)
@@ -559,6 +564,12 @@ def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -
     scale(work, results, notes)
 
 
+def bench_tsig(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    from tsig import bench_tsig as tsig  # bench/tsig.py, beside this file
+
+    tsig(work, results, notes)
+
+
 def main() -> int:
     started = time.monotonic()
     for tool in ("dnsperf", "wrk", "nsd", "nginx"):
@@ -575,6 +586,7 @@ def main() -> int:
                                ("codec", lambda: bench_codec(results)),
                                ("verify", lambda: bench_verify(work / "v", results, notes)),
                                ("report", lambda: bench_report(work / "v", results, notes)),
+                               ("tsig", lambda: bench_tsig(work / "t", results, notes)),
                                ("scale", lambda: bench_scale(work / "s", results, notes))):
                 (work / ("v" if name == "report" else name[0])).mkdir(exist_ok=True)
                 print(f"bench: {name} ...", flush=True)
