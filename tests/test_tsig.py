@@ -9,6 +9,7 @@ dig, kdig, NSD, Knot and BIND).
 from __future__ import annotations
 
 import base64
+import hmac
 import time
 from dataclasses import dataclass
 
@@ -39,12 +40,14 @@ from craft.dns.tsig import (
     StreamVerifier,
     TsigError,
     check_request,
+    coverage,
     find,
     parse_dig_key,
     parse_key,
     parse_keyfile,
     sign,
 )
+from craft.dns.wire import SpanKind
 from craft.dns.zone import Zone, default_zones, lab_zone
 
 NOW = 1_700_000_000
@@ -324,3 +327,31 @@ def test_a_message_given_still_signed_to_answer_is_badkey() -> None:
     answer = authority().answerer.answer(message)
     assert answer is not None and answer.rcode == Rcode.NOTAUTH
     assert tsig_of(decode(encode(answer))).error == BADKEY
+
+
+def test_signed_ixfr_answers_over_udp_and_tcp() -> None:
+    zone = default_zones()[0]
+    auth = Authority([zone], keys=Keyring([key()]), clock=lambda: NOW)
+    ours = Record(zone.origin, RRType.SOA, 1, 0, zone.soa.rdata)
+    query = encode(Message(Header(id=9), (Question(zone.origin, RRType.IXFR),), (), (ours,)))
+    signed, mac = sign(query, key(), NOW)
+    for data in (auth.respond(signed), *auth.respond_stream(signed, "127.0.0.1")):
+        assert data is not None
+        assert StreamVerifier(key(), mac).feed(data, NOW).ok
+        assert [r.rtype for r in decode(data).answer] == [RRType.SOA]  # current: the SOA alone
+
+
+def test_the_covered_spans_are_exactly_what_the_mac_is_made_of() -> None:
+    k = key(name="xfr.example")
+    signed, mac = sign(query_wire(), k, NOW)
+    spans = coverage(signed)
+    covered = [s for s in spans if s.kind is SpanKind.MAC_COVERS]
+    [mac_span] = [s for s in spans if s.kind is SpanKind.MAC]
+    assert signed[mac_span.start:mac_span.end] == mac
+    found = find(signed)
+    assert found is not None
+    # the first range is the message before the TSIG, read with the original ID and
+    # ARCOUNT one less; the others are the TSIG's variables as they are on the wire
+    octets = found.unsigned[:12] + b"".join(signed[s.start:s.end] for s in covered)[12:]
+    assert hmac.new(k.secret, octets, "sha256").digest() == mac
+    assert coverage(query_wire()) == [] and coverage(b"\x00") == []
