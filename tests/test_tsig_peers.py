@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import craft_process, daemon_path, free_port, running_daemon, wait_until
+from test_transfer import ask_text, lab_primary
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRType
@@ -41,10 +42,6 @@ def run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
 
 
-def ask_text(port: int, name: str) -> str:
-    return run([sys.executable, "-m", "craft", "dns-ask", name, "--port", str(port)]).stdout
-
-
 def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -52,15 +49,16 @@ def tool(name: str) -> str:
     return path
 
 
-def primary(tmp_path: Path) -> tuple[Path, list[str]]:
-    """The lab zone files copied to tmp_path/primary and the --zone options loading them."""
-    where = tmp_path / "primary"
-    where.mkdir()
-    files = []
-    for domain, _, _ in LAB_TABLE:
-        shutil.copy(ZONES / f"{domain}.zone", where)
-        files += ["--zone", str(where / f"{domain}.zone")]
-    return where, files
+def waiter(log: Path, who: str) -> Callable[[Callable[[], bool], str], None]:
+    """``wait_until`` that shows the peer's log when the wait fails."""
+
+    def wait(check: Callable[[], bool], message: str) -> None:
+        try:
+            wait_until(check, message, timeout=30)
+        except AssertionError:
+            raise AssertionError(f"{message}; {who}'s log:\n{log.read_text()}") from None
+
+    return wait
 
 
 # ---- dig and kdig check craft's MACs ----
@@ -156,6 +154,12 @@ def test_keyfile_keys_serve(tmp_path: Path) -> None:
 # ---- NSD and Knot as secondaries over TSIG ----
 
 
+def hidden_primary(files: list[str], secondary_port: int) -> list[str]:
+    """craft with both keys, transfers for either key only, NOTIFY signed with xfr1."""
+    return ["dns-serve", "--port", "0", "--quiet", *files, *KEYS, "--allow-transfer", "KEY:xfr1",
+            "--allow-transfer", "KEY:xfr2", "--notify", f"127.0.0.1:{secondary_port},KEY:xfr1"]
+
+
 def nsd_conf(workdir: Path, port: int, craft_port: int) -> Path:
     """NSD holding xfr1 right and xfr2 with a wrong secret: google.com and the others
     transfer with xfr1, youtube.com asks with the wrong xfr2."""
@@ -182,22 +186,15 @@ def nsd_conf(workdir: Path, port: int, craft_port: int) -> Path:
 def test_nsd_secondary_transfers_over_tsig_refuses_a_wrong_key_and_takes_a_signed_notify(
         tmp_path: Path) -> None:
     nsd = daemon_path("nsd", "nsd")
-    where, files = primary(tmp_path)
+    where, files = lab_primary(tmp_path)
     secondary = tmp_path / "nsd"
     secondary.mkdir()
     nsd_port = free_port()
-    with craft_process(["dns-serve", "--port", "0", "--quiet", *files, *KEYS,
-                        "--allow-transfer", "KEY:xfr1", "--allow-transfer", "KEY:xfr2",
-                        "--notify", f"127.0.0.1:{nsd_port},KEY:xfr1"]) as (craft, craft_port):
+    with craft_process(hidden_primary(files, nsd_port)) as (craft, craft_port):
         log = secondary / "nsd.log"
         conf = nsd_conf(secondary, nsd_port, craft_port)
         with running_daemon([nsd, "-d", "-c", str(conf)], log=log):
-            def nsd_serves(check: Callable[[], bool], message: str) -> None:
-                try:
-                    wait_until(check, message, timeout=30)
-                except AssertionError:
-                    raise AssertionError(f"{message}; NSD's log:\n{log.read_text()}") from None
-
+            nsd_serves = waiter(log, "NSD")
             for domain, _, _ in LAB_TABLE:
                 if domain != "youtube.com":
                     nsd_serves(lambda d=domain: ask_text(nsd_port, d) == ask_text(craft_port, d) != "",
@@ -223,13 +220,11 @@ def test_nsd_secondary_transfers_over_tsig_refuses_a_wrong_key_and_takes_a_signe
 def test_knot_secondary_transfers_over_tsig_refuses_a_wrong_key_and_takes_a_signed_notify(
         tmp_path: Path) -> None:
     knotd = daemon_path("knotd", "knot")
-    where, files = primary(tmp_path)
+    where, files = lab_primary(tmp_path)
     secondary = tmp_path / "knot"
     secondary.mkdir()
     knot_port = free_port()
-    with craft_process(["dns-serve", "--port", "0", "--quiet", *files, *KEYS,
-                        "--allow-transfer", "KEY:xfr1", "--allow-transfer", "KEY:xfr2",
-                        "--notify", f"127.0.0.1:{knot_port},KEY:xfr1"]) as (craft, craft_port):
+    with craft_process(hidden_primary(files, knot_port)) as (craft, craft_port):
         conf = secondary / "knot.conf"
         zones = "".join(
             f"  - domain: {domain}\n    master: {'wrong' if domain == 'youtube.com' else 'craft'}\n"
@@ -249,12 +244,7 @@ def test_knot_secondary_transfers_over_tsig_refuses_a_wrong_key_and_takes_a_sign
         )
         log = secondary / "knotd.log"
         with running_daemon([knotd, "-c", str(conf)], log=log):
-            def knot_serves(check: Callable[[], bool], message: str) -> None:
-                try:
-                    wait_until(check, message, timeout=30)
-                except AssertionError:
-                    raise AssertionError(f"{message}; knotd's log:\n{log.read_text()}") from None
-
+            knot_serves = waiter(log, "knotd")
             for domain, _, _ in LAB_TABLE:
                 if domain != "youtube.com":
                     knot_serves(lambda d=domain: ask_text(knot_port, d) == ask_text(craft_port, d) != "",
