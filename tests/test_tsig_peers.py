@@ -12,8 +12,10 @@ import base64
 import contextlib
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,7 +29,7 @@ from craft.dns.constants import RRType
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import Name
 from craft.dns.rdtypes.dnssec import TSIG
-from craft.dns.tsig import BADTIME, Faults, parse_dig_key, sign
+from craft.dns.tsig import BADTIME, Faults, find, parse_dig_key, sign
 from craft.dns.zone import LAB_TABLE
 from craft.transport import send_bytes
 
@@ -118,11 +120,32 @@ def test_dns_ask_y_checks_the_answers_signature() -> None:
 
 
 def test_dns_ask_y_sees_a_missing_signature() -> None:
-    # craft without keys answers BADKEY; a server answering unsigned is caught too
+    # craft without keys answers BADKEY, unsigned
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--no-oracle"]) as (_, port):
         base = [sys.executable, "-m", "craft", "dns-ask", "--port", str(port)]
         out = run([*base, "-y", f"xfr1:{GOOD}", "google.com"])
         assert out.returncode == 9 and "BADKEY" in out.stdout
+    # a server that ignores TSIG and answers unsigned (a loopback socket echoing the
+    # question with QR set and no records)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(10)
+
+        def echo() -> None:
+            with contextlib.suppress(OSError):
+                data, peer = sock.recvfrom(4096)
+                found = find(data)
+                assert found is not None
+                unsigned = found.unsigned
+                sock.sendto(data[:2] + bytes([unsigned[2] | 0x80]) + unsigned[3:], peer)
+
+        thread = threading.Thread(target=echo, daemon=True)
+        thread.start()
+        out = run([sys.executable, "-m", "craft", "dns-ask", "--port", str(sock.getsockname()[1]),
+                   "--retries", "0", "-y", f"xfr1:{GOOD}", "google.com"])
+        thread.join(10)
+    assert out.returncode == 9, out.stdout
+    assert ";; Couldn't verify signature: the answer is not signed" in out.stdout
 
 
 @pytest.mark.parametrize(("args", "says"), [
