@@ -7,7 +7,9 @@ HTTP (wrk, 50 keep-alive connections): craft web-serve against python3 -m http.s
 nginx (1 worker), on a 1 KB and a 1 MB file. Codec: decode+encode of typical responses
 against dnspython, dnslib and Scapy. verify: a generated 100,000-message pcap against
 Scapy's rdpcap with dissection; peak memory at 10,000 and 100,000 messages; what verify's
---stats and --html add to its CPU time on the same pcap. Scale (bench/scale.py): a
+--stats and --html add to its CPU time on the same pcap. TSIG (bench/tsig.py): craft's
+CPU time for a signed AXFR of a 100,000-record zone against the same AXFR unsigned.
+Scale (bench/scale.py): a
 1.1M-record zone against NSD (first answer, memory, AXFR to an NSD secondary, a new TCP
 query under 2,000 idle connections), a SIGHUP reload under dnsperf load, and verify with
 2 jobs against 1. DNSSEC (bench/dnssec.py): DO=1 queries to craft serving a signed zone
@@ -485,6 +487,9 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
               "dnssec unsigned", 0.8, "q/s")
         ratio("DNSSEC: craft DO=1 / NSD DO=1 (1 server), same signed zone", "dnssec signed",
               "dnssec nsd", None, "q/s")
+    if "tsig axfr plain cpu ms" in results:  # bench/tsig.py: issue 22's figure
+        ratio("AXFR of a 100k zone: TSIG-signed / unsigned (craft CPU time)",
+              "tsig axfr signed cpu ms", "tsig axfr plain cpu ms", 1.25, "ms", at_most=True)
     if "scale craft first answer s" in results:  # bench/scale.py: issue 21's figures
         ratio("1.1M zone: time to first answer craft / NSD", "scale craft first answer s",
               "scale nsd first answer s", 10, "s", at_most=True)
@@ -572,6 +577,10 @@ def bench_dnssec(work: Path, results: dict[str, list[float]], notes: list[str]) 
     from dnssec import bench_dnssec as dnssec  # bench/dnssec.py, beside this file
 
     dnssec(work, results, notes)
+def bench_tsig(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    from tsig import bench_tsig as tsig  # bench/tsig.py, beside this file
+
+    tsig(work, results, notes)
 
 
 def main() -> int:
@@ -591,6 +600,7 @@ def main() -> int:
                                ("verify", lambda: bench_verify(work / "v", results, notes)),
                                ("report", lambda: bench_report(work / "v", results, notes)),
                                ("dnssec", lambda: bench_dnssec(work / "k", results, notes)),
+                               ("tsig", lambda: bench_tsig(work / "t", results, notes)),
                                ("scale", lambda: bench_scale(work / "s", results, notes))):
                 folder = {"report": "v", "dnssec": "k"}.get(name, name[0])
                 (work / folder).mkdir(exist_ok=True)

@@ -2,13 +2,16 @@
 
 Queries get a random ID and a fresh socket (a random source port); a reply counts only if
 it comes from the server asked, with the same ID and question (RFC 5452). A truncated UDP
-reply is retried over TCP. The lab's answer line is ``describe``.
+reply is retried over TCP. The lab's answer line is ``describe``. With a TSIG key
+(``craft.dns.tsig``) the query is signed and each reply's MAC checked; the verdict goes with
+the reply (``Reply.tsig``), a transfer whose signatures fail is refused.
 """
 
 from __future__ import annotations
 
 import secrets
 import socket
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -19,6 +22,7 @@ from craft.dns.edns import EdnsRequest, padding_for
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import AAAA, MX, SOA, SRV, TXT, A, Opaque, quote
+from craft.dns.tsig import Key, StreamVerifier, Verdict, sign
 from craft.dns.wire import WireError
 from craft.errors import CraftError
 from craft.transport import framed, recv_framed, send_bytes, tcp_socket
@@ -31,6 +35,7 @@ class Failure(StrEnum):
     NETWORK = "network"  # the socket failed: unreachable, refused, reset
     REPLY = "reply"  # a reply came that cannot be used: undecodable, cut short
     REFUSED = "refused"  # a zone transfer the server refused
+    TSIG = "tsig"  # a signed transfer whose answers did not verify
 
 
 class ClientError(CraftError):
@@ -54,6 +59,7 @@ class Reply:
     elapsed: float
     server: tuple[str, int]
     client: tuple[str, int]
+    tsig: Verdict | None = None  # the check of the reply's TSIG, when the query was signed
 
 
 def build_query(
@@ -115,19 +121,26 @@ def _matches(query: Message, data: bytes) -> Message | None:
     return message
 
 
-def udp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
-    return _exchange(query, server, timeout, tcp=False)
+def udp_exchange(query: Message, server: tuple[str, int], timeout: float,
+                 key: Key | None = None) -> Reply:
+    return _exchange(query, server, timeout, tcp=False, key=key)
 
 
-def tcp_exchange(query: Message, server: tuple[str, int], timeout: float) -> Reply:
-    return _exchange(query, server, timeout, tcp=True)
+def tcp_exchange(query: Message, server: tuple[str, int], timeout: float,
+                 key: Key | None = None) -> Reply:
+    return _exchange(query, server, timeout, tcp=True, key=key)
 
 
-def _exchange(query: Message, server: tuple[str, int], timeout: float, tcp: bool) -> Reply:
+def _exchange(query: Message, server: tuple[str, int], timeout: float, tcp: bool,
+              key: Key | None = None) -> Reply:
     """One exchange on a fresh socket (over UDP, a new random source port), connected to
     ``server`` so nothing from another address is read; the reply is the first that
-    answers ``query`` (same ID and question)."""
+    answers ``query`` (same ID and question). With ``key`` the query is signed and the
+    reply's TSIG checked (``Reply.tsig``)."""
     wire = encode(query)
+    mac = b""
+    if key is not None:
+        wire, mac = sign(wire, key, int(time.time()))
     answers: list[Message] = []
 
     def accept(data: bytes) -> bool:
@@ -146,7 +159,11 @@ def _exchange(query: Message, server: tuple[str, int], timeout: float, tcp: bool
         raise ClientError(Failure.REPLY, "connection closed before a whole reply arrived")
     if sent.reply is None:
         raise _timeout(server, timeout)
-    return Reply(wire, sent.reply, answers[-1], sent.transport, sent.elapsed, server, sent.client)
+    verdict = None
+    if key is not None:
+        verdict = StreamVerifier(key, mac).feed(sent.reply, int(time.time()))
+    return Reply(wire, sent.reply, answers[-1], sent.transport, sent.elapsed, server, sent.client,
+                 verdict)
 
 
 def _next_message(sock: socket.socket) -> bytes:
@@ -166,39 +183,49 @@ def _network(server: tuple[str, int], exc: OSError) -> ClientError:
 
 def ask(
     query: Message, server: tuple[str, int], *, tcp: bool = False, timeout: float = 2.0,
-    retries: int = 2,
+    retries: int = 2, key: Key | None = None,
 ) -> Reply:
-    """Exchange ``query``; UDP timeouts are retried, a TC reply is asked again over TCP."""
+    """Exchange ``query`` (signed with ``key``, if given); UDP timeouts are retried, a TC
+    reply is asked again over TCP."""
     if tcp:
-        return tcp_exchange(query, server, timeout)
+        return tcp_exchange(query, server, timeout, key)
     for attempt in range(retries + 1):
         try:
-            reply = udp_exchange(query, server, timeout)
+            reply = udp_exchange(query, server, timeout, key)
         except ClientError as exc:
             if exc.kind is not Failure.TIMEOUT or attempt == retries:
                 raise
             continue
         if reply.message.header.tc:
-            return tcp_exchange(query, server, timeout)
+            return tcp_exchange(query, server, timeout, key)
         return reply
     raise AssertionError("unreachable")
 
 
 def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
-         ixfr_serial: int | None = None) -> list[Record]:
+         ixfr_serial: int | None = None, key: Key | None = None) -> list[Record]:
     """Transfer ``zone`` over TCP (RFC 5936): the records from the first SOA to the last,
     the closing SOA left out; ClientError when refused or cut short. With ``ixfr_serial``
     it asks IXFR from that serial instead (RFC 1995, the client's SOA in authority); see
-    ``_until_closing_soa`` for the shapes of the answer."""
+    ``_until_closing_soa`` for the shapes of the answer. With ``key`` the query is signed
+    and every message's MAC checked in its chain (RFC 8945 5.3.1): a failure is REFUSED."""
     query = build_query(zone, RRType.AXFR)
     if ixfr_serial is not None:
         ours = Record(zone, RRType.SOA, RRClass.IN, 0, SOA(zone, zone, ixfr_serial, 0, 0, 0, 0))
         query = Message(query.header, (Question(zone, RRType.IXFR),), (), (ours,))
     wire = encode(query)
+    verifier = None
+    if key is not None:
+        wire, mac = sign(wire, key, int(time.time()))
+        verifier = StreamVerifier(key, mac)
     try:
         with tcp_socket(server, timeout) as sock:
             sock.sendall(framed(wire))
-            return _until_closing_soa(_answer_records(sock, query), ixfr_serial is not None)
+            records = _until_closing_soa(_answer_records(sock, query, verifier),
+                                         ixfr_serial is not None)
+            if verifier is not None and not (done := verifier.finish()).ok:
+                raise ClientError(Failure.TSIG, f"transfer not trusted: TSIG: {done.reason}")
+            return records
     except WireError as exc:
         raise ClientError(Failure.REPLY, f"undecodable transfer message: {exc}") from None
     except TimeoutError:
@@ -207,13 +234,21 @@ def axfr(zone: Name, server: tuple[str, int], timeout: float = 5.0,
         raise _network(server, exc) from None
 
 
-def _answer_records(sock: socket.socket, query: Message) -> Iterator[tuple[Record, bool]]:
+def _answer_records(sock: socket.socket, query: Message,
+                    verifier: StreamVerifier | None = None) -> Iterator[tuple[Record, bool]]:
     """The answer records of the messages answering ``query`` over TCP, in order, each with
-    whether it is the only record of its message."""
+    whether it is the only record of its message (each message's TSIG checked first by
+    ``verifier``, when there is one)."""
     while True:
-        message = decode(_next_message(sock))
+        data = _next_message(sock)
+        message = decode(data)
         if message.header.id != query.header.id:
             continue
+        if verifier is not None:
+            verdict = verifier.feed(data, int(time.time()))
+            if not verdict.ok:
+                raise ClientError(Failure.TSIG, f"transfer not trusted: TSIG: {verdict.reason}"
+                                  + (f" ({rcode_text(message.rcode)})" if message.rcode else ""))
         if message.rcode != 0:
             raise ClientError(Failure.REFUSED, f"transfer refused: {rcode_text(message.rcode)}")
         for record in message.answer:
@@ -253,11 +288,14 @@ def _until_closing_soa(stream: Iterator[tuple[Record, bool]], ixfr: bool) -> lis
 
 
 def send_notify(message: Message, target: tuple[str, int], timeout: float = 1.0,
-                retries: int = 4) -> bool:
-    """Send a NOTIFY and wait for its acknowledgement (RFC 1996 3.6), retrying."""
+                retries: int = 4, key: Key | None = None) -> bool:
+    """Send a NOTIFY (signed with ``key``, if given) and wait for its acknowledgement
+    (RFC 1996 3.6), retrying; a signed NOTIFY wants a signed acknowledgement."""
     try:
-        reply = ask(message, target, timeout=timeout, retries=retries)
+        reply = ask(message, target, timeout=timeout, retries=retries, key=key)
     except ClientError:
+        return False
+    if reply.tsig is not None and not reply.tsig.ok:
         return False
     return reply.message.header.opcode == message.header.opcode and reply.message.rcode == 0
 

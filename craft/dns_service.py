@@ -22,7 +22,9 @@ from types import FrameType
 from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
+from craft.dns.names import Name
 from craft.dns.transfer import Network, bump_serial, journaled, notify_message
+from craft.dns.tsig import Key
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns.zone_signatures import zone_problems
 from craft.dns_client import send_notify
@@ -110,7 +112,8 @@ class Reloader:
     that no fork copies a reload in progress)."""
 
     def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
-                 allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
+                 allowed: Sequence[Network | Name],
+                 notify: Sequence[tuple[str, int, Key | None]],
                  mtimes: list[float] | None = None, strict: bool = False) -> None:
         """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
         made while they loaded is still seen as a change. ``strict``: a signed zone with
@@ -188,7 +191,8 @@ class Reloader:
                 zones.append(zone)
             try:
                 with bulk_objects():
-                    authority = Authority(zones, allow_transfer=self.allowed)
+                    authority = Authority(zones, allow_transfer=self.allowed,
+                                          keys=self.server.authority.answerer.keys)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
@@ -204,9 +208,9 @@ class Reloader:
         for _ in retired.release():
             time.sleep(0)
 
-    def _notify(self, zone: Zone, target: tuple[str, int]) -> None:
+    def _notify(self, zone: Zone, target: tuple[str, int, Key | None]) -> None:
         message = notify_message(zone, secrets.randbits(16))
-        acknowledged = send_notify(message, target)
+        acknowledged = send_notify(message, target[:2], key=target[2])
         state = "acknowledged" if acknowledged else "not acknowledged after retries"
         warn(PROGRAM, f"NOTIFY {zone.origin.to_text()} serial {zone.serial} "
                       f"to {target[0]}:{target[1]}: {state}")
@@ -241,8 +245,8 @@ class Service:
 
     def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
                  observers: list[Observer],
-                 paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network],
-                 notify: Sequence[tuple[str, int]], mtimes: list[float] | None = None,
+                 paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network | Name],
+                 notify: Sequence[tuple[str, int, Key | None]], mtimes: list[float] | None = None,
                  workers: int = 1, strict: bool = False) -> None:
         self.workers = workers
         self.observers = observers

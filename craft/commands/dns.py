@@ -23,6 +23,7 @@ from craft.dns.edns import EdnsRequest
 from craft.dns.message import message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
+from craft.dns.tsig import Key, Keyring, TsigError, parse_dig_key, parse_key, parse_keyfile
 from craft.dns.wire import WireError
 from craft.dns_client import (
     ClientError,
@@ -56,6 +57,7 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
+EXIT_TSIG = 9
 
 
 class Printer:
@@ -100,19 +102,66 @@ class Printer:
         )
 
 
-def _networks(values: Sequence[str]) -> list[Network]:
+def _networks(values: Sequence[str], keys: Keyring) -> list[Network | Name]:
+    """--allow-transfer entries: networks, and ``KEY:NAME`` for a key of ``keys``."""
     if not values:
         return list(LOOPBACK)
     if [v.lower() for v in values] == ["none"]:
         return []
+    rules: list[Network | Name] = []
+    for value in values:
+        if value[:4].lower() == "key:":
+            rules.append(_key_named(value[4:], keys, "--allow-transfer").name)
+            continue
+        try:
+            rules.append(ipaddress.ip_network(value, strict=False))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--allow-transfer") from None
+    return rules
+
+
+def _key_named(text: str, keys: Keyring, hint: str) -> Key:
     try:
-        return [ipaddress.ip_network(v, strict=False) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--allow-transfer") from None
+        key = keys.named(Name.from_text(text if text.endswith(".") else text + "."))
+    except BadNameError as exc:
+        raise click.BadParameter(exc.reason, param_hint=hint) from None
+    if key is None:
+        raise click.BadParameter(f"no --tsig-key or --tsig-keyfile key named {text!r}",
+                                 param_hint=hint)
+    return key
 
 
-def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
-    return [host_port(value, "--notify") for value in values]
+def _keyring(specs: Sequence[str], files: Sequence[str]) -> Keyring:
+    """The keys of --tsig-key and --tsig-keyfile; a one-line usage error for bad text."""
+    try:
+        keys = [parse_key(spec) for spec in specs]
+        for path in files:
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                raise click.BadParameter(f"{path}: {getattr(exc, 'strerror', None) or exc}",
+                                         param_hint="--tsig-keyfile") from None
+            keys.extend(parse_keyfile(text, path))
+        return Keyring(keys)
+    except TsigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tsig-key") from None
+
+
+def _targets(values: Sequence[str], keys: Keyring) -> list[tuple[str, int, Key | None]]:
+    """--notify ``HOST:PORT`` or ``HOST:PORT,KEY:NAME`` (the NOTIFY signed with that key)."""
+    targets: list[tuple[str, int, Key | None]] = []
+    for value in values:
+        address, _, key_text = value.partition(",")
+        host, port = host_port(address, "--notify")
+        key = None
+        if key_text:
+            if key_text[:4].lower() != "key:":
+                raise click.BadParameter(f"{value!r} is not HOST:PORT[,KEY:NAME]",
+                                         param_hint="--notify")
+            key = _key_named(key_text[4:], keys, "--notify")
+        targets.append((host, port, key))
+    return targets
 
 
 @click.command("dns-serve")
@@ -132,11 +181,18 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 @click.option("--pcap", "pcap_path", metavar="FILE", help="Capture every exchange to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap file.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
-@click.option("--allow-transfer", "allow", multiple=True, metavar="NET",
-              help="Address or network allowed AXFR/IXFR (repeatable; default: loopback "
+@click.option("--allow-transfer", "allow", multiple=True, metavar="NET|KEY:NAME",
+              help="Address or network allowed AXFR/IXFR, or KEY:NAME: requests signed with "
+                   "that TSIG key (repeatable; any entry lets a request in; default: loopback "
                    "only; 'none' refuses everyone).")
-@click.option("--notify", "notify", multiple=True, metavar="HOST:PORT",
-              help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
+@click.option("--notify", "notify", multiple=True, metavar="HOST:PORT[,KEY:NAME]",
+              help="Secondary to send NOTIFY to when a zone changes on reload, signed with "
+                   "the TSIG key NAME if given (repeatable).")
+@click.option("--tsig-key", "tsig_keys", multiple=True, metavar="NAME:ALGORITHM:BASE64",
+              help="A TSIG key (RFC 8945; hmac-sha1, -sha224, -sha256, -sha384, -sha512): "
+                   "queries signed with it get signed answers (repeatable).")
+@click.option("--tsig-keyfile", "tsig_files", multiple=True, metavar="FILE",
+              help="TSIG keys in BIND's format, as tsig-keygen writes them (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
 @click.option("--strict", is_flag=True,
               help="Refuse a signed zone with expired signatures, a broken NSEC/NSEC3 chain, "
@@ -144,7 +200,8 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 def dns_serve_command(
     hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
-    allow: tuple[str, ...], notify: tuple[str, ...], watch: bool, strict: bool,
+    allow: tuple[str, ...], notify: tuple[str, ...], tsig_keys: tuple[str, ...],
+    tsig_files: tuple[str, ...], watch: bool, strict: bool,
 ) -> None:
     """Serve zones authoritatively over UDP and TCP on one port.
 
@@ -159,12 +216,13 @@ def dns_serve_command(
     early = remember_reloads()
     from craft.zone_loader import bulk_objects  # dns-serve alone reads zone files
 
-    allowed = _networks(allow)
-    targets = _targets(notify)
+    keys = _keyring(tsig_keys, tsig_files)
+    allowed = _networks(allow, keys)
+    targets = _targets(notify, keys)
     mtimes = file_times(zones)
     with bulk_objects():
         loaded = load_zones(zones, strict)
-        authority = Authority(loaded, allow_transfer=allowed)
+        authority = Authority(loaded, allow_transfer=allowed, keys=keys)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None
@@ -287,7 +345,9 @@ class AskOptions:
         self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
         capture: CaptureWriter | None, request: EdnsRequest | None = None,
+        key: Key | None = None,
     ) -> None:
+        self.key = key
         self.request = request or EdnsRequest()
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
@@ -303,7 +363,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
         return 2
     query = edns_query(name, opts.qtype, opts.request, rd=opts.rd, edns=opts.edns)
     try:
-        reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries)
+        reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries,
+                    key=opts.key)
     except ClientError as exc:
         if exc.reply is not None and opts.hexview:
             click.echo(undecodable_view(exc.query, exc.reply, opts.color))
@@ -313,11 +374,20 @@ def ask_once(text: str, opts: AskOptions) -> int:
         opts.capture.exchange(reply.transport, reply.client, reply.server, reply.query,
                               reply.response)
     lines, code = _outcome(reply, opts.qtype)
+    tsig_line = None
+    if reply.tsig is not None and opts.key is not None:
+        # As dig: the answer is shown, with a line saying its signature failed.
+        if reply.tsig.ok:
+            tsig_line = f";; TSIG: verified with key {opts.key.name.to_text()}"
+        else:
+            tsig_line, code = f";; Couldn't verify signature: {reply.tsig.reason}", EXIT_TSIG
     if opts.as_json:
         click.echo(json.dumps({
             "server": f"{reply.server[0]}:{reply.server[1]}", "transport": reply.transport,
             "elapsed_ms": round(reply.elapsed * 1000, 3), "query": reply.query.hex(),
             "response": reply.response.hex(), **message_dict(reply.message),
+            **({"tsig": {"verified": reply.tsig.ok, "reason": reply.tsig.reason}}
+               if reply.tsig is not None else {}),
         }, indent=2))
         return code
     if opts.hexview:
@@ -330,6 +400,8 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo()
     for line in pseudosection(query, reply.message, opts.request.wanted):
         click.echo(line)
+    if tsig_line is not None:
+        click.echo(tsig_line)
     for line in lines:
         click.echo(line)
     return code
@@ -365,11 +437,14 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
 @click.option("--serial", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
               help="With -t IXFR: the zone serial we claim to hold (0: send the whole zone).")
+@click.option("-y", "--tsig", "tsig", metavar="[ALG:]NAME:SECRET",
+              help="Sign the query with this TSIG key (as dig -y; ALG defaults to "
+                   "hmac-sha256) and check the answer's MAC (every message of a transfer).")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
     cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
-    append: bool, color: bool | None, serial: int,
+    append: bool, color: bool | None, serial: int, tsig: str | None,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
@@ -389,18 +464,25 @@ def dns_ask_command(
       6  another error RCODE (SERVFAIL, FORMERR, NOTIMP, BADVERS...)
       7  timeout (no reply after the retries)
       8  network error or an undecodable reply
+      9  with -y: the answer's signature is missing or wrong (the answer is still shown)
     """
     rtype = _parse_type(qtype)
+    key = None
+    if tsig is not None:
+        try:
+            key = parse_dig_key(tsig)
+        except TsigError as exc:
+            raise click.BadParameter(str(exc), param_hint="-y") from None
     if rtype in (RRType.AXFR, RRType.IXFR):
         if name is None:
             raise click.UsageError(f"{type_text(rtype)} needs a zone NAME")
         ixfr_serial = serial if rtype == RRType.IXFR else None
-        sys.exit(_transfer(name, (server, port), timeout, ixfr_serial))
+        sys.exit(_transfer(name, (server, port), timeout, ixfr_serial, key))
     capture = _open_capture(pcap, append)
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
-        edns_request(nsid, cookie, subnet, padding, dnssec),
+        edns_request(nsid, cookie, subnet, padding, dnssec), key,
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)
@@ -410,17 +492,21 @@ def dns_ask_command(
     sys.exit(code)
 
 
-def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: int | None) -> int:
+def _transfer(text: str, server: tuple[str, int], timeout: float, ixfr_serial: int | None,
+              key: Key | None = None) -> int:
     """Print a zone transferred with AXFR (or IXFR from ``ixfr_serial``), in master-file
-    form; an incremental IXFR prints its old and new SOAs between the changes."""
+    form; an incremental IXFR prints its old and new SOAs between the changes. With
+    ``key`` every message's TSIG must verify, or nothing is printed but why (exit 9)."""
     try:
         zone = Name.from_text(text if text.endswith(".") else text + ".")
     except BadNameError as exc:
         raise click.BadParameter(exc.reason, param_hint="NAME") from None
     try:
-        records = axfr(zone, server, max(timeout, 5.0), ixfr_serial)
+        records = axfr(zone, server, max(timeout, 5.0), ixfr_serial, key)
     except ClientError as exc:
         click.echo(f"{text}: {exc.reason}")
+        if exc.kind is Failure.TSIG:
+            return EXIT_TSIG
         return EXIT_REFUSED if exc.kind is Failure.REFUSED else EXIT_NETWORK
     click.echo(f"$ORIGIN {zone.to_text()}")
     for record in records:

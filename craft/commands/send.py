@@ -21,6 +21,7 @@ from craft.dns.edns import EdnsOption, parse_edns_option
 from craft.dns.message import Edns, Header, Message, Question, Record, message_dict
 from craft.dns.mutate import mutate, mutations_help
 from craft.dns.names import BadNameError, Name
+from craft.dns.tsig import Faults, TsigError, parse_dig_key, sign
 from craft.dns.wire import WireError
 from craft.dns.zonefile import parse_record
 from craft.dns_client import pseudosection, with_padding
@@ -179,6 +180,19 @@ def _show(data: bytes, color: bool) -> None:
 @click.option("--ancount", type=click.IntRange(0, 0xFFFF), help="Header ANCOUNT, true or not.")
 @click.option("--nscount", type=click.IntRange(0, 0xFFFF), help="Header NSCOUNT, true or not.")
 @click.option("--arcount", type=click.IntRange(0, 0xFFFF), help="Header ARCOUNT, true or not.")
+@click.option("-y", "--tsig", "tsig", metavar="[ALG:]NAME:SECRET",
+              help="Sign the message with this TSIG key (RFC 8945, as dig -y), after the "
+                   "count options and before --mutate.")
+@click.option("--tsig-wrong-mac", is_flag=True, help="With -y: flip the MAC's last bit.")
+@click.option("--tsig-truncate", type=click.IntRange(0, 64), metavar="N",
+              help="With -y: send only the MAC's first N octets.")
+@click.option("--tsig-time", "tsig_offset", type=int, default=0, metavar="SECONDS",
+              help="With -y: time signed this far from now (past the fudge: BADTIME).")
+@click.option("--tsig-fudge", type=click.IntRange(0, 0xFFFF), default=300, show_default=True,
+              help="With -y: the fudge the TSIG carries.")
+@click.option("--tsig-algorithm", metavar="NAME",
+              help="With -y: name this algorithm in the TSIG (e.g. an unknown one) while the "
+                   "MAC is still made with the key's.")
 @click.option("--mutate", "mutations", multiple=True, metavar="FAULT", help="Break the bytes (see below).")
 @click.option("--raw", "raw_hex", metavar="HEX", help="Send exactly these octets (building options ignored).")
 @click.option("--timeout", default=2.0, show_default=True, type=click.FloatRange(0.01, 60))
@@ -195,7 +209,9 @@ def dns_send_command(
     additionals: tuple[str, ...], edns: bool | None, edns_size: int, edns_version: int,
     do_bit: bool, edns_options: tuple[str, ...], nsid: bool, cookie: str | None,
     subnet: str | None, padding: int, qdcount: int | None, ancount: int | None,
-    nscount: int | None, arcount: int | None, mutations: tuple[str, ...], raw_hex: str | None,
+    nscount: int | None, arcount: int | None, tsig: str | None, tsig_wrong_mac: bool,
+    tsig_truncate: int | None, tsig_offset: int, tsig_fudge: int, tsig_algorithm: str | None,
+    mutations: tuple[str, ...], raw_hex: str | None,
     timeout: float, no_wait: bool, count: int, rate: float, as_json: bool, pcap: str | None,
     color: bool | None,
 ) -> None:
@@ -208,6 +224,7 @@ def dns_send_command(
       craft dns-send --question 'google.com A' --mutate pointer-loop
       craft dns-send --question 'google.com A' --edns --edns-version 1 --do
       craft dns-send --raw 1a2b0100000100000000000006676f6f676c6503636f6d0000010001
+      craft dns-send --question google.com A -y xfr:SECRET --tsig-time -1000
     """
     ident = _ident(ident_text)
     if raw_hex is not None:
@@ -233,6 +250,9 @@ def dns_send_command(
             wire = encode(message, counts=(qdcount, ancount, nscount, arcount))
         except WireError as exc:
             raise CraftError("cannot encode", str(exc)) from None
+    if tsig is not None:
+        wire = _signed(wire, tsig, Faults(tsig_wrong_mac, tsig_truncate,
+                                          _algorithm(tsig_algorithm)), tsig_offset, tsig_fudge)
     for spec in mutations:
         wire = mutate(wire, spec)
     use_color = want_color(sys.stdout) if color is None else color
@@ -263,6 +283,26 @@ def dns_send_command(
         if capture is not None:
             capture.close()
     sys.exit(code_out)
+
+
+def _algorithm(text: str | None) -> Name | None:
+    if text is None:
+        return None
+    try:
+        return Name.from_text(text if text.endswith(".") else text + ".")
+    except BadNameError as exc:
+        raise click.BadParameter(exc.reason, param_hint="--tsig-algorithm") from None
+
+
+def _signed(wire: bytes, text: str, faults: Faults, offset: int, fudge: int) -> bytes:
+    """``wire`` with a TSIG made with the key ``text`` names, faults and all."""
+    try:
+        key = parse_dig_key(text)
+    except TsigError as exc:
+        raise click.BadParameter(str(exc), param_hint="-y") from None
+    if len(wire) < 12:
+        raise click.BadParameter("no header to sign", param_hint="-y")
+    return sign(wire, key, int(time.time()) + offset, fudge=fudge, faults=faults)[0]
 
 
 def _report(sent: Sent, index: int, count: int, as_json: bool, color: bool, no_wait: bool,

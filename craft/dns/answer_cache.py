@@ -33,6 +33,7 @@ from craft.dns.constants import RRClass, RRType
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import LOWER, Name
 from craft.dns.transfer import LOOPBACK, Network
+from craft.dns.tsig import Keyring
 from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone
 
@@ -53,11 +54,12 @@ class Authority:
     """Answers query octets for a set of zones, from precomputed bodies when it can."""
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
-                 allow_transfer: Sequence[Network] = LOOPBACK,
-                 clock: Callable[[], float] = time.time, precompute: bool | None = None) -> None:
+                 allow_transfer: Sequence[Network | Name] = LOOPBACK,
+                 clock: Callable[[], float] = time.time, precompute: bool | None = None,
+                 keys: Keyring | None = None) -> None:
         """``precompute``: build every name's bodies now (True), on first use (False), or
         now only when the zones hold at most ``PRECOMPUTE_LIMIT`` names (None)."""
-        self.answerer = Answerer(zones, payload, allow_transfer, clock)
+        self.answerer = Answerer(zones, payload, allow_transfer, clock, keys)
         self.payload = payload
         # Bodies built at load never expire; those built on demand (unknown names, odd types)
         # live in a bounded store that is emptied when full, so floods cannot grow memory.

@@ -4,10 +4,11 @@ response message out.
 ``Answerer`` owns the meaning of an answer: finding the closest zone, wildcards (RFC 4592),
 CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, referrals at
 zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
-BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
-``craft.dns.transfer``, the size a response may take (truncation by whole RRsets with their
-RRSIGs, TC), and for a signed zone asked with DO, the RRSIGs of every RRset and the denial
-proofs ``craft.dns.denial`` picks (RFC 4035 3.1; AD never set, CD copied). ``respond``
+BADVERS), TSIG (``craft.dns.tsig`` checks a signed query's octets, the answer is signed or
+the TSIG error given), NOTIMP opcodes, zone transfers handed to ``craft.dns.transfer``, the
+size a response may take (truncation by whole RRsets with their RRSIGs, TC), and for a
+signed zone asked with DO, the RRSIGs of every RRset and the denial proofs
+``craft.dns.denial`` picks (RFC 4035 3.1; AD never set, CD copied). ``respond``
 does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
@@ -25,6 +26,7 @@ from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
+from craft.dns.tsig import Check, Keyring, StreamSigner, check_request, record_size, sign_answer
 from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
 from craft.dns.zone import Zone
 
@@ -155,12 +157,13 @@ class Answerer:
     """Answers queries for a set of zones, authoritatively, as messages."""
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
-                 allow_transfer: Sequence[Network] = LOOPBACK,
-                 clock: Callable[[], float] = time.time) -> None:
+                 allow_transfer: Sequence[Network | Name] = LOOPBACK,
+                 clock: Callable[[], float] = time.time, keys: Keyring | None = None) -> None:
         self.payload = payload
-        self.clock = clock  # for the time in TSIG errors; the only clock the answers read
+        self.clock = clock  # for the time TSIG checks and signs; the only clock answers read
         self.zone_list = list(zones)
         self.allow_transfer = list(allow_transfer)
+        self.keys = keys if keys is not None else Keyring()
         self.zones = sorted(
             (ZoneIndex(z) for z in zones), key=lambda z: len(z.origin.labels), reverse=True
         )
@@ -360,19 +363,23 @@ class Answerer:
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
         return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do) if opts else None
 
+    def error(self, query: Message, rcode: int) -> Message:
+        """The header-and-question response carrying ``rcode`` (extended with the OPT)."""
+        e = self.reply_edns(query)
+        if e is not None and rcode > 0xF:
+            e = replace(e, ext_rcode=rcode >> 4)
+        header = replace(_reply_header(query.header), rcode=rcode & 0xF)
+        # The question only for QUERY: other opcodes give their sections other meanings
+        # (RFC 2136 2.3: an UPDATE's zone section is one SOA question), so BIND and NSD
+        # answer what they do not implement with the header alone.
+        question = query.question if query.header.opcode == Opcode.QUERY else ()
+        return Message(header, question).with_edns(e)
+
     def refusal(self, query: Message) -> Message | None:
         """The error response a query gets before any lookup (FORMERR, BADVERS, NOTIMP),
         or None when it may be answered."""
         def error(rcode: int) -> Message:
-            e = self.reply_edns(query)
-            if e is not None and rcode > 0xF:
-                e = replace(e, ext_rcode=rcode >> 4)
-            header = replace(_reply_header(query.header), rcode=rcode & 0xF)
-            # The question only for QUERY: other opcodes give their sections other meanings
-            # (RFC 2136 2.3: an UPDATE's zone section is one SOA question), so BIND and NSD
-            # answer what they do not implement with the header alone.
-            question = query.question if query.header.opcode == Opcode.QUERY else ()
-            return Message(header, question).with_edns(e)
+            return self.error(query, rcode)
 
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
         # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only;
@@ -385,8 +392,9 @@ class Answerer:
             return error(Rcode.BADVERS)
         signed = [i for i, r in enumerate(query.additional) if r.rtype == RRType.TSIG]
         if signed:
-            # RFC 8945 5.1, 5.2: one TSIG, last, or FORMERR; we hold no keys, so any key is
-            # unknown: NOTAUTH with an unsigned TSIG saying BADKEY. Never answered unsigned.
+            # RFC 8945 5.1, 5.2: one TSIG, last, or FORMERR. ``respond`` and ``transfer``
+            # check a well-placed one on the octets before this; a message given here
+            # still signed has no octets to check: NOTAUTH with an unsigned BADKEY TSIG.
             last = len(query.additional) - 1
             badkey = _tsig_badkey(query.additional[-1], int(self.clock())) if signed == [last] else None
             if badkey is None:
@@ -410,13 +418,34 @@ class Answerer:
             query = decode(data)
         except WireError:
             return error_reply(data, Rcode.FORMERR)
+        check = self.tsig_check(query, data)
+        if check is not None:
+            query = replace(query, additional=query.additional[:-1])
+            if check.error:  # never zone data after a failed check (RFC 8945 5.2)
+                return sign_answer(encode(self.error(query, Rcode.NOTAUTH)), check,
+                                   int(self.clock()))
         response = self.answer(query)
         if response is None:
             return None
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
-        return fit(response, limit)
+        if check is None:
+            return fit(response, limit)
+        return sign_answer(fit(response, limit - record_size(check)), check, int(self.clock()))
+
+    def tsig_check(self, query: Message, data: bytes) -> Check | None:
+        """The check of a query's TSIG against our keys (RFC 8945 5.2), when it is
+        signed as the RFC allows (one TSIG, last in additional, a query); None otherwise,
+        and ``refusal`` answers the misplaced ones."""
+        signed = [i for i, r in enumerate(query.additional) if r.rtype == RRType.TSIG]
+        if query.header.qr or signed != [len(query.additional) - 1] or any(
+                r.rtype == RRType.TSIG for r in (*query.answer, *query.authority)):
+            return None
+        try:
+            return check_request(data, self.keys, int(self.clock()))
+        except WireError:
+            return None  # unreadable: ``refusal`` answers FORMERR
 
     def transfer(self, data: bytes, client: str) -> Iterable[bytes] | None:
         """The messages of a zone transfer (AXFR/IXFR over TCP) answering ``data``, or None
@@ -427,10 +456,23 @@ class Answerer:
             query = decode(data)
         except WireError:
             return None
-        if not is_transfer(query) or self.refusal(query) is not None:
+        if not is_transfer(query):
             return None
-        return transfer_response(query, self.zone_list, client, self.allow_transfer,
-                                 self.reply_edns(query))
+        check = self.tsig_check(query, data)
+        if check is not None:
+            if check.error or check.key is None:
+                return None  # answered by ``respond``: the TSIG error, no zone data
+            query = replace(query, additional=query.additional[:-1])
+        if self.refusal(query) is not None:
+            return None
+        messages = transfer_response(query, self.zone_list, client, self.allow_transfer,
+                                     self.reply_edns(query),
+                                     check.key.name if check is not None and check.key else None)
+        if check is None or check.key is None:
+            return messages
+        # RFC 8945 5.3.1: every message signed, each MAC chained to the one before.
+        signer = StreamSigner(check.key, check.mac, int(self.clock()), check.signed.rdata.fudge)
+        return signer.stream(messages)
 
 
 def error_reply(data: bytes, rcode: int) -> bytes | None:

@@ -18,6 +18,7 @@ from dataclasses import replace
 from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
+from craft.dns.names import Name
 from craft.dns.rdata import SOA, A
 from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone, ZoneChange
@@ -29,23 +30,31 @@ LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def transfer_allowed(client: str, allowed: Sequence[Network]) -> bool:
+def transfer_allowed(client: str, allowed: Sequence[Network | Name],
+                     key: Name | None = None) -> bool:
+    """Whether any entry lets the transfer in (entries are alternatives, as in BIND's
+    allow-transfer): a network holding ``client``'s address, or the name of the TSIG key
+    the request was verified with."""
+    if key is not None and any(isinstance(rule, Name) and rule.equals(key) for rule in allowed):
+        return True
     try:
         address = ipaddress.ip_address(client.split("%", 1)[0])
     except ValueError:
         return False
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    return any(address in network for network in allowed)
+    return any(not isinstance(rule, Name) and address in rule for rule in allowed)
 
 
 def transfer_response(query: Message, zones: Sequence[Zone], client: str,
-                      allowed: Sequence[Network], edns: Edns | None = None) -> Iterable[bytes]:
+                      allowed: Sequence[Network | Name], edns: Edns | None = None,
+                      key: Name | None = None) -> Iterable[bytes]:
     """The messages answering an AXFR or IXFR query over TCP: the zone with its SOA first
     and last, split over as many messages as needed and built as they are taken (a zone of
     millions of records streams in flat memory); for an IXFR from a client already at
     our serial (or a newer one), our SOA alone (RFC 1995 2); REFUSED or NOTAUTH otherwise.
-    ``edns`` is the OPT every message carries when the query had one (RFC 6891 7)."""
+    ``edns`` is the OPT every message carries when the query had one (RFC 6891 7); ``key``
+    the name of the TSIG key the query was verified with (signing is the caller's)."""
     h = query.header
     # RFC 5936 2.2.1: ID, OPCODE, RD (and CD) copied from the query.
     base = Header(id=h.id, qr=True, opcode=h.opcode, aa=True, rd=h.rd, cd=h.cd)
@@ -60,7 +69,7 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     zone = next((z for z in zones if z.origin.equals(q.name)), None)
     if zone is None:
         return refused(Rcode.NOTAUTH)
-    if not transfer_allowed(client, allowed):
+    if not transfer_allowed(client, allowed, key):
         return refused(Rcode.REFUSED)
     soa = zone.soa
     client_serial = _client_serial(query) if q.rtype == RRType.IXFR else None

@@ -50,6 +50,8 @@ class SpanKind(StrEnum):
     POINTER = "pointer"  # level 1: a compression pointer inside a name
     ROOT = "root"  # level 1: the root label ending a name
     REST = "rest"  # octets after a fault, never decoded
+    MAC_COVERS = "mac covers"  # level 2: octets a TSIG's MAC covers (RFC 8945 4.3)
+    MAC = "mac"  # level 2: the MAC itself, which covers the rest
 
 
 @dataclass(frozen=True, slots=True)

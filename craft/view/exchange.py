@@ -7,6 +7,7 @@ from __future__ import annotations
 from craft.dns.codec import decode
 from craft.dns.constants import rcode_text, type_text
 from craft.dns.message import Message
+from craft.dns.tsig import coverage, coverage_line
 from craft.dns.wire import Span, SpanKind, WireError
 from craft.view.hexview import annotate, field_colors, field_table, hexdump
 
@@ -36,8 +37,11 @@ def annotated(data: bytes, color: bool, mark: tuple[int, int] | None = None) -> 
         decode(data, spans)
     except WireError as exc:
         return partial_view(data, spans, exc, color)
+    covered = coverage(data)  # a signed message: what its MAC covers
+    spans += covered
     if mark is None:
-        return annotate(data, spans, color)
+        view = annotate(data, spans, color)
+        return view + ("\n" + coverage_line(covered) if covered else "")
     colors = field_colors(len(data), spans)
     start, end = max(mark[0], 0), min(mark[1], len(data))
     if color:

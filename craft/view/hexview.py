@@ -89,15 +89,16 @@ def field_table(data: bytes, spans: Sequence[Span], colors: Sequence[int | None]
 
 
 def shown_spans(spans: Sequence[Span]) -> list[Span]:
-    """The spans the field table has a row for: every whole field, and a name's labels and
-    pointers only when the name is compressed."""
+    """The spans the field table has a row for: every whole field, a name's labels and
+    pointers only when the name is compressed, and every note over fields (level 2, such
+    as what a TSIG's MAC covers)."""
     shown: list[Span] = []
     show_parts = False
     pointers = [p.start for p in spans if p.kind is SpanKind.POINTER]
     for span in spans:
         if span.level == 0 and span.kind is SpanKind.NAME:
             show_parts = any(span.start <= p < span.end for p in pointers)
-        if span.level and not show_parts:
+        if span.level == 1 and not show_parts:
             continue
         shown.append(span)
     return shown
