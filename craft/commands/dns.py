@@ -11,18 +11,21 @@ import json
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
+from craft.dns.anchors import parse_anchors
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns.edns import EdnsRequest
-from craft.dns.message import message_dict
+from craft.dns.message import Message, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
+from craft.dns.validate import Anchor
 from craft.dns.wire import WireError
 from craft.dns_client import (
     ClientError,
@@ -56,6 +59,7 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
+EXIT_BOGUS = 9
 
 
 class Printer:
@@ -280,8 +284,10 @@ class AskOptions:
         self, server: tuple[str, int], qtype: int, tcp: bool, timeout: float, retries: int,
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
         capture: CaptureWriter | None, request: EdnsRequest | None = None,
+        validate: bool = False, anchors: list[Anchor] | None = None,
     ) -> None:
         self.request = request or EdnsRequest()
+        self.validate, self.anchors = validate, anchors
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
         self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
@@ -325,7 +331,55 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo(line)
     for line in lines:
         click.echo(line)
+    if opts.request.dnssec and code in (EXIT_NXDOMAIN, EXIT_NODATA):
+        _print_proof(reply.message)
+    if opts.validate:
+        return _validated(reply, opts, code)
     return code
+
+
+_PROOF_TYPES = frozenset({RRType.SOA, RRType.NSEC, RRType.NSEC3, RRType.RRSIG, RRType.DS})
+
+
+def _print_proof(message: Message) -> None:
+    """With DO set, a negative answer's proof: the authority section's DNSSEC records."""
+    shown = [r for r in message.authority if r.rtype in _PROOF_TYPES]
+    if shown:
+        click.echo(";; authority section (the denial proof):")
+    for record in shown:
+        click.echo(describe(record))
+
+
+def _validated(reply: Reply, opts: AskOptions, code: int) -> int:
+    from craft.dnssec_check import Asking, check_response, report_lines
+    from craft.view.signed import validation_hex
+
+    asking = Asking(opts.server, opts.tcp, opts.timeout, opts.retries, opts.request)
+    report = check_response(reply.message, asking, opts.anchors)
+    if opts.hexview:
+        checked = [c for k in report.keysets for c in k.checked] + list(report.checked)
+        click.echo("\n" + validation_hex(checked, report.hashes, opts.color) + "\n")
+    for line in report_lines(report, opts.anchors is not None):
+        click.echo(line)
+    return EXIT_BOGUS if report.bogus else code
+
+
+def _read_anchors(value: str | None) -> list[Anchor] | None:
+    """--trust-anchor: a file, or the record text itself."""
+    if value is None:
+        return None
+    path = Path(value)
+    try:
+        is_file = path.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        try:
+            return parse_anchors(path.read_text(errors="replace"), value)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {value}: {exc.strerror}",
+                                     param_hint="--trust-anchor") from None
+    return parse_anchors(value, "--trust-anchor")
 
 
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
@@ -358,11 +412,17 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
 @click.option("--serial", default=0, show_default=True, type=click.IntRange(0, 2**32 - 1),
               help="With -t IXFR: the zone serial we claim to hold (0: send the whole zone).")
+@click.option("--validate", is_flag=True,
+              help="Set DO, fetch the signers' DNSKEYs from the same server and check every "
+                   "signature and denial proof: one secure/insecure/bogus line per RRset.")
+@click.option("--trust-anchor", "trust_anchor", metavar="FILE|TEXT",
+              help="With --validate (implied): DS or DNSKEY records (a dsset- or K*.key file, "
+                   "BIND trust-anchors, or one record as text) the keys must match.")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
     cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
-    append: bool, color: bool | None, serial: int,
+    append: bool, color: bool | None, serial: int, validate: bool, trust_anchor: str | None,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
@@ -382,6 +442,10 @@ def dns_ask_command(
       6  another error RCODE (SERVFAIL, FORMERR, NOTIMP, BADVERS...)
       7  timeout (no reply after the retries)
       8  network error or an undecodable reply
+      9  --validate found a bogus RRset, key set or proof
+
+    --validate without --trust-anchor trusts each zone's DNSKEY RRset because the server
+    sent it (it must still sign itself) and says so; delv would insist on an anchor.
     """
     rtype = _parse_type(qtype)
     if rtype in (RRType.AXFR, RRType.IXFR):
@@ -389,11 +453,13 @@ def dns_ask_command(
             raise click.UsageError(f"{type_text(rtype)} needs a zone NAME")
         ixfr_serial = serial if rtype == RRType.IXFR else None
         sys.exit(_transfer(name, (server, port), timeout, ixfr_serial))
+    anchors = _read_anchors(trust_anchor)
+    validate = validate or anchors is not None
     capture = _open_capture(pcap, append)
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
-        edns_request(nsid, cookie, subnet, padding, dnssec),
+        edns_request(nsid, cookie, subnet, padding, dnssec or validate), validate, anchors,
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)

@@ -270,7 +270,7 @@ def validate_keys(zone: Name, records: Sequence[Record], anchors: Sequence[Ancho
     if not keys:
         return verdict(Security.BOGUS, f"no DNSKEY records for {zone}")
     if anchors is None:
-        trusted, note = list(keys), "trusted only because the server sent it (no trust anchor)"
+        trusted, note = list(keys), "is trusted only because the server sent it (no trust anchor)"
     else:
         mine = [a for a in anchors if a.owner.equals(zone)]
         if not mine:
