@@ -521,3 +521,18 @@ def test_nsec3_rdata_and_craft_agree_on_the_chain() -> None:
     for record in zone:
         if isinstance(record.rdata, NSEC3):
             assert base64.b32hexencode(record.rdata.next).lower().rstrip(b"=") in owners
+
+
+def test_decode_shows_each_dnskey_key_tag() -> None:
+    import subprocess
+    import sys
+
+    from craft.dns.codec import encode
+
+    records = [r for r in _keyset_records(15) if r.rtype == RRType.DNSKEY]
+    wire = encode(_message(records, qname="@", qtype=RRType.DNSKEY))
+    done = subprocess.run([sys.executable, "-m", "craft", "decode", "--no-color", wire.hex()],
+                          capture_output=True, text=True, timeout=60, check=True)
+    _, ksk, _, zsk = _keys(15)
+    assert f"flags 257 (KSK) alg 15: key tag {dns.dnssec.key_id(ksk)}" in done.stdout
+    assert f"flags 256 (ZSK) alg 15: key tag {dns.dnssec.key_id(zsk)}" in done.stdout

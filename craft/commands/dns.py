@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
-from craft.dns.anchors import parse_anchors
+from craft.dns.anchors import AnchorError, parse_anchors
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
@@ -375,11 +376,18 @@ def _read_anchors(value: str | None) -> list[Anchor] | None:
         is_file = False
     if is_file:
         try:
-            return parse_anchors(path.read_text(errors="replace"), value)
+            text, source = path.read_text(errors="replace"), value
         except OSError as exc:
             raise click.BadParameter(f"cannot read {value}: {exc.strerror}",
                                      param_hint="--trust-anchor") from None
-    return parse_anchors(value, "--trust-anchor")
+    elif os.sep in value and not any(c.isspace() for c in value):
+        raise click.BadParameter(f"no such file {value}", param_hint="--trust-anchor")
+    else:
+        text, source = value, "text"
+    try:
+        return parse_anchors(text, source)
+    except AnchorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trust-anchor") from None
 
 
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
