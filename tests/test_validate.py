@@ -1,4 +1,4 @@
-"""The DNSSEC validator (craft.dns.validate, craft.dns.denial, craft.dns.sigcrypto,
+"""The DNSSEC validator (craft.dns.validate, craft.dns.denial_check, craft.dns.sigcrypto,
 craft.dns.anchors) on messages made in memory.
 
 dnspython is the independent signer: it makes the keys' DNSKEY and DS records and the
@@ -385,7 +385,7 @@ def _with_sigs(zone: Sequence[Record], name: Name, rtype: int) -> list[Record]:
 
 def _nsec_covering(zone: Sequence[Record], name: Name) -> Name:
     """The owner of the NSEC at or before ``name`` in canonical order (independent of
-    craft.dns.denial: a plain search over the sorted chain)."""
+    craft.dns.denial_check: a plain search over the sorted chain)."""
     owners = sorted((r.name for r in zone if r.rtype == RRType.NSEC), key=order_key)
     before = [o for o in owners if order_key(o) <= order_key(name)]
     return before[-1] if before else owners[-1]

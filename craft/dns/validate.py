@@ -5,7 +5,7 @@ or DNSKEY records), it checks every RRSIG over its RRset as RFC 4035 5.3 says (s
 labels, validity window in serial-number arithmetic, key tag and algorithm, the signature
 over ``craft.dns.canonical.signed_data`` through ``craft.dns.sigcrypto``), the DNSKEY
 RRset against the anchors (DS digests via ``craft.dns.canonical.ds_digest``), and NXDOMAIN,
-NODATA and wildcard answers against the NSEC/NSEC3 proofs of ``craft.dns.denial``. Each
+NODATA and wildcard answers against the NSEC/NSEC3 proofs of ``craft.dns.denial_check``. Each
 RRset gets a ``Verdict``: secure, insecure or bogus, with the reason. Bad input (malformed
 keys or signatures, unknown algorithms, unsupported digest types) becomes a verdict, never
 an exception.
@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from craft.dns.canonical import UnsupportedError, ds_digest, key_tag, signed_data
 from craft.dns.constants import Rcode, RRType, type_text
-from craft.dns.denial import (
+from craft.dns.denial_check import (
     Hashed,
     Proof,
     nsec3_nodata,

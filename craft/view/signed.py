@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from craft.dns.canonical import signed_data
 from craft.dns.constants import class_text, type_text
-from craft.dns.denial import Hashed
+from craft.dns.denial_check import Hashed
 from craft.dns.rdtypes import rdata_class
 from craft.dns.rdtypes.dnssec import RRSIG
 from craft.dns.validate import Checked

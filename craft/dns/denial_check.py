@@ -1,9 +1,9 @@
-"""Proofs of non-existence read from NSEC (RFC 4035 5.4) and NSEC3 (RFC 5155 8) records,
-for the validator (``craft.dns.validate``). Pure logic over the records of a response: which
+"""Checking the proofs of non-existence a response carries: NSEC (RFC 4035 5.4) and NSEC3
+(RFC 5155 8), for the validator (``craft.dns.validate``). Pure logic over the records of a response: which
 name is covered or matched, the closest encloser, the next closer name, the wildcard, and
 opt-out. Whether the records used are themselves signed is the validator's business; a
 ``Proof`` lists the records it rests on and, for NSEC3, every hash it computed (the hex
-view shows them).
+view shows them). Building proofs for answers we serve is another job, not done here.
 """
 
 from __future__ import annotations
