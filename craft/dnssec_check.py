@@ -68,7 +68,7 @@ def check_response(message: Message, asking: Asking, anchors: Sequence[Anchor] |
     """Fetch the keys the response needs and validate it (``now``: Unix time, default now)."""
     moment = int(time.time()) if now is None else now
     keysets = fetch_keys(signers(message), asking, anchors, moment)
-    return validate_message(message, keysets, moment)
+    return validate_message(message, keysets, moment, expect_signed=anchors is not None)
 
 
 def report_lines(report: Report, anchored: bool) -> list[str]:

@@ -10,6 +10,7 @@ corrupted signature is bogus with exit code 9, a wrong anchor is bogus too.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -20,20 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import daemon_path
 from test_bind import running_named
+from test_validate import ZONE_BODY
 
 ZONES = {"nsec.test.": False, "nsec3.test.": True, "broken.test.": False}
-UNSIGNED = """\
-$TTL 3600
-@ SOA ns1 hostmaster 2024010101 3600 900 604800 300
-@ NS ns1
-ns1 A 192.0.2.1
-www A 192.0.2.2
-www AAAA 2001:db8::2
-a.b.c A 192.0.2.5
-*.wild TXT "wild"
-sub NS ns.sub
-ns.sub A 192.0.2.9
-"""
 
 
 def _run(cmd: list[str], cwd: Path) -> str:
@@ -51,7 +41,7 @@ def _sign(workdir: Path, origin: str, nsec3: bool) -> Path:
     (workdir / f"{zone}.ksk").write_text(ksk)
     keys = "".join((workdir / f"{k}.key").read_text() for k in (ksk, zsk))
     source = workdir / f"{zone}.unsigned"
-    source.write_text(f"$ORIGIN {origin}\n" + UNSIGNED + keys)
+    source.write_text(f"$ORIGIN {origin}\n" + ZONE_BODY + keys)
     out = workdir / f"{zone}.signed"
     extra = ["-3", "ABCDEF", "-H", "0"] if nsec3 else []
     _run([signzone, "-q", *extra, "-o", zone, "-f", str(out), str(source), ksk, zsk], workdir)
@@ -81,7 +71,10 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
         if origin == "broken.test.":
             _corrupt(path)
         clauses.append(f'zone "{origin}" {{ type primary; file "{path}"; }};\n')
-    with running_named(workdir, "".join(clauses), list(ZONES)) as port:
+    plain = workdir / "plain.test.zone"
+    plain.write_text("$ORIGIN plain.test.\n" + ZONE_BODY)
+    clauses.append(f'zone "plain.test." {{ type primary; file "{plain}"; }};\n')
+    with running_named(workdir, "".join(clauses), [*ZONES, "plain.test."]) as port:
         yield port, workdir
 
 
@@ -157,8 +150,10 @@ def test_wrong_anchor_is_bogus(signed: tuple[int, Path]) -> None:
 def test_bad_anchor_text_is_a_usage_error(signed: tuple[int, Path]) -> None:
     port, _ = signed
     status, out = _ask(port, "www.nsec.test", "--trust-anchor", "nsec.test. A 192.0.2.1")
-    assert status not in (0, 9) and "a trust anchor is a DS or DNSKEY record" in out, out
-    assert len(out.strip().splitlines()) == 1, out
+    assert status == 2, out
+    assert "Error: Invalid value for --trust-anchor: text:1: a trust anchor is a DS or DNSKEY record" in out
+    status, out = _ask(port, "www.nsec.test", "--trust-anchor", "/no/such/anchor")
+    assert status == 2 and "no such file /no/such/anchor" in out, out
 
 
 def test_hex_shows_the_signed_octets_and_nsec3_hashes(signed: tuple[int, Path]) -> None:
@@ -178,3 +173,27 @@ def test_dnssec_prints_the_signatures_and_the_proof(signed: tuple[int, Path]) ->
     assert status == 0 and "type RRSIG" in out and "flags: do" in out, out
     status, out = _ask(port, "nope.nsec.test", "--dnssec")
     assert status == 3 and "type NSEC," in out and "type RRSIG" in out, out
+
+
+def test_unsigned_zone_is_insecure_without_an_anchor_and_bogus_with_one(
+        signed: tuple[int, Path]) -> None:
+    port, _ = signed
+    status, out = _ask(port, "www.plain.test", "--validate")
+    assert status == 0, out
+    assert "www.plain.test. A: insecure (no RRSIG in the response" in out
+    status, out = _ask(port, "www.plain.test", "--trust-anchor", "plain.test. DS 1 13 2 " + "00" * 32)
+    assert status == 9 and "www.plain.test. A: bogus: no RRSIG covers it" in out, out
+
+
+def test_json_carries_the_verdicts(signed: tuple[int, Path]) -> None:
+    port, workdir = signed
+    status, out = _ask(port, "nope.nsec3.test", "--json", "--trust-anchor",
+                       str(workdir / "dsset-nsec3.test."))
+    assert status == 3, out
+    dnssec = json.loads(out)["dnssec"]
+    assert dnssec["bogus"] is False and dnssec["keys"][0]["security"] == "secure"
+    assert dnssec["verdicts"][-1]["section"] == "denial"
+    assert {v["security"] for v in dnssec["verdicts"]} == {"secure"}
+    status, out = _ask(port, "www.broken.test", "--json", "--trust-anchor",
+                       str(workdir / "dsset-broken.test."))
+    assert status == 9 and json.loads(out)["dnssec"]["bogus"] is True

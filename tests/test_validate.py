@@ -27,6 +27,8 @@ import dns.rrset
 import dns.zone
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from craft.dns.anchors import AnchorError, parse_anchors
 from craft.dns.canonical import order_key
@@ -50,8 +52,8 @@ NOW = 1_800_000_000  # 2027-01-15
 INCEPTION, EXPIRATION = NOW - 3600, NOW + 30 * 86400
 ORIGIN = "example.test."
 ZONE = Name.from_text(ORIGIN)
-UNSIGNED = """\
-$ORIGIN example.test.
+# The zone both this file and test_dnssec_ask.py sign (there under three origins).
+ZONE_BODY = """\
 $TTL 3600
 @ SOA ns1 hostmaster 1 3600 900 604800 300
 @ NS ns1
@@ -64,6 +66,7 @@ alias CNAME www
 sub NS ns.sub
 ns.sub A 192.0.2.9
 """
+UNSIGNED = f"$ORIGIN {ORIGIN}\n" + ZONE_BODY
 
 
 def _private(algorithm: int) -> Any:
@@ -536,3 +539,67 @@ def test_decode_shows_each_dnskey_key_tag() -> None:
     _, ksk, _, zsk = _keys(15)
     assert f"flags 257 (KSK) alg 15: key tag {dns.dnssec.key_id(ksk)}" in done.stdout
     assert f"flags 256 (ZSK) alg 15: key tag {dns.dnssec.key_id(zsk)}" in done.stdout
+
+
+def test_nsec3_with_too_many_iterations_is_insecure() -> None:
+    zone = _nsec3_zone(False)
+    proof = _proof(zone, True, ["@"], ["nope", "*"])
+    many = [dataclasses.replace(r, rdata=dataclasses.replace(r.rdata, iterations=151))
+            if isinstance(r.rdata, NSEC3) else r for r in proof]
+    keyset = validate_keys(ZONE, [r for r in zone if r.name.equals(ZONE)], [_ds(13)], NOW)
+    report = validate_message(_message([], many, "nope", RRType.A, NX), [keyset], NOW)
+    assert report.verdicts[-1].security is Security.INSECURE
+    assert "151 iterations, more than 150" in report.verdicts[-1].reason
+
+
+def test_an_unsigned_response_is_insecure_only_without_an_anchor() -> None:
+    rows, _ = _answer(13)
+    plain = validate_message(_message(rows), [], NOW, expect_signed=False)
+    assert [v.security for v in plain.verdicts] == [Security.INSECURE]
+    assert "no trust anchor says the zone is signed" in plain.verdicts[0].reason
+    anchored = validate_message(_message(rows), [], NOW)
+    assert anchored.bogus and anchored.verdicts[0].reason == "no RRSIG covers it"
+
+
+_FIELDS = st.sampled_from(["signature", "key_tag", "algorithm", "labels", "inception",
+                           "expiration", "signer", "original_ttl"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(field=_FIELDS, data=st.data(), key=st.binary(max_size=80),
+       key_alg=st.sampled_from([1, 3, 8, 10, 13, 14, 15, 16, 200]))
+def test_mangled_signatures_and_keys_give_verdicts_not_exceptions(
+        field: str, data: st.DataObject, key: bytes, key_alg: int) -> None:
+    rows, sig = _answer(13)
+    assert isinstance(sig.rdata, RRSIG)
+    values = {
+        "signature": st.binary(max_size=130), "key_tag": st.integers(0, 0xFFFF),
+        "algorithm": st.sampled_from([0, 5, 8, 13, 15, 16, 255]), "labels": st.integers(0, 255),
+        "inception": st.integers(0, 0xFFFFFFFF), "expiration": st.integers(0, 0xFFFFFFFF),
+        "signer": st.sampled_from([ZONE, Name.root(), Name.from_text("other.test.")]),
+        "original_ttl": st.integers(0, 0xFFFFFFFF),
+    }
+    mangled = dataclasses.replace(sig, rdata=dataclasses.replace(
+        sig.rdata, **{field: data.draw(values[field])}))
+    odd_key = DNSKEY(256, 3, key_alg, key)
+    keyset = _keyset(13)
+    keysets = [dataclasses.replace(keyset, keys=(*keyset.keys, odd_key))]
+    report = validate_message(_message([*rows, mangled]), keysets, NOW)
+    assert report.verdicts[0].security in Security
+    assert report.verdicts[0].reason
+    odd_sig = dataclasses.replace(mangled, rdata=dataclasses.replace(
+        mangled.rdata, key_tag=_tag(odd_key), algorithm=key_alg))
+    assert isinstance(check_rrsig(odd_sig, rows, [odd_key], NOW), str | None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(salt=st.binary(max_size=8), after=st.binary(max_size=24), alg=st.integers(0, 3),
+       label=st.sampled_from([b"zz", b"0" * 32, b"v" * 32, b"!!"]),
+       qname=st.sampled_from(["nope", "www", "a.b.c", "x.wild", "other.test."]))
+def test_odd_nsec3_records_give_proof_verdicts(salt: bytes, after: bytes, alg: int, label: bytes,
+                                               qname: str) -> None:
+    record = Record(Name((label, *ZONE.labels)), RRType.NSEC3, 1, 300,
+                    NSEC3(alg, 0, 0, salt, after, (RRType.A,)))
+    for rcode, qtype in ((NX, RRType.A), (OK, RRType.MX)):
+        report = validate_message(_message([], [record], qname, qtype, rcode), [], NOW)
+        assert report.verdicts[-1].section == "denial" and report.verdicts[-1].reason

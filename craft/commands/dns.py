@@ -26,7 +26,7 @@ from craft.dns.edns import EdnsRequest
 from craft.dns.message import Message, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
-from craft.dns.validate import Anchor
+from craft.dns.validate import Anchor, Report
 from craft.dns.wire import WireError
 from craft.dns_client import (
     ClientError,
@@ -314,12 +314,14 @@ def ask_once(text: str, opts: AskOptions) -> int:
                               reply.response)
     lines, code = _outcome(reply, opts.qtype)
     if opts.as_json:
+        checked = _validation(reply, opts) if opts.validate else None
+        extra = {} if checked is None else {"dnssec": checked.as_dict()}
         click.echo(json.dumps({
             "server": f"{reply.server[0]}:{reply.server[1]}", "transport": reply.transport,
             "elapsed_ms": round(reply.elapsed * 1000, 3), "query": reply.query.hex(),
-            "response": reply.response.hex(), **message_dict(reply.message),
+            "response": reply.response.hex(), **message_dict(reply.message), **extra,
         }, indent=2))
-        return code
+        return EXIT_BOGUS if checked is not None and checked.bogus else code
     if opts.hexview:
         click.echo(f";; query ({len(reply.query)} octets over {reply.transport})")
         click.echo(annotated(reply.query, opts.color))
@@ -351,12 +353,18 @@ def _print_proof(message: Message) -> None:
         click.echo(describe(record))
 
 
-def _validated(reply: Reply, opts: AskOptions, code: int) -> int:
-    from craft.dnssec_check import Asking, check_response, report_lines
-    from craft.view.signed import validation_hex
+def _validation(reply: Reply, opts: AskOptions) -> Report:
+    from craft.dnssec_check import Asking, check_response
 
     asking = Asking(opts.server, opts.tcp, opts.timeout, opts.retries, opts.request)
-    report = check_response(reply.message, asking, opts.anchors)
+    return check_response(reply.message, asking, opts.anchors)
+
+
+def _validated(reply: Reply, opts: AskOptions, code: int) -> int:
+    from craft.dnssec_check import report_lines
+    from craft.view.signed import validation_hex
+
+    report = _validation(reply, opts)
     if opts.hexview:
         checked = [c for k in report.keysets for c in k.checked] + list(report.checked)
         click.echo("\n" + validation_hex(checked, report.hashes, opts.color) + "\n")

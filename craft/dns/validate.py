@@ -58,6 +58,10 @@ class Verdict:
     security: Security
     reason: str
 
+    def as_dict(self) -> dict[str, object]:
+        return {"owner": self.owner.to_text(), "type": type_text(self.rtype),
+                "section": self.section, "security": self.security.value, "reason": self.reason}
+
     def to_text(self) -> str:
         what = f"{self.owner} {type_text(self.rtype)}"
         if self.section in ("denial", "wildcard"):
@@ -100,6 +104,11 @@ class Report:
     verdicts: tuple[Verdict, ...]
     checked: tuple[Checked, ...]
     hashes: tuple[Hashed, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """For ``--json``: the key sets' verdicts and the RRsets' verdicts."""
+        return {"keys": [k.verdict.as_dict() for k in self.keysets],
+                "verdicts": [v.as_dict() for v in self.verdicts], "bogus": self.bogus}
 
     @property
     def bogus(self) -> bool:
@@ -322,9 +331,19 @@ def _target(message: Message) -> tuple[Name, int] | None:
     return name, question.rtype
 
 
-def validate_message(message: Message, keysets: Sequence[KeySet], now: int) -> Report:
+def validate_message(message: Message, keysets: Sequence[KeySet], now: int,
+                     expect_signed: bool = True) -> Report:
     """Every RRset of the answer and authority sections (and the signed ones of the
-    additional section) checked, then the denial or wildcard proof the response needs."""
+    additional section) checked, then the denial or wildcard proof the response needs.
+
+    A response without a single RRSIG is bogus when ``expect_signed`` (a trust anchor says
+    the zone is signed), and insecure otherwise."""
+    if not expect_signed and not signers(message):
+        reason = "no RRSIG in the response, and no trust anchor says the zone is signed"
+        return Report(tuple(keysets), tuple(
+            Verdict(rows[0].name, rows[0].rtype, section, Security.INSECURE, reason)
+            for section, records in (("answer", message.answer), ("authority", message.authority))
+            for rows, _ in rrsets(records)), (), ())
     verdicts: list[Verdict] = []
     checked: list[Checked] = []
     referral = (message.rcode == Rcode.NOERROR and not message.answer
