@@ -449,6 +449,9 @@ NSEC3_CASES = [
     ("x.wild", RRType.A, OK, ["wild"], ["x.wild"], Security.BOGUS, "nor the wildcard"),
     ("sub", RRType.DS, OK, ["sub"], [], Security.SECURE, "lists no DS"),
     ("www", RRType.MX, OK, [], [], Security.BOGUS, "no NSEC or NSEC3 records prove the NODATA"),
+    ("sub", RRType.A, OK, ["sub"], [], Security.BOGUS, "it proves nothing about A"),
+    ("x.sub", RRType.A, NX, ["sub"], ["x.sub", "*.sub"], Security.BOGUS,
+     "matching sub.example.test. is a delegation point: no closest encloser"),
 ]
 NSEC_CASES = [
     ("nope", RRType.A, NX, [], ["nope", "*"], Security.SECURE, "covers *.example.test."),
@@ -459,6 +462,10 @@ NSEC_CASES = [
     ("b.c", RRType.A, OK, [], ["b.c"], Security.SECURE, "empty non-terminal"),
     ("x.wild", RRType.A, OK, ["*.wild"], ["x.wild"], Security.SECURE, "lists no A"),
     ("alias", RRType.A, OK, ["alias"], [], Security.BOGUS, "lists CNAME"),
+    ("x.sub", RRType.A, NX, [], ["x.sub", "*"], Security.BOGUS,
+     "NSEC sub.example.test. is a delegation point: it cannot deny x.sub.example.test."),
+    ("sub", RRType.A, OK, ["sub"], [], Security.BOGUS, "it proves nothing about A"),
+    ("sub", RRType.DS, OK, ["sub"], [], Security.SECURE, "lists no DS"),
 ]
 
 

@@ -99,6 +99,27 @@ def _nsec_cover(records: Sequence[Record], name: Name) -> Record | None:
     return next((r for r in records if _nsec_covers(r, name)), None)
 
 
+def _cut(record: Record) -> str | None:
+    """Why names below ``record``'s owner are not its zone's to deny (RFC 6840 4.1): a
+    delegation (NS without SOA) or a DNAME; None when they are."""
+    types = _types(record)
+    if RRType.DNAME in types:
+        return "a DNAME"
+    if RRType.NS in types and RRType.SOA not in types:
+        return "a delegation point"
+    return None
+
+
+def _ancestor_problem(record: Record, qname: Name, kind: str) -> Proof | None:
+    if qname.equals(record.name) or not qname.is_subdomain_of(record.name):
+        return None
+    cut = _cut(record)
+    if cut is None:
+        return None
+    return Proof(False, f"{kind} {record.name} is {cut}: it cannot deny {qname} below it",
+                 (record,))
+
+
 def _types(record: Record) -> tuple[int, ...]:
     rdata = record.rdata
     assert isinstance(rdata, NSEC | NSEC3)
@@ -114,6 +135,8 @@ def nsec_nxdomain(qname: Name, records: Sequence[Record]) -> Proof:
     cover = _nsec_cover(records, qname)
     if cover is None:
         return Proof(False, f"no NSEC covers {qname}")
+    if (problem := _ancestor_problem(cover, qname, "NSEC")) is not None:
+        return problem
     assert isinstance(cover.rdata, NSEC)
     encloser = max(_common(qname, cover.name), _common(qname, cover.rdata.next),
                    key=lambda n: len(n.labels))
@@ -138,6 +161,8 @@ def nsec_nodata(qname: Name, qtype: int, records: Sequence[Record]) -> Proof:
     cover = _nsec_cover(records, qname)
     if cover is None:
         return Proof(False, f"no NSEC matches or covers {qname}")
+    if (problem := _ancestor_problem(cover, qname, "NSEC")) is not None:
+        return problem
     assert isinstance(cover.rdata, NSEC)
     if cover.rdata.next.is_subdomain_of(qname):
         return Proof(True, f"{qname} is an empty non-terminal: NSEC {cover.name} -> "
@@ -156,6 +181,10 @@ def nsec_nodata(qname: Name, qtype: int, records: Sequence[Record]) -> Proof:
 
 def _lacks(record: Record, qtype: int, ok: str, kind: str) -> Proof:
     types = _types(record)
+    if qtype != RRType.DS and _cut(record) == "a delegation point":
+        # The parent's record at a cut speaks for the DS alone (RFC 6840 4.4).
+        return Proof(False, f"{kind} at {record.name} is the parent's, at a delegation "
+                            f"point: it proves nothing about {type_text(qtype)}", (record,))
     if qtype in types:
         return Proof(False, f"{kind} at {record.name} lists type {type_text(qtype)}", (record,))
     if RRType.CNAME in types:
@@ -246,6 +275,9 @@ def _closest_encloser(qname: Name, chain: _Chain, seen: list[Hashed]) -> _Enclos
         match = chain.match(chain.hashed(candidate, seen))
         if match is None:
             continue
+        cut = _cut(match)
+        if cut is not None:  # RFC 5155 8.3: such a match is no closest encloser
+            return f"NSEC3 {match.name} matching {candidate} is {cut}: no closest encloser"
         digest = chain.hashed(closer, seen)
         cover = chain.cover(digest)
         if cover is None:
