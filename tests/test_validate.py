@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -610,3 +611,22 @@ def test_odd_nsec3_records_give_proof_verdicts(salt: bytes, after: bytes, alg: i
     for rcode, qtype in ((NX, RRType.A), (OK, RRType.MX)):
         report = validate_message(_message([], [record], qname, qtype, rcode), [], NOW)
         assert report.verdicts[-1].section == "denial" and report.verdicts[-1].reason
+
+
+@pytest.mark.parametrize("nsec3", [True, False])
+def test_hex_spans_cover_the_signed_octets_field_by_field(nsec3: bool) -> None:
+    from craft.view.signed import hash_view, signed_spans
+
+    report = _report(nsec3, "nope", RRType.A, NX, ["@"] if nsec3 else [], ["nope", "*"])
+    assert report.checked
+    for checked in report.checked:
+        data, spans = signed_spans(checked)
+        top = [s for s in spans if s.level == 0]
+        assert top[0].start == 0 and top[-1].end == len(data)
+        assert all(a.end == b.start for a, b in itertools.pairwise(top))
+        assert [s.field for s in top[:8]] == [f"RDATA {f}" for f, _ in RRSIG.fields[:-1]]
+        assert sum(s.field == "NAME" for s in top) == len(checked.records)
+    for hashed in report.hashes:
+        text = hash_view(hashed, color=False)
+        assert f"base32hex {dns.dnssec.nsec3_hash(hashed.name.to_text(), 'ABCD', 2, 1).lower()}" in text
+        assert "SALT              ab cd" in text
