@@ -10,7 +10,8 @@ Scapy's rdpcap with dissection; peak memory at 10,000 and 100,000 messages; what
 --stats and --html add to its CPU time on the same pcap. Scale (bench/scale.py): a
 1.1M-record zone against NSD (first answer, memory, AXFR to an NSD secondary, a new TCP
 query under 2,000 idle connections), a SIGHUP reload under dnsperf load, and verify with
-2 jobs against 1.
+2 jobs against 1. DNSSEC (bench/dnssec.py): DO=1 queries to craft serving a signed zone
+against craft's unsigned figure, and against NSD serving the same signed zone.
 
 Rounds are interleaved (each round measures every peer once) and medians reported with
 ratios craft/peer. Writes bench/RESULTS.md and bench/results.png. Exits 1 only if
@@ -479,6 +480,11 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
     ratio("verify craft / Scapy rdpcap+dissect", "verify craft pps", "verify scapy pps", 1, "msg/s")
     ratio("verify --stats / verify (CPU time)", "report stats", "report plain", 1.1, "s", at_most=True)
     ratio("verify --html / verify (CPU time)", "report html", "report plain", 2, "s", at_most=True)
+    if "dnssec signed" in results:  # bench/dnssec.py: issue 17's figures
+        ratio("DNSSEC: craft DO=1 signed zone / craft unsigned", "dnssec signed",
+              "dnssec unsigned", 0.8, "q/s")
+        ratio("DNSSEC: craft DO=1 / NSD DO=1 (1 server), same signed zone", "dnssec signed",
+              "dnssec nsd", None, "q/s")
     if "scale craft first answer s" in results:  # bench/scale.py: issue 21's figures
         ratio("1.1M zone: time to first answer craft / NSD", "scale craft first answer s",
               "scale nsd first answer s", 10, "s", at_most=True)
@@ -510,6 +516,9 @@ def report(results: dict[str, list[float]], notes: list[str], started: float) ->
         "- codec: decode + encode of three typical responses (2 A, NXDOMAIN with SOA, NS with glue);"
         " and of a signed NXDOMAIN (SOA, three NSEC3, four RRSIG, OPT with DO) against dnspython",
         "- verify: `craft verify` against `rdpcap` + DNS dissection, on a generated 100,000-message pcap",
+        "- DNSSEC: the same dnsperf run with `-D` (DO set) against craft (1 worker) and NSD"
+        " (`server-count: 1`) serving an NSEC3-signed zone, and with `-e` (EDNS, no DO) against"
+        " craft serving that zone unsigned",
         "- verify --stats and --html: CPU seconds of `craft verify` with each against without, on"
         " the same pcap (a cost: the ratio must stay at or under its target)",
         "", "| figure | craft | peer | ratio | target | |", "|---|---|---|---|---|---|",
@@ -559,6 +568,12 @@ def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -
     scale(work, results, notes)
 
 
+def bench_dnssec(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
+    from dnssec import bench_dnssec as dnssec  # bench/dnssec.py, beside this file
+
+    dnssec(work, results, notes)
+
+
 def main() -> int:
     started = time.monotonic()
     for tool in ("dnsperf", "wrk", "nsd", "nginx"):
@@ -575,8 +590,10 @@ def main() -> int:
                                ("codec", lambda: bench_codec(results)),
                                ("verify", lambda: bench_verify(work / "v", results, notes)),
                                ("report", lambda: bench_report(work / "v", results, notes)),
+                               ("dnssec", lambda: bench_dnssec(work / "k", results, notes)),
                                ("scale", lambda: bench_scale(work / "s", results, notes))):
-                (work / ("v" if name == "report" else name[0])).mkdir(exist_ok=True)
+                folder = {"report": "v", "dnssec": "k"}.get(name, name[0])
+                (work / folder).mkdir(exist_ok=True)
                 print(f"bench: {name} ...", flush=True)
                 step()
     except (RuntimeError, subprocess.SubprocessError, OSError, AttributeError) as exc:

@@ -42,6 +42,7 @@ class Exchange:
     query: bytes
     response: bytes | None
     time: float = 0.0  # when the query arrived (epoch seconds), for captures
+    answered: float = 0.0  # when the response went out (0: at ``time``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +209,7 @@ class DnsServer:
                 continue
             # With observers (a capture), a stop waits until this exchange is answered and
             # recorded whole: never a query in the file without its response.
+            arrived = time.time()
             with self.stops.hold():
                 try:
                     response = respond(data, UDP_MIN)
@@ -218,7 +220,8 @@ class DnsServer:
                         sendto(response, client)
                     except OSError:
                         pass
-                self._observe(Exchange("udp", client[:2], server, data, response, time.time()))
+                self._observe(Exchange("udp", client[:2], server, data, response, arrived,
+                                       time.time()))
 
     def _accept_loop(self) -> None:
         self.stops.deflect()  # connection threads start from this one
@@ -260,6 +263,7 @@ class DnsServer:
                 with self._conns_lock:
                     idle[conn] = time.monotonic()
                 data = recv_framed(conn)
+                arrived = time.time()
                 with self._conns_lock:
                     idle.pop(conn, None)
                 if data is None:
@@ -270,8 +274,9 @@ class DnsServer:
                     for response in self.authority.respond_stream(data, client[0]):
                         conn.sendall(framed(response))
                         # After the first message, the rest of a zone transfer.
+                        now = time.time()
                         self._observe(Exchange("tcp", client, server, b"" if sent else data,
-                                               response, time.time()))
+                                               response, arrived if not sent else now, now))
                         sent += 1
                 except OSError:
                     raise  # the client went away: close
@@ -282,10 +287,11 @@ class DnsServer:
                     fault = self._fault(data, client, exc)
                     if fault is not None:
                         conn.sendall(framed(fault))
-                    self._observe(Exchange("tcp", client, server, data, fault, time.time()))
+                    self._observe(Exchange("tcp", client, server, data, fault, arrived,
+                                           time.time()))
                     sent = 1
                 if not sent:  # dropped: the observers still see the query
-                    self._observe(Exchange("tcp", client, server, data, None, time.time()))
+                    self._observe(Exchange("tcp", client, server, data, None, arrived))
         except OSError:
             return  # idle timeout or reset: close the connection
         finally:

@@ -22,30 +22,40 @@ from types import FrameType
 from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
-from craft.dns.transfer import Network, bump_serial, notify_message
+from craft.dns.transfer import Network, bump_serial, journaled, notify_message
 from craft.dns.zone import Zone, ZoneError, default_zones
+from craft.dns.zone_signatures import zone_problems
 from craft.dns_client import send_notify
 from craft.dns_group import ServerGroup
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
-from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
+from craft.stops import STOP_SIGNALS, deflect_stops, held_stops, stop_with_parent
 from craft.zone_loader import bulk_objects, load_zone
 
 RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
 RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: the interpreter's slice while a reload runs
 
 
-def load_zones(paths: Sequence[str]) -> list[Zone]:
+def load_zones(paths: Sequence[str], strict: bool = False) -> list[Zone]:
     """The zones of ``paths`` (the lab's table when there are none); ZoneError when a file
-    cannot be read or served, or two files have the same origin."""
+    cannot be read or served, or two files have the same origin. A signed zone's problems
+    (``craft.dns.zone_signatures``) are warned of, one line each with file and owner name;
+    with ``strict`` they are a ZoneError too."""
     if not paths:
         return default_zones()
     zones = []
     for path in paths:
         try:
-            zones.append(load_zone(path))
+            zone = load_zone(path)
         except OSError as exc:
             raise ZoneError(path, exc.strerror or str(exc)) from None
+        problems = zone_problems(zone, int(time.time()))
+        for problem in problems:
+            warn(PROGRAM, f"{path}: {problem.to_text()}")
+        if problems and strict:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ZoneError(path, f"{problems[0].to_text()}{more}; not served with --strict")
+        zones.append(zone)
     origins = [z.origin.key for z in zones]
     if len(set(origins)) != len(origins):
         raise ZoneError("", "two zone files have the same origin")
@@ -101,10 +111,12 @@ class Reloader:
 
     def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
                  allowed: Sequence[Network], notify: Sequence[tuple[str, int]],
-                 mtimes: list[float] | None = None) -> None:
+                 mtimes: list[float] | None = None, strict: bool = False) -> None:
         """``mtimes``: the files' times from *before* ``zones`` were read, so that an edit
-        made while they loaded is still seen as a change."""
+        made while they loaded is still seen as a change. ``strict``: a signed zone with
+        problems fails to load (the old zones keep serving)."""
         self.server, self.paths, self.zones = server, list(paths), zones
+        self.strict = strict
         self.allowed, self.notify = list(allowed), list(notify)
         self.children: list[int] = []
         self.lock = threading.Lock()
@@ -157,7 +169,7 @@ class Reloader:
             self.mtimes = file_times(self.paths)
             try:
                 with bulk_objects():
-                    fresh = load_zones(self.paths)
+                    fresh = load_zones(self.paths, self.strict)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
@@ -168,7 +180,7 @@ class Reloader:
             for zone in fresh:
                 before = old.get(zone.origin.key)
                 if before is not None:
-                    zone = bump_serial(before, zone)
+                    zone = journaled(before, bump_serial(before, zone))
                 if before is None or set(before.records) != set(zone.records):
                     changed.append(zone)
                     was = before.serial if before is not None else "new"
@@ -231,13 +243,13 @@ class Service:
                  observers: list[Observer],
                  paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network],
                  notify: Sequence[tuple[str, int]], mtimes: list[float] | None = None,
-                 workers: int = 1) -> None:
+                 workers: int = 1, strict: bool = False) -> None:
         self.workers = workers
         self.observers = observers
         self.hosts = tuple(hosts)
         self.server = ServerGroup(authority, self.hosts, port, observers,
                                   reuse_port=workers > 1, stops=SignalStops())
-        self.reloader = Reloader(self.server, paths, zones, allowed, notify, mtimes)
+        self.reloader = Reloader(self.server, paths, zones, allowed, notify, mtimes, strict)
 
     def start(self) -> tuple[str, int]:
         stop_on_signals(self.server)
@@ -266,15 +278,20 @@ class Service:
         (O_APPEND: at its end, whichever process writes)."""
         parent = self.reloader
         port = self.server.address[1]
+        me = os.getpid()
         for _ in range(count):
-            with held_stops():
+            # SIGHUP is held too: one reaching the worker before its own handler is set
+            # would go to the inherited handler, whose reloader never runs there, and the
+            # worker would go on serving the old zones.
+            with held_stops(signal.SIGHUP):
                 pid = os.fork()
                 if pid == 0:
+                    stop_with_parent(me)
                     self._worker(parent, port)
                 parent.children.append(pid)
 
     def _worker(self, parent: Reloader, port: int) -> NoReturn:
-        """A forked worker's life (its stop signals still held, as at the fork)."""
+        """A forked worker's life (its stop signals and SIGHUP still held, as at the fork)."""
         code = 0
         try:
             child = ServerGroup(self.server.authority, self.hosts, port,
@@ -284,7 +301,7 @@ class Service:
             reloader = Reloader(child, parent.paths, parent.zones, parent.allowed, ())
             reloader.on_signal()
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {*STOP_SIGNALS, signal.SIGHUP})
             reloader.begin()
             child.bind()
             child.serve_forever()

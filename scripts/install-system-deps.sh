@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives (tshark, dig, kdig, NSD, BIND, Knot,
-# Chromium and its WebDriver, curl, nginx, the ldns and Knot zone signers), only those
+# Chromium and its WebDriver, curl, nginx, the ldns and Knot zone signers, Unbound as a
+# validating resolver the tests run themselves), only those
 # missing, so a second `make test` costs nothing; with
 # arguments, those Debian packages instead (their command named like the package). Needs
 # root or sudo.
@@ -19,6 +20,7 @@ declare -A want=(
   [ldns-signzone]=ldnsutils
   [kzonesign]=knot-dnssecutils
   [dnssec-signzone]=bind9-utils
+  [unbound]=unbound
 )
 missing=()
 if [ $# -gt 0 ]; then
@@ -43,3 +45,7 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $sudo de
 echo "installing Debian packages: ${missing[*]}"
 $sudo apt-get update -q >/dev/null
 $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# The tests run their own Unbound on loopback: the system's resolver service must not run.
+if [[ " ${missing[*]} " == *" unbound "* ]] && command -v systemctl >/dev/null 2>&1; then
+  $sudo systemctl disable --now unbound unbound-resolvconf >/dev/null 2>&1 || true
+fi

@@ -296,6 +296,10 @@ def test_a_served_session_reads_cleanly_in_tshark(tmp_path: Path) -> None:
         "nope.amazon.ca\t\t0", "nope.amazon.ca\t\t1",
         "youtube.com\t\t0", "youtube.com\t192.165.1.2\t1",
     ]
+    # Each response is stamped when it went out, not with its query's time: Wireshark's
+    # round-trip times (dns.time) are real, above zero.
+    times = tshark(path, port, "-Y", "dns.flags.response == 1", "-T", "fields", "-e", "dns.time").split()
+    assert len(times) == 4 and all(float(t) > 0 for t in times), times
     assert tshark(path, port, "-T", "fields", "-e", "tcp.flags.str").split() == [
         "··········S·", "·······A··S·", "·······A····", "·······AP···", "·······AP···",
         "·······A···F", "·······A···F", "·······A····",

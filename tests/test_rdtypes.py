@@ -15,7 +15,7 @@ from strategies import every_rdata
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import RRType, type_number, type_text
-from craft.dns.message import Message, Record
+from craft.dns.message import Message, Record, fold_case
 from craft.dns.names import Name
 from craft.dns.rdata import Opaque, Rdata
 from craft.dns.rdtypes import RDATA_TYPES
@@ -303,3 +303,15 @@ def test_scapy_agrees_on_generated_rdata(rdata: Rdata) -> None:
     message = Message(answer=(Record(Name.from_text("x.example."), rdata.rtype, 1, 60, rdata),))
     verdict = check(encode(message))
     assert verdict.agrees, verdict.describe()
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("Www.Example. 300 IN MX 10 Mail.Example.", "www.example. 300 IN MX 10 mail.example."),
+    ("H.Example. 300 IN HIP 2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPC"
+     " Rvs.Example.COM. RVS2.Example.",
+     "h.example. 300 IN HIP 2 200100107B1A74DF365639CC39F1D578 AwEAAbdxyhNuSutc5EMzxTs9LBPC"
+     " rvs.example.com. rvs2.example."),
+])
+def test_fold_case_lowers_every_name_in_rdata_lists_included(text: str, folded: str) -> None:
+    message = Message(answer=(parse_record(text),))
+    assert fold_case(message).answer[0].to_text() == folded

@@ -163,6 +163,13 @@ def many_exchanges(path: Path, pairs: int) -> None:
                                     len(ip), len(ip)) + ip)
 
 
+def row_numbers(browser: Any) -> list[str]:
+    """The first word (the exchange's number) of each row drawn now, read in one script."""
+    texts: list[str] = browser.execute_script(
+        "return [...document.querySelectorAll('#rows .r')].map(r => r.innerText.trim());")
+    return [t.split()[0] for t in texts if t]
+
+
 def test_only_the_rows_in_view_are_drawn(browser: Any, tmp_path: Path) -> None:
     capture = tmp_path / "many.pcap"
     many_exchanges(capture, 3000)
@@ -173,9 +180,12 @@ def test_only_the_rows_in_view_are_drawn(browser: Any, tmp_path: Path) -> None:
     assert 10 < drawn < 60
     browser.execute_script("const t = document.getElementById('tl'); t.scrollTop = t.scrollHeight;"
                            "t.dispatchEvent(new Event('scroll'));")
-    WebDriverWait(browser, 10).until(
-        lambda d: any(r.text.split()[0] == "3000" for r in d.find_elements(By.CSS_SELECTOR, "#rows .r")))
-    assert len(browser.find_elements(By.CSS_SELECTOR, "#rows .r")) < 60
-    last = [r for r in browser.find_elements(By.CSS_SELECTOR, "#rows .r") if r.text.split()[0] == "3000"]
-    last[0].click()
+    # The list redraws its rows as it scrolls, so rows are read and clicked in one script
+    # each: an element reference kept across a redraw would be stale.
+    WebDriverWait(browser, 10).until(lambda d: "3000" in row_numbers(d))
+    assert len(row_numbers(browser)) < 60
+    WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+        "const r = [...document.querySelectorAll('#rows .r')]"
+        ".find(r => r.innerText.trim().split(/\\s+/)[0] === '3000');"
+        "if (r) { r.click(); } return Boolean(r);"))
     assert "h2999.amazon.ca." in browser.find_element(By.ID, "detail").text

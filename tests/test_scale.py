@@ -4,6 +4,7 @@ new TCP clients out."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import craft_process, running_server, wait_until
+from conftest import craft_process, free_port, running_server, wait_until
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import Rcode, RRType
@@ -119,10 +120,7 @@ def test_start_up_is_in_order_and_sighup_while_loading_is_not_fatal(tmp_path: Pa
     line is written (read from the pipe right after the first answer, it must be there)."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1"))
-    port = 0
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # free for TCP too: a UDP-only probe once chose a port a TCP client held
     proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
                              "--quiet", "--zone", str(path)], stderr=subprocess.PIPE,
                             stdout=subprocess.DEVNULL)
@@ -212,6 +210,27 @@ def workers_of(pid: int) -> list[str]:
                           text=True, check=False).stdout.split()
 
 
+def test_a_worker_stops_when_its_parent_is_killed_outright() -> None:
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, _):
+        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
+        worker = int(workers_of(proc.pid)[0])
+        proc.kill()
+        proc.wait(10)
+        try:
+            wait_until(lambda: gone_or_zombie(worker),
+                       "the worker serves on after its parent was killed")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(worker, signal.SIGKILL)  # only if the test failed
+
+
+def gone_or_zombie(pid: int) -> bool:
+    try:
+        return "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return True
+
+
 def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
     """Each worker reloads in its own background thread on the parent's SIGHUP (workers
     are forked only at start, while the parent has no other thread)."""
@@ -238,18 +257,21 @@ def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Pat
     reload): every process then answers from the new zone, and a stop leaves no worker."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1"))
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
-                             "--quiet", "--workers", "2", "--zone", str(path)],
-                            stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    port = free_port()  # free for TCP too: a UDP-only probe once chose a port a TCP client held
+    errors = tmp_path / "stderr"
+    with errors.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "craft", "dns-serve", "--port", str(port),
+                                 "--quiet", "--workers", "2", "--zone", str(path)],
+                                stderr=sink, stdout=subprocess.DEVNULL)
     try:
         wait_until(lambda: sighup_caught(proc.pid), "SIGHUP never handled")
         path.write_text(zone_text("192.0.2.2"))
         proc.send_signal(signal.SIGHUP)
-        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
-                   "a process still answers from the old zone", 120)
+        try:
+            wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                       "a process still answers from the old zone", 120)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; craft said: {errors.read_bytes()[-600:]!r}") from None
         assert proc.poll() is None and len(workers_of(proc.pid)) == 1
     finally:
         proc.send_signal(signal.SIGTERM)

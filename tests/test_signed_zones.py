@@ -8,12 +8,12 @@ encoding in a message and decoding (the octets again identical)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import dns.zone
 import pytest
+from dnssec_zones import run as _run
+from dnssec_zones import tool as _tool
 
 from craft.dns.codec import decode, encode
 from craft.dns.message import Message, Record
@@ -51,19 +51,6 @@ sip HINFO "PC" "Linux"
 uri URI 10 1 "https://example.test/"
 alias CNAME www
 """
-
-
-def _tool(name: str, package: str) -> str:
-    path = shutil.which(name) or f"/usr/sbin/{name}"
-    if not Path(path).exists():
-        pytest.skip(f"{name} missing: `make test` installs it (Debian package {package})")
-    return path
-
-
-def _run(cmd: list[str], cwd: Path) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 def _bind(tmp_path: Path, nsec3: bool) -> Path:

@@ -143,16 +143,20 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 @click.option("--notify", "notify", multiple=True, metavar="HOST:PORT",
               help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
+@click.option("--strict", is_flag=True,
+              help="Refuse a signed zone with expired signatures, a broken NSEC/NSEC3 chain, "
+                   "no NSEC3PARAM or an unsigned RRset (default: warn and serve it).")
 def dns_serve_command(
     hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
-    allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
+    allow: tuple[str, ...], notify: tuple[str, ...], watch: bool, strict: bool,
 ) -> None:
     """Serve zones authoritatively over UDP and TCP on one port.
 
     Prints each request and response as hex in the lab's layout, with Scapy's verdict
-    under each, unless --quiet. Zone transfers (AXFR, and IXFR as a full transfer or the SOA
-    alone for a current client) go over TCP to --allow-transfer clients. SIGHUP rereads the
+    under each, unless --quiet. Zone transfers (AXFR, and IXFR: incremental since an earlier
+    reload, else in full, or the SOA alone for a current client) go over TCP to
+    --allow-transfer clients. SIGHUP rereads the
     zone files. Ctrl-C or SIGTERM stops it (exit 0).
     """
     # A SIGHUP while the zones load (a while, for big zones) is served once the service
@@ -164,7 +168,7 @@ def dns_serve_command(
     targets = _targets(notify)
     mtimes = file_times(zones)
     with bulk_objects():
-        loaded = load_zones(zones)
+        loaded = load_zones(zones, strict)
         authority = Authority(loaded, allow_transfer=allowed)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
@@ -179,7 +183,7 @@ def dns_serve_command(
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
     hosts = tuple(dict.fromkeys(hosts))  # an address given twice is listened on once
     service = Service(authority, hosts, port, observers, zones, loaded, allowed, targets, mtimes,
-                      workers)
+                      workers, strict)
     started = False
     try:
         service.start()
@@ -238,15 +242,18 @@ def _capture_observer(writer: CaptureWriter) -> Observer:
                 writer.tcp_open(event.client, event.server, when)
             else:
                 writer.tcp_close(event.client, event.server, when)
-        elif event.transport == "udp":
+            return
+        # The response at its own time: a capture's round-trip times are real ones.
+        answered = event.answered or when
+        if event.transport == "udp":
             writer.udp(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.udp(event.server, event.client, event.response, when)
+                writer.udp(event.server, event.client, event.response, answered)
         else:
             if event.query:  # empty for the later messages of a zone transfer
                 writer.tcp_data(event.client, event.server, event.query, when)
             if event.response is not None:
-                writer.tcp_data(event.server, event.client, event.response, when)
+                writer.tcp_data(event.server, event.client, event.response, answered)
 
     return observe
 

@@ -5,7 +5,8 @@ response bytes, or ``None`` when the message must be dropped. Nothing here does 
 nothing here decides what an answer means: that is ``craft.dns.answering``'s job, and every
 octet this module sends was first built by it.
 
-Speed comes from precomputation. An answer depends only on the lower-cased question; its
+Speed comes from precomputation. An answer depends only on the lower-cased question (and,
+for a signed zone, the DO bit: bodies with and without DNSSEC records are kept apart); its
 response is ``header + question-as-received + body`` where ``body`` (and the counts and
 flags) were encoded once, with names compressed against the question at offset 12. The
 question keeps its length whatever its case, so one body serves every spelling and the
@@ -60,35 +61,42 @@ class Authority:
         self.payload = payload
         # Bodies built at load never expire; those built on demand (unknown names, odd types)
         # live in a bounded store that is emptied when full, so floods cannot grow memory.
-        self._static: dict[tuple[bytes, int, int], Body] = {}
-        self._dynamic: OrderedDict[tuple[bytes, int, int], Body] = OrderedDict()
+        # Keys: (lower-cased name, type, class, DO). DO is True only for a signed zone's
+        # server, where it changes the answer (RRSIGs and proofs, RFC 4035 3.1).
+        self._static: dict[tuple[bytes, int, int, bool], Body] = {}
+        self._dynamic: OrderedDict[tuple[bytes, int, int, bool], Body] = OrderedDict()
         # Whole responses (less the ID) keyed by the query's octets after its ID, per size
         # limit: a repeated question costs one lookup. Bounded like _dynamic.
         self._exact: dict[int, dict[bytes, bytes]] = {}
+        self.signed = any(index.denial is not None for index in self.answerer.zones)
         if precompute is None:
             precompute = sum(len(i.nodes) for i in self.answerer.zones) <= PRECOMPUTE_LIMIT
         if not precompute:
             return
         for index in self.answerer.zones:
+            dos = (False, True) if index.denial is not None else (False,)
             for node in index.nodes.values():
                 name = next(iter(node.by_type.values()))[0].name.lower()
                 for rtype in {*node.by_type, RRType.ANY, RRType.A, RRType.AAAA}:
-                    key = (name.key, rtype, RRClass.IN)
-                    self._static[key] = self._build(name, rtype, RRClass.IN)
+                    for do in dos:
+                        key = (name.key, rtype, RRClass.IN, do)
+                        self._static[key] = self._build(name, rtype, RRClass.IN, do)
 
-    def body(self, qname: Name, qtype: int, qclass: int) -> Body:
-        """The precomputed (or now computed and cached) response body for a question."""
-        key = (qname.key, qtype, qclass)
+    def body(self, qname: Name, qtype: int, qclass: int, do: bool = False) -> Body:
+        """The precomputed (or now computed and cached) response body for a question;
+        ``do``: the query's DO bit."""
+        do = do and self.signed
+        key = (qname.key, qtype, qclass, do)
         body = self._static.get(key) or self._dynamic.get(key)
         if body is None:
             if len(self._dynamic) >= CACHE_LIMIT:
                 # The oldest entry goes: a big zone's popular names stay built.
                 self._dynamic.popitem(last=False)
-            body = self._dynamic[key] = self._build(qname, qtype, qclass)
+            body = self._dynamic[key] = self._build(qname, qtype, qclass, do)
         return body
 
-    def _build(self, qname: Name, qtype: int, qclass: int) -> Body:
-        found = self.answerer.lookup(qname, qtype, qclass)
+    def _build(self, qname: Name, qtype: int, qclass: int, do: bool) -> Body:
+        found = self.answerer.lookup(qname, qtype, qclass, do)
         message = Message(
             Header(qr=True, aa=found.aa, rcode=found.rcode),
             (Question(qname, qtype, qclass),),
@@ -157,11 +165,12 @@ class Authority:
             opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
         elif size != qend:
             return None
-        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass)
+        signed = bool(do) and self.signed
+        key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass, signed)
         body = self._static.get(key) or self._dynamic.get(key)
         if body is None:
             name = Name(_labels(data[HEADER_SIZE : pos + 1]))
-            body = self.body(name, qtype, qclass)
+            body = self.body(name, qtype, qclass, signed)
         if qend + len(body.data) + len(opt) > limit:
             return None  # needs truncation: the slow path does it at a record boundary
         an, ns, adc = body.counts

@@ -5,7 +5,9 @@ response message out.
 CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, referrals at
 zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
 BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
-``craft.dns.transfer``, and the size a response may take (truncation by whole RRsets, TC). ``respond``
+``craft.dns.transfer``, the size a response may take (truncation by whole RRsets with their
+RRSIGs, TC), and for a signed zone asked with DO, the RRSIGs of every RRset and the denial
+proofs ``craft.dns.denial`` picks (RFC 4035 3.1; AD never set, CD copied). ``respond``
 does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
@@ -18,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
+from craft.dns.denial import Denial, covers
 from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
@@ -25,6 +28,9 @@ from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
 from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
 from craft.dns.zone import Zone
 
+_CHAIN_TYPES = frozenset({RRType.NSEC3, RRType.RRSIG})
+# Never followed by RRSIGs of their own: signatures, NSEC3 (the proofs bring theirs), OPT.
+_UNSIGNED_TYPES = frozenset({RRType.RRSIG, RRType.NSEC3, RRType.OPT, RRType.TSIG})
 OUR_PAYLOAD = 1232  # RFC 9715-era default: avoids IP fragmentation on common paths
 UDP_MIN = 512
 MAX_CNAME_CHAIN = 16  # BIND and NSD follow at least 11 links; loops end sooner (seen names)
@@ -62,7 +68,18 @@ class ZoneIndex:
         self.nodes: dict[bytes, Node] = {}
         self.nonterminals: set[bytes] = set()
         depth = len(self.origin.labels)
+        # NSEC3 records and their RRSIGs are kept apart: hashed owners are no names of the
+        # zone (RFC 5155 7.2.9), only links of the chain ``craft.dns.denial`` proofs use.
+        nsec3: list[Record] = []
+        nsec3_sigs: list[Record] = []
         for record in zone.records:
+            if record.rtype in _CHAIN_TYPES:
+                if record.rtype == RRType.NSEC3:
+                    nsec3.append(record)
+                    continue
+                if covers(record, RRType.NSEC3):
+                    nsec3_sigs.append(record)
+                    continue
             key = record.name.key
             node = self.nodes.get(key)
             if node is None:
@@ -81,6 +98,13 @@ class ZoneIndex:
         self.negative_soa = Record(
             soa.name, soa.rtype, soa.rclass, min(soa.ttl, soa.rdata.minimum), soa.rdata
         )
+        # Signed: a DNSKEY at the apex. Only then are RRSIGs and proofs added for DO.
+        apex = self.nodes.get(self.origin.key)
+        self.denial: Denial | None = None
+        if apex is not None and RRType.DNSKEY in apex.by_type:
+            nsec = [r for node in self.nodes.values() for r in node.by_type.get(RRType.NSEC, ())]
+            param = apex.by_type.get(RRType.NSEC3PARAM, [None])[0]
+            self.denial = Denial(self.origin, nsec, nsec3, nsec3_sigs, param)
 
     def exists(self, key: bytes) -> bool:
         """Whether a name is in the zone: it owns records or is an empty non-terminal."""
@@ -88,14 +112,18 @@ class ZoneIndex:
 
     def wildcard(self, qname: Name) -> Node | None:
         """The records a name that does not exist takes from a wildcard (RFC 4592 3.3.1):
-        those of ``*.<closest encloser>``, the closest encloser being qname's nearest
-        ancestor that exists. None when that wildcard is absent."""
+        those of ``*.<closest encloser>``. None when that wildcard is absent."""
+        return self.nodes.get(Name((b"*", *self.encloser(qname).labels)).key)
+
+    def encloser(self, qname: Name) -> Name:
+        """The closest encloser of a name that does not exist: its nearest ancestor that
+        does (the apex at worst)."""
         labels = qname.labels
-        for depth in range(len(labels) - 1, len(self.origin.labels) - 1, -1):
+        for depth in range(len(labels) - 1, len(self.origin.labels), -1):
             encloser = Name(labels[len(labels) - depth :])
-            if self.exists(encloser.key) or depth == len(self.origin.labels):
-                return self.nodes.get(Name((b"*", *encloser.labels)).key)
-        return None
+            if self.exists(encloser.key):
+                return encloser
+        return self.origin
 
     def delegation(self, qname: Name, at_cut: bool = True) -> Node | None:
         """The NS set of a zone cut between the apex and ``qname``, if any (a referral).
@@ -147,16 +175,22 @@ class Answerer:
                 return index
         return None
 
-    def lookup(self, qname: Name, qtype: int, qclass: int) -> Lookup:
+    def lookup(self, qname: Name, qtype: int, qclass: int, dnssec: bool = False) -> Lookup:
+        """``dnssec``: the query's DO bit; a signed zone's answers then carry RRSIGs for
+        every RRset and the NSEC/NSEC3 proofs of what does not exist (RFC 4035 3.1)."""
+        found = self._lookup(qname, qtype, qclass, dnssec)
+        index = self.answering_zone(qname, qtype)
+        if not dnssec or index is None or found.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+            return found
+        return Lookup(found.rcode, found.aa, self._signed(found.answer, index),
+                      self._signed(found.authority, index), self._signed(found.additional, index))
+
+    def _lookup(self, qname: Name, qtype: int, qclass: int, dnssec: bool) -> Lookup:
         if qclass not in (RRClass.IN, RRClass.ANY):
             return Lookup(Rcode.REFUSED, False)
-        index = self.find_zone(qname)
+        index = self.answering_zone(qname, qtype)
         if index is None:
             return Lookup(Rcode.REFUSED, False)
-        if qtype == RRType.DS and qname.equals(index.origin):
-            # DS at a child's apex is the parent's data (RFC 4035 3.1.4.1): when we serve the
-            # parent too, it answers, as BIND and NSD do.
-            index = self.parent_zone(index) or index
         if qtype == RRType.AXFR:
             return Lookup(Rcode.NOTIMP, False)  # AXFR is TCP-only (RFC 5936 4.2)
         if qtype == RRType.IXFR:
@@ -170,12 +204,17 @@ class Answerer:
         answer: list[Record] = []
         seen: set[bytes] = set()
         name = qname
+        denial = index.denial if dnssec else None
+        proofs: list[Record] = []  # wildcard proofs of the chain's links (RFC 4035 3.1.3.3)
         for _ in range(MAX_CNAME_CHAIN + 1):
             seen.add(name.key)
             stop = index.descent(name, at_cut=qtype != RRType.DS)
             if stop is not None and stop[0] == RRType.NS:
                 ns = stop[1].by_type[RRType.NS]
-                return Lookup(Rcode.NOERROR, bool(answer), tuple(answer), tuple(ns),
+                cut: list[Record] = list(ns)
+                if denial is not None:  # RFC 4035 3.1.4: the DS, or the proof there is none
+                    cut += stop[1].by_type.get(RRType.DS) or denial.nodata(ns[0].name)
+                return Lookup(Rcode.NOERROR, bool(answer), tuple(answer), (*cut, *proofs),
                               self._glue(ns, referral=True))
             if stop is not None:
                 # RFC 6672 2.3: the DNAME, then a CNAME from the name to the name rewritten
@@ -199,28 +238,74 @@ class Answerer:
                 continue
             node = index.nodes.get(name.key)
             if node is None and name.key in index.nonterminals:
-                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
+                proofs += denial.nodata(name) if denial else ()
+                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa, *proofs))
             synthesized = node is None
+            encloser = index.origin
             if node is None:
+                encloser = index.encloser(name)
                 node = index.wildcard(name)
                 if node is None:
-                    return Lookup(Rcode.NXDOMAIN, True, tuple(answer), (index.negative_soa,))
+                    proofs += denial.nxdomain(name, encloser) if denial else ()
+                    return Lookup(Rcode.NXDOMAIN, True, tuple(answer),
+                                  (index.negative_soa, *proofs))
             owned = _owned_by(name) if synthesized else list
             if qtype == RRType.ANY:
-                answer.extend(owned(node.records()))
+                # With DO the RRSIGs follow each RRset, added with the others' below.
+                answer.extend(owned(r for r in node.records()
+                                    if denial is None or r.rtype != RRType.RRSIG))
+                proofs += denial.wildcard_answer(name, encloser) if denial and synthesized else ()
                 break
             if qtype in node.by_type:
                 answer.extend(owned(node.by_type[qtype]))
+                proofs += denial.wildcard_answer(name, encloser) if denial and synthesized else ()
                 break
             cname = node.by_type.get(RRType.CNAME)
             if not cname or qtype == RRType.CNAME:
-                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa,))
+                if denial is not None:
+                    proofs += (denial.wildcard_nodata(name, encloser) if synthesized
+                               else denial.nodata(name))
+                return Lookup(Rcode.NOERROR, True, tuple(answer), (index.negative_soa, *proofs))
             answer.extend(owned(cname))
+            proofs += denial.wildcard_answer(name, encloser) if denial and synthesized else ()
             target = _target(cname[0].rdata)
             if target is None or not target.is_subdomain_of(index.origin) or target.key in seen:
                 break  # the chain leaves the zone (the resolver follows it) or loops
             name = target
-        return Lookup(Rcode.NOERROR, True, tuple(answer), (), self._glue(answer))
+        return Lookup(Rcode.NOERROR, True, tuple(answer), tuple(proofs), self._glue(answer))
+
+    def _signed(self, records: Sequence[Record], index: ZoneIndex) -> tuple[Record, ...]:
+        """``records`` with each RRset followed by its RRSIGs from the signed zone that holds
+        it (``index``, the zone asked, first): a wildcard's for names it made (RFC 4035
+        3.1.3.3), at the RRset's TTL. Glue and unsigned zones have none."""
+        out: list[Record] = []
+        for rrset in _rrsets(records):
+            out.extend(rrset)
+            first = rrset[0]
+            if first.rtype in _UNSIGNED_TYPES or any(r.rtype == RRType.RRSIG for r in rrset):
+                continue
+            for zone in (index, self.find_zone(first.name)):
+                if zone is None or zone.denial is None or not first.name.is_subdomain_of(zone.origin):
+                    continue
+                node = zone.nodes.get(first.name.key)
+                if node is None and not zone.exists(first.name.key):
+                    node = zone.wildcard(first.name)
+                sigs = [Record(first.name, RRType.RRSIG, sig.rclass, first.ttl, sig.rdata)
+                        for sig in (node.by_type.get(RRType.RRSIG, ()) if node else ())
+                        if covers(sig, first.rtype)]
+                if sigs:  # else perhaps the other zone's (DS at a child apex: the parent)
+                    out.extend(sigs)
+                    break
+        return tuple(out)
+
+    def answering_zone(self, qname: Name, qtype: int) -> ZoneIndex | None:
+        """The zone that answers: the closest enclosing one, but DS at a child's apex is
+        the parent's data (RFC 4035 3.1.4.1): when we serve the parent too, it answers, as
+        BIND and NSD do."""
+        index = self.find_zone(qname)
+        if index is not None and qtype == RRType.DS and qname.equals(index.origin):
+            index = self.parent_zone(index) or index
+        return index
 
     def parent_zone(self, child: ZoneIndex) -> ZoneIndex | None:
         """The closest zone of ours above ``child``'s apex, if we serve one."""
@@ -263,7 +348,8 @@ class Answerer:
         if refusal is not None:
             return refusal
         q = query.question[0]
-        found = self.lookup(q.name, q.rtype, q.rclass)
+        edns = query.edns
+        found = self.lookup(q.name, q.rtype, q.rclass, edns is not None and edns.do)
         header = replace(_reply_header(query.header), aa=found.aa, rcode=found.rcode)
         return Message(
             header, query.question, found.answer, found.authority, found.additional
@@ -424,12 +510,15 @@ def fit(message: Message, limit: int) -> bytes:
 
 
 def _rrsets(records: Sequence[Record]) -> list[tuple[Record, ...]]:
-    """Runs of records of one owner, type and class: the units truncation keeps or drops."""
+    """Runs of records of one owner, type and class, each with the RRSIGs over it that
+    follow it: the units truncation keeps or drops (RFC 4035 3.1.1: never a set without
+    its signatures)."""
     groups: list[list[Record]] = []
     for record in records:
-        last = groups[-1][-1] if groups else None
-        if (last is not None and last.rtype == record.rtype and last.rclass == record.rclass
-                and last.name.key == record.name.key):
+        head = groups[-1][0] if groups else None
+        if (head is not None and head.rclass == record.rclass and head.name.key == record.name.key
+                and (head.rtype == record.rtype
+                     or (head.rtype != RRType.RRSIG and covers(record, head.rtype)))):
             groups[-1].append(record)
         else:
             groups.append([record])

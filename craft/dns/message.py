@@ -226,9 +226,16 @@ def fold_case(message: Message) -> Message:
     stays when compression gives a name an earlier equal name's case (RFC 4343: the same
     name), as craft's encoder may."""
 
+    def fold(value: object) -> object:
+        if isinstance(value, Name):
+            return value.lower()
+        if isinstance(value, tuple) and any(isinstance(item, Name) for item in value):
+            return tuple(fold(item) for item in value)  # HIP's rendezvous servers
+        return value
+
     def rdata(value: Rdata) -> Rdata:
-        changes = {f.name: getattr(value, f.name).lower() for f in fields(value)
-                   if isinstance(getattr(value, f.name), Name)}
+        changes = {f.name: folded for f in fields(value)
+                   if (folded := fold(getattr(value, f.name))) is not getattr(value, f.name)}
         return replace(value, **changes) if changes else value
 
     def record(rec: Record) -> Record:

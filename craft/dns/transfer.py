@@ -1,15 +1,18 @@
-"""Zone transfers as pure functions: AXFR (RFC 5936), IXFR as a full transfer (RFC 1995),
+"""Zone transfers as pure functions: AXFR (RFC 5936), IXFR (RFC 1995: incremental from the
+zone's journal of recent reloads, a full transfer when the client's serial is not in it),
 NOTIFY messages (RFC 1996) and SOA serial arithmetic (RFC 1982).
 
 The answering of a TCP query asks ``transfer_response`` for the messages to stream back; reloads
-use ``bump_serial`` so secondaries see a change even when a zone file kept its serial.
+use ``bump_serial`` so secondaries see a change even when a zone file kept its serial, and
+``journaled`` to keep what changed.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from craft.dns.codec import encode, record_wire
@@ -17,8 +20,9 @@ from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.rdata import SOA, A
 from craft.dns.wire import HEADER, HEADER_SIZE
-from craft.dns.zone import Zone
+from craft.dns.zone import Zone, ZoneChange
 
+JOURNAL_RECORDS = 200_000  # removed + added records kept over all journaled changes of a zone
 MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
@@ -62,6 +66,9 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     client_serial = _client_serial(query) if q.rtype == RRType.IXFR else None
     if client_serial is not None and not serial_newer(zone.serial, client_serial):
         return [encode(Message(base, query.question, (soa,)).with_edns(edns))]
+    changes = _changes_since(zone, client_serial) if client_serial is not None else None
+    if changes:
+        return _Stream(base, query, zone, edns, lambda: _incremental(soa, changes))
     return _Stream(base, query, zone, edns)
 
 
@@ -70,8 +77,10 @@ class _Stream:
     one by one (uncompressed, as RFC 5936 allows) and cut into messages of at most
     ``MESSAGE_BUDGET`` octets of records, the SOA first and last."""
 
-    def __init__(self, base: Header, query: Message, zone: Zone, edns: Edns | None) -> None:
+    def __init__(self, base: Header, query: Message, zone: Zone, edns: Edns | None,
+                 body: Callable[[], Iterator[Record]] | None = None) -> None:
         self.zone = zone
+        self.body = body or (lambda: _body(zone.soa, zone.records))
         # Header and question of the first message, of the later ones (RFC 5936 2.2: the
         # question may be left out after the first), and the OPT each one ends with.
         self.first = encode(Message(base, query.question))
@@ -79,11 +88,10 @@ class _Stream:
         self.opt = encode(Message().with_edns(edns))[HEADER_SIZE:] if edns is not None else b""
 
     def __iter__(self) -> Iterator[bytes]:
-        soa = self.zone.soa
         first = True
         batch: list[bytes] = []
         size = 0
-        for record in _body(soa, self.zone.records):
+        for record in self.body():
             wire = _record_wire(record)
             if batch and size + len(wire) > MESSAGE_BUDGET:
                 yield self._message(batch, first)
@@ -98,6 +106,49 @@ class _Stream:
         ident, flags, qd, _, _, _ = HEADER.unpack_from(head)
         return (HEADER.pack(ident, flags, qd, len(records), 0, 1 if self.opt else 0)
                 + head[HEADER_SIZE:] + b"".join(records) + self.opt)
+
+
+def _incremental(soa: Record, changes: Sequence[ZoneChange]) -> Iterator[Record]:
+    """RFC 1995 4: the current SOA, then per change the old SOA, what went, the new SOA,
+    what came; the current SOA again."""
+    yield soa
+    for change in changes:
+        yield change.old_soa
+        yield from change.removed
+        yield change.new_soa
+        yield from change.added
+    yield soa
+
+
+def _changes_since(zone: Zone, serial: int) -> list[ZoneChange] | None:
+    """The journaled changes leading from ``serial`` to the zone's own, or None when the
+    journal does not reach back to it (a full transfer then)."""
+    for start, change in enumerate(zone.journal):
+        if _serial_of(change.old_soa) == serial:
+            chain = list(zone.journal[start:])
+            linked = all(_serial_of(a.new_soa) == _serial_of(b.old_soa)
+                         for a, b in itertools.pairwise(chain))
+            return chain if linked and _serial_of(chain[-1].new_soa) == zone.serial else None
+    return None
+
+
+def _serial_of(soa: Record) -> int:
+    return soa.rdata.serial if isinstance(soa.rdata, SOA) else -1
+
+
+def journaled(old: Zone, new: Zone) -> Zone:
+    """``new`` carrying ``old``'s journal, plus the change from ``old`` when there is one;
+    the oldest changes go first once they hold more than ``JOURNAL_RECORDS`` records."""
+    if old.serial == new.serial:
+        return Zone(new.origin, new.records, old.journal)
+    before, after = set(old.records), set(new.records)
+    change = ZoneChange(old.soa, new.soa,
+                        tuple(r for r in old.records if r not in after and r.rtype != RRType.SOA),
+                        tuple(r for r in new.records if r not in before and r.rtype != RRType.SOA))
+    journal = [*old.journal, change]
+    while journal and sum(len(c.removed) + len(c.added) for c in journal) > JOURNAL_RECORDS:
+        journal.pop(0)
+    return Zone(new.origin, new.records, tuple(journal))
 
 
 def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:

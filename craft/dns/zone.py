@@ -1,6 +1,6 @@
 """Zones as values and the embedded default: the lab's table, each name its own zone.
 
-A ``Zone`` is an origin plus its records; ``check`` enforces what an authoritative server
+A ``Zone`` is an origin plus its records (and a journal of recent changes, for IXFR); ``check`` enforces what an authoritative server
 needs (one SOA at the apex, NS at the apex, every name inside the zone). Master-file text
 is read by ``craft.dns.zonefile``; answering from zones is ``craft.dns.answering``'s job.
 """
@@ -36,9 +36,23 @@ class ZoneError(CraftError, ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class ZoneChange:
+    """What one reload changed in a zone, as IXFR sends it (RFC 1995 4): the SOA before
+    and after, the records removed and those added (SOAs left out of both)."""
+
+    old_soa: Record
+    new_soa: Record
+    removed: tuple[Record, ...]
+    added: tuple[Record, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Zone:
     origin: Name
     records: tuple[Record, ...]
+    # The last reloads' changes, oldest first, the newest ending at this zone's serial:
+    # what an incremental zone transfer is made of (``craft.dns.transfer``).
+    journal: tuple[ZoneChange, ...] = ()
 
     @property
     def soa(self) -> Record:
