@@ -3,7 +3,7 @@
 name is covered or matched, the closest encloser, the next closer name, the wildcard, and
 opt-out. Whether the records used are themselves signed is the validator's business; a
 ``Proof`` lists the records it rests on and, for NSEC3, every hash it computed (the hex
-view shows them). Building proofs for answers we serve is another job, not done here.
+view shows them). Building the proofs for answers craft serves is ``craft.dns.denial``'s job.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 from craft.dns.canonical import UnsupportedError, nsec3_hash, order_key
 from craft.dns.constants import RRType, type_text
+from craft.dns.denial import OPT_OUT
 from craft.dns.message import Record
 from craft.dns.names import Name
 from craft.dns.rdtypes.dnssec import NSEC, NSEC3
 
-OPT_OUT = 0x01  # NSEC3 flags (RFC 5155 3.1.2.1)
 # RFC 9276 3.2: above some iteration count a validator treats NSEC3 as insecure; BIND 9.18
 # and Unbound use 150. It also bounds the hashing a response can make us do.
 MAX_ITERATIONS = 150
