@@ -23,7 +23,9 @@ from conftest import craft_process, daemon_path
 from test_bind import running_named
 from test_validate import ZONE_BODY
 
-ZONES = {"nsec.test.": False, "nsec3.test.": True, "broken.test.": False}
+# origin: (NSEC3?, algorithm), three of the six algorithms checked (all six: test_validate.py)
+ZONES = {"nsec.test.": (False, "ECDSAP256SHA256"), "nsec3.test.": (True, "ED25519"),
+         "broken.test.": (False, "RSASHA256")}
 
 
 def _run(cmd: list[str], cwd: Path) -> str:
@@ -32,12 +34,12 @@ def _run(cmd: list[str], cwd: Path) -> str:
     return done.stdout.strip()
 
 
-def _sign(workdir: Path, origin: str, nsec3: bool) -> Path:
+def _sign(workdir: Path, origin: str, nsec3: bool, algorithm: str) -> Path:
     keygen = daemon_path("dnssec-keygen", "bind9-utils")
     signzone = daemon_path("dnssec-signzone", "bind9-utils")
     zone = origin.rstrip(".")
-    ksk = _run([keygen, "-q", "-a", "ECDSAP256SHA256", "-f", "KSK", zone], workdir)
-    zsk = _run([keygen, "-q", "-a", "ECDSAP256SHA256", zone], workdir)
+    ksk = _run([keygen, "-q", "-a", algorithm, "-f", "KSK", zone], workdir)
+    zsk = _run([keygen, "-q", "-a", algorithm, zone], workdir)
     (workdir / f"{zone}.ksk").write_text(ksk)
     keys = "".join((workdir / f"{k}.key").read_text() for k in (ksk, zsk))
     source = workdir / f"{zone}.unsigned"
@@ -66,8 +68,8 @@ def _corrupt(path: Path) -> None:
 def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
     workdir = tmp_path_factory.mktemp("dnssec")
     clauses = []
-    for origin, nsec3 in ZONES.items():
-        path = _sign(workdir, origin, nsec3)
+    for origin, (nsec3, algorithm) in ZONES.items():
+        path = _sign(workdir, origin, nsec3, algorithm)
         if origin == "broken.test.":
             _corrupt(path)
         clauses.append(f'zone "{origin}" {{ type primary; file "{path}"; }};\n')
@@ -223,3 +225,11 @@ def test_validate_says_secure_against_craft_serving(
     assert status == code, out
     assert all(": secure" in v for v in _verdicts(out)), out
     assert words in out
+
+
+def test_validate_over_tcp(signed: tuple[int, Path]) -> None:
+    """The DNSKEY question goes the way the first did: --tcp for both."""
+    port, workdir = signed
+    status, out = _ask(port, "www.nsec3.test", "--tcp", "--trust-anchor",
+                       str(workdir / "dsset-nsec3.test."))
+    assert status == 0 and "www.nsec3.test. A: secure (key" in out and "alg 15" in out, out
