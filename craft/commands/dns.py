@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
+from craft.dns.anchors import AnchorError, parse_anchors
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
 from craft.dns.edns import EdnsRequest
-from craft.dns.message import message_dict
+from craft.dns.message import Message, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.tsig import Key, Keyring, TsigError, parse_dig_key, parse_key, parse_keyfile
+from craft.dns.validate import Anchor, Report
 from craft.dns.wire import WireError
 from craft.dns_client import (
     ClientError,
@@ -57,7 +61,8 @@ EXIT_REFUSED = 5
 EXIT_OTHER_RCODE = 6
 EXIT_TIMEOUT = 7
 EXIT_NETWORK = 8
-EXIT_TSIG = 9
+EXIT_TSIG = 9  # with -y: the answer's signature is missing or wrong
+EXIT_BOGUS = 10  # --validate: something bogus
 
 
 class Printer:
@@ -346,9 +351,11 @@ class AskOptions:
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
         capture: CaptureWriter | None, request: EdnsRequest | None = None,
         key: Key | None = None,
+        validate: bool = False, anchors: list[Anchor] | None = None,
     ) -> None:
         self.key = key
         self.request = request or EdnsRequest()
+        self.validate, self.anchors = validate, anchors
         self.server, self.qtype, self.tcp = server, qtype, tcp
         self.timeout, self.retries = timeout, retries
         self.hexview, self.as_json, self.rd, self.edns = hexview, as_json, rd, edns
@@ -382,14 +389,16 @@ def ask_once(text: str, opts: AskOptions) -> int:
         else:
             tsig_line, code = f";; Couldn't verify signature: {reply.tsig.reason}", EXIT_TSIG
     if opts.as_json:
+        checked = _validation(reply, opts) if opts.validate else None
+        extra = {} if checked is None else {"dnssec": checked.as_dict()}
         click.echo(json.dumps({
             "server": f"{reply.server[0]}:{reply.server[1]}", "transport": reply.transport,
             "elapsed_ms": round(reply.elapsed * 1000, 3), "query": reply.query.hex(),
-            "response": reply.response.hex(), **message_dict(reply.message),
+            "response": reply.response.hex(), **message_dict(reply.message), **extra,
             **({"tsig": {"verified": reply.tsig.ok, "reason": reply.tsig.reason}}
                if reply.tsig is not None else {}),
         }, indent=2))
-        return code
+        return EXIT_BOGUS if checked is not None and checked.bogus else code
     if opts.hexview:
         click.echo(f";; query ({len(reply.query)} octets over {reply.transport})")
         click.echo(annotated(reply.query, opts.color))
@@ -404,7 +413,68 @@ def ask_once(text: str, opts: AskOptions) -> int:
         click.echo(tsig_line)
     for line in lines:
         click.echo(line)
+    if opts.request.dnssec and code in (EXIT_NXDOMAIN, EXIT_NODATA):
+        _print_proof(reply.message)
+    if opts.validate:
+        return _validated(reply, opts, code)
     return code
+
+
+_PROOF_TYPES = frozenset({RRType.SOA, RRType.NSEC, RRType.NSEC3, RRType.RRSIG, RRType.DS})
+
+
+def _print_proof(message: Message) -> None:
+    """With DO set, a negative answer's proof: the authority section's DNSSEC records."""
+    shown = [r for r in message.authority if r.rtype in _PROOF_TYPES]
+    if shown:
+        click.echo(";; authority section (the denial proof):")
+    for record in shown:
+        click.echo(describe(record))
+
+
+def _validation(reply: Reply, opts: AskOptions) -> Report:
+    from craft.dnssec_check import Asking, check_response
+
+    asking = Asking(opts.server, opts.tcp, opts.timeout, opts.retries, opts.request)
+    return check_response(reply.message, asking, opts.anchors)
+
+
+def _validated(reply: Reply, opts: AskOptions, code: int) -> int:
+    from craft.dnssec_check import report_lines
+    from craft.view.signed import validation_hex
+
+    report = _validation(reply, opts)
+    if opts.hexview:
+        checked = [c for k in report.keysets for c in k.checked] + list(report.checked)
+        click.echo("\n" + validation_hex(checked, report.hashes, opts.color) + "\n")
+    for line in report_lines(report, opts.anchors is not None):
+        click.echo(line)
+    return EXIT_BOGUS if report.bogus else code
+
+
+def _read_anchors(value: str | None) -> list[Anchor] | None:
+    """--trust-anchor: a file, or the record text itself."""
+    if value is None:
+        return None
+    path = Path(value)
+    try:
+        is_file = path.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        try:
+            text, source = path.read_text(errors="replace"), value
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read {value}: {exc.strerror}",
+                                     param_hint="--trust-anchor") from None
+    elif os.sep in value and not any(c.isspace() for c in value):
+        raise click.BadParameter(f"no such file {value}", param_hint="--trust-anchor")
+    else:
+        text, source = value, "text"
+    try:
+        return parse_anchors(text, source)
+    except AnchorError as exc:
+        raise click.BadParameter(str(exc), param_hint="--trust-anchor") from None
 
 
 def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
@@ -440,11 +510,18 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("-y", "--tsig", "tsig", metavar="[ALG:]NAME:SECRET",
               help="Sign the query with this TSIG key (as dig -y; ALG defaults to "
                    "hmac-sha256) and check the answer's MAC (every message of a transfer).")
+@click.option("--validate", is_flag=True,
+              help="Set DO, fetch the signers' DNSKEYs from the same server and check every "
+                   "signature and denial proof: one secure/insecure/bogus line per RRset.")
+@click.option("--trust-anchor", "trust_anchor", metavar="FILE|TEXT",
+              help="With --validate (implied): DS or DNSKEY records (a dsset- or K*.key file, "
+                   "BIND trust-anchors, or one record as text) the keys must match.")
 def dns_ask_command(
     name: str | None, server: str, port: int, qtype: str, tcp: bool, timeout: float,
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
     cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
-    append: bool, color: bool | None, serial: int, tsig: str | None,
+    append: bool, color: bool | None, serial: int, tsig: str | None, validate: bool,
+    trust_anchor: str | None,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
@@ -465,6 +542,10 @@ def dns_ask_command(
       7  timeout (no reply after the retries)
       8  network error or an undecodable reply
       9  with -y: the answer's signature is missing or wrong (the answer is still shown)
+     10  --validate found a bogus RRset, key set or proof
+
+    --validate without --trust-anchor trusts each zone's DNSKEY RRset because the server
+    sent it (it must still sign itself) and says so; delv would insist on an anchor.
     """
     rtype = _parse_type(qtype)
     key = None
@@ -478,11 +559,14 @@ def dns_ask_command(
             raise click.UsageError(f"{type_text(rtype)} needs a zone NAME")
         ixfr_serial = serial if rtype == RRType.IXFR else None
         sys.exit(_transfer(name, (server, port), timeout, ixfr_serial, key))
+    anchors = _read_anchors(trust_anchor)
+    validate = validate or anchors is not None
     capture = _open_capture(pcap, append)
     opts = AskOptions(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
-        edns_request(nsid, cookie, subnet, padding, dnssec), key,
+        edns_request(nsid, cookie, subnet, padding, dnssec or validate), key, validate,
+        anchors,
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)

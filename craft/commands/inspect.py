@@ -6,7 +6,10 @@ import sys
 
 import click
 
+from craft.dns.canonical import key_tag
 from craft.dns.codec import decode
+from craft.dns.message import Message
+from craft.dns.rdtypes.dnssec import DNSKEY
 from craft.dns.wire import Span, WireError
 from craft.errors import CraftError
 from craft.view.hexview import annotate, hexdump, want_color
@@ -49,3 +52,17 @@ def decode_command(hex_parts: tuple[str, ...], lab: bool, color: bool | None) ->
     click.echo(annotate(data, spans, use_color))
     click.echo()
     click.echo(message.to_text())
+    for line in key_tags(message):
+        click.echo(line)
+
+
+def key_tags(message: Message) -> list[str]:
+    """One comment line per DNSKEY: its key tag (RFC 4034 appendix B), what RRSIGs and DS
+    records name it by."""
+    lines = []
+    for record in (*message.answer, *message.authority, *message.additional):
+        if isinstance(record.rdata, DNSKEY):
+            role = "KSK" if record.rdata.flags & 1 else "ZSK"
+            lines.append(f";; DNSKEY {record.name} flags {record.rdata.flags} ({role}) alg "
+                         f"{record.rdata.algorithm}: key tag {key_tag(record.rdata)}")
+    return lines
