@@ -176,7 +176,7 @@ class Reloader:
                 zones.append(zone)
             try:
                 with bulk_objects():
-                    authority = Authority(zones, allow_transfer=self.allowed)
+                    authority = self.server.authority.with_zones(zones)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
@@ -233,6 +233,11 @@ class Service:
                  notify: Sequence[tuple[str, int]], mtimes: list[float] | None = None,
                  workers: int = 1) -> None:
         self.workers = workers
+        # Numbered for NSID: the parent is worker 1, the forked ones 2..N. One cookie
+        # secret for all: made before the fork, every worker holds a copy.
+        self.explain = authority.answerer.explain
+        if workers > 1:
+            authority.answerer.explain = self.explain.for_worker(1)
         self.observers = observers
         self.hosts = tuple(hosts)
         self.server = ServerGroup(authority, self.hosts, port, observers,
@@ -266,17 +271,19 @@ class Service:
         (O_APPEND: at its end, whichever process writes)."""
         parent = self.reloader
         port = self.server.address[1]
-        for _ in range(count):
+        for number in range(2, count + 2):
             with held_stops():
                 pid = os.fork()
                 if pid == 0:
-                    self._worker(parent, port)
+                    self._worker(parent, port, number)
                 parent.children.append(pid)
 
-    def _worker(self, parent: Reloader, port: int) -> NoReturn:
+    def _worker(self, parent: Reloader, port: int, number: int) -> NoReturn:
         """A forked worker's life (its stop signals still held, as at the fork)."""
         code = 0
         try:
+            # This process's own copy of the answerer: the NSID says which worker answered.
+            self.server.authority.answerer.explain = self.explain.for_worker(number)
             child = ServerGroup(self.server.authority, self.hosts, port,
                                 self.observers, reuse_port=True, stops=SignalStops())
             stop_on_signals(child)

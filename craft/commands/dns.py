@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
+from craft.commands.params import (
+    EdnsCommand,
+    edns_request,
+    edns_switches,
+    host_port,
+    server_edns,
+    server_edns_switches,
+)
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
@@ -138,10 +145,12 @@ def _targets(values: Sequence[str]) -> list[tuple[str, int]]:
 @click.option("--notify", "notify", multiple=True, metavar="HOST:PORT",
               help="Secondary to send NOTIFY to when a zone changes on reload (repeatable).")
 @click.option("--watch", is_flag=True, help="Reload zone files when they change (SIGHUP too).")
+@server_edns_switches
 def dns_serve_command(
     hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
     allow: tuple[str, ...], notify: tuple[str, ...], watch: bool,
+    cookie_secret: str | None, require_cookie: bool, nsid: str | None,
 ) -> None:
     """Serve zones authoritatively over UDP and TCP on one port.
 
@@ -156,11 +165,12 @@ def dns_serve_command(
     from craft.zone_loader import bulk_objects  # dns-serve alone reads zone files
 
     allowed = _networks(allow)
+    explain = server_edns(cookie_secret, require_cookie, nsid)
     targets = _targets(notify)
     mtimes = file_times(zones)
     with bulk_objects():
         loaded = load_zones(zones)
-        authority = Authority(loaded, allow_transfer=allowed)
+        authority = Authority(loaded, allow_transfer=allowed, explain=explain)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None

@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
+from craft.dns.edns import ExtendedError
 from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
+from craft.dns.server_edns import NOT_AUTHORITATIVE, ServerEdns, ede_for, with_ede
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
 from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
 from craft.dns.zone import Zone
@@ -39,6 +41,11 @@ class Lookup:
     answer: tuple[Record, ...] = ()
     authority: tuple[Record, ...] = ()
     additional: tuple[Record, ...] = ()
+
+    @property
+    def ede(self) -> ExtendedError | None:
+        """Why, for RFC 8914: a lookup refuses only names in none of our zones."""
+        return NOT_AUTHORITATIVE if self.rcode == Rcode.REFUSED else None
 
 
 class Node:
@@ -128,9 +135,12 @@ class Answerer:
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network] = LOOPBACK,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 explain: ServerEdns | None = None) -> None:
         self.payload = payload
-        self.clock = clock  # for the time in TSIG errors; the only clock the answers read
+        self.clock = clock  # for TSIG errors and cookies; the only clock the answers read
+        # COOKIE, NSID and BADCOOKIE (craft.dns.server_edns); a fresh cookie secret if none.
+        self.explain = explain if explain is not None else ServerEdns()
         self.zone_list = list(zones)
         self.allow_transfer = list(allow_transfer)
         self.zones = sorted(
@@ -267,12 +277,16 @@ class Answerer:
         header = replace(_reply_header(query.header), aa=found.aa, rcode=found.rcode)
         return Message(
             header, query.question, found.answer, found.authority, found.additional
-        ).with_edns(self.reply_edns(query))
+        ).with_edns(self.reply_edns(query, found.ede))
 
-    def reply_edns(self, query: Message) -> Edns | None:
-        """The OPT a response carries: ours, with the query's DO bit, when it had one."""
+    def reply_edns(self, query: Message, ede: ExtendedError | None = None) -> Edns | None:
+        """The OPT a response carries: ours, with the query's DO bit (and ``ede``), when
+        it had one."""
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
-        return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do) if opts else None
+        if not opts:
+            return None
+        return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do,
+                    options=(ede,) if ede is not None else ())
 
     def refusal(self, query: Message) -> Message | None:
         """The error response a query gets before any lookup (FORMERR, BADVERS, NOTIMP),
@@ -316,17 +330,20 @@ class Answerer:
             return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
         return None
 
-    def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
+    def respond(self, data: bytes, limit: int = UDP_MIN, client: str | None = None,
+                tcp: bool = False) -> bytes | None:
         """Response bytes for query bytes through the full codec; ``limit`` is the
         transport's size limit without EDNS (512 for UDP, 65535 for TCP), raised to the
-        client's EDNS size within ours. ``None`` means drop: not even a header to answer."""
+        client's EDNS size within ours. ``client`` (its IP address) and ``tcp`` are for
+        cookies. ``None`` means drop: not even a header to answer."""
         try:
             query = decode(data)
-        except WireError:
-            return error_reply(data, Rcode.FORMERR)
+        except WireError as exc:  # the reason goes back as an EDE when the query has EDNS
+            return with_ede(error_reply(data, Rcode.FORMERR), data, ede_for(exc), self.payload)
         response = self.answer(query)
         if response is None:
             return None
+        response = self.explain.finish(query, response, client, tcp, int(self.clock()))
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)
