@@ -272,6 +272,16 @@ CASES = [
          bytes.fromhex("123401000001000000000001c00c00010001") + bytes.fromhex(
              "0000291000000080000000"), Rcode.FORMERR,
          (ExtendedError(0, "self compression pointer to 12 at offset 12"),)),
+    Case("no question, with EDNS: FORMERR saying so",
+         encode(Message(Header(id=7)).with_edns(Edns())), Rcode.FORMERR,
+         (ExtendedError(0, "0 questions (a QUERY has one)"),)),
+    Case("two OPT records: FORMERR saying so", encode(Message(
+        Header(id=7), (Question(Name.from_text("google.com.")),),
+        additional=(Edns().to_record(), Edns().to_record()))), Rcode.FORMERR,
+        (ExtendedError(0, "OPT or TSIG out of place (RFC 6891 6.1.1, RFC 8945 5.1)"),)),
+    Case("IXFR without the client's SOA: FORMERR saying so",
+         ask("google.com.", rtype=RRType.IXFR), Rcode.FORMERR,
+         (ExtendedError(0, "IXFR without the client's SOA in authority (RFC 1995 3)"),)),
     Case("the same without EDNS: FORMERR, header only",
          bytes.fromhex("123401000001000000000000c00c00010001"), Rcode.FORMERR, None),
 ]

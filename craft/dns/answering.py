@@ -291,8 +291,9 @@ class Answerer:
     def refusal(self, query: Message) -> Message | None:
         """The error response a query gets before any lookup (FORMERR, BADVERS, NOTIMP),
         or None when it may be answered."""
-        def error(rcode: int) -> Message:
-            e = self.reply_edns(query)
+        def error(rcode: int, why: str = "") -> Message:
+            # ``why``: the FORMERR's reason, an EDE 0 when the query has EDNS (RFC 8914)
+            e = self.reply_edns(query, ExtendedError(0, why) if why else None)
             if e is not None and rcode > 0xF:
                 e = replace(e, ext_rcode=rcode >> 4)
             header = replace(_reply_header(query.header), rcode=rcode & 0xF)
@@ -308,7 +309,7 @@ class Answerer:
         if (len(opts) > 1 or (opts and opts[0].name.labels)
                 or any(r.rtype in (RRType.OPT, RRType.TSIG)
                        for r in (*query.answer, *query.authority))):
-            return error(Rcode.FORMERR)
+            return error(Rcode.FORMERR, "OPT or TSIG out of place (RFC 6891 6.1.1, RFC 8945 5.1)")
         if opts and Edns.from_record(opts[0]).version > EDNS_VERSION:
             return error(Rcode.BADVERS)
         signed = [i for i, r in enumerate(query.additional) if r.rtype == RRType.TSIG]
@@ -324,10 +325,10 @@ class Answerer:
         if query.header.opcode != Opcode.QUERY:
             return error(Rcode.NOTIMP)
         if len(query.question) != 1:
-            return error(Rcode.FORMERR)
+            return error(Rcode.FORMERR, f"{len(query.question)} questions (a QUERY has one)")
         if query.question[0].rtype == RRType.IXFR and not any(
                 r.rtype == RRType.SOA for r in query.authority):
-            return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
+            return error(Rcode.FORMERR, "IXFR without the client's SOA in authority (RFC 1995 3)")
         return None
 
     def respond(self, data: bytes, limit: int = UDP_MIN, client: str | None = None,
