@@ -232,11 +232,11 @@ CASES = [
     Case("cookies off (no secret)", ask(options=(Cookie(C),)), Rcode.NOERROR, (), 2,
          explain=ServerEdns(None)),
     Case("required, client cookie only, UDP: BADCOOKIE with a fresh cookie",
-         ask(options=(Cookie(C),)), 23, (ours(C),), 0, explain=REQUIRE),
+         ask(options=(Cookie(C),)), Rcode.BADCOOKIE, (ours(C),), 0, explain=REQUIRE),
     Case("required, wrong server cookie, UDP: BADCOOKIE", ask(options=(ours(C, NOW - 7200),)),
-         23, (ours(C),), 0, explain=REQUIRE),
+         Rcode.BADCOOKIE, (ours(C),), 0, explain=REQUIRE),
     Case("required, out of zone, UDP: BADCOOKIE too", ask("nothere.example.", (Cookie(C),)),
-         23, (ours(C),), 0, explain=REQUIRE),
+         Rcode.BADCOOKIE, (ours(C),), 0, explain=REQUIRE),
     Case("required, over TCP: never BADCOOKIE", ask(options=(Cookie(C),)), Rcode.NOERROR,
          (ours(C),), 2, explain=REQUIRE, tcp=True),
     Case("required, valid cookie: answered", ask(options=(ours(C, NOW - 60),)), Rcode.NOERROR,
@@ -300,7 +300,7 @@ def test_answering_with_options(case: Case) -> None:
     assert len(message.answer) == case.answers
     edns = message.edns
     assert (edns.options if edns is not None else None) == case.options
-    if case.rcode == 23:  # the answer withheld: the question and the OPT alone
+    if case.rcode == Rcode.BADCOOKIE:  # the answer withheld: the question and the OPT alone
         assert message.question == decode(case.query).question
         assert not message.header.aa and message.authority == ()
         assert [r.rtype for r in message.additional] == [RRType.OPT]
@@ -439,6 +439,10 @@ def test_require_cookie_sends_dig_through_badcookie_and_its_retry() -> None:
         # TCP is never BADCOOKIE'd; a query without any cookie is answered as usual
         assert status(dig(port, "+cookie", "+nobadcookie", "+tcp", "google.com")) == "NOERROR"
         assert status(dig(port, "+nocookie", "google.com")) == "NOERROR"
+        # craft's own client says so too (it does not retry, as dig does)
+        asked = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(port), "--cookie",
+                    "google.com")
+        assert asked.returncode == 6 and "answered BADCOOKIE" in asked.stdout
 
 
 def nsid_over_udp(port: int) -> bytes:
@@ -573,6 +577,6 @@ def test_bind_resolver_resolves_through_craft_with_cookies(tmp_path: Path, requi
                 if c.server and SECRET.is_ours(c.client, c.server, here)]
     assert returned and all(rcode == Rcode.NOERROR for _, rcode in returned)
     if require:  # its first query had no server cookie: BADCOOKIE, then the retry
-        assert cookies[0][0].server == b"" and cookies[0][1] == 23
+        assert cookies[0][0].server == b"" and cookies[0][1] == Rcode.BADCOOKIE
     else:
         assert all(rcode == Rcode.NOERROR for _, rcode in cookies)

@@ -21,7 +21,6 @@ from craft.dns.edns import NSID, Cookie, EdnsOption, ExtendedError, encode_optio
 from craft.dns.message import Edns, Message, Record
 from craft.dns.wire import HEADER_SIZE, WireError, Writer
 
-BADCOOKIE = 23  # RFC 7873 8: an extended RCODE (header 7, OPT's upper bits 1)
 NOT_AUTHORITATIVE = ExtendedError(20)  # REFUSED: the name is in none of our zones
 PROHIBITED = ExtendedError(18)  # REFUSED: a transfer this client may not have
 OTHER = 0
@@ -99,9 +98,9 @@ def _has_opt(message: Message) -> bool:
 def _bad_cookie(response: Message) -> Message:
     """The answer withheld: the question and an OPT saying BADCOOKIE, nothing else (the
     fresh cookie is added after), so an unverified UDP client gets nothing bigger."""
-    header = replace(response.header, aa=False, tc=False, rcode=BADCOOKIE & 0xF)
+    header = replace(response.header, aa=False, tc=False, rcode=Rcode.BADCOOKIE & 0xF)
     opt = next(r for r in response.additional if r.rtype == RRType.OPT)
-    edns = replace(Edns.from_record(opt), ext_rcode=BADCOOKIE >> 4, options=())
+    edns = replace(Edns.from_record(opt), ext_rcode=Rcode.BADCOOKIE >> 4, options=())
     return Message(header, response.question, additional=(edns.to_record(),))
 
 
