@@ -445,12 +445,16 @@ def test_require_cookie_sends_dig_through_badcookie_and_its_retry() -> None:
         assert asked.returncode == 6 and "answered BADCOOKIE" in asked.stdout
 
 
-def nsid_over_udp(port: int) -> bytes:
-    """One NSID query from a fresh socket (a new source port each time)."""
+def ask_over_udp(port: int, options: tuple[EdnsOption, ...]) -> Message:
+    """One query from a fresh socket (a new source port each time)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(2)
-        sock.sendto(ask(options=(NSID(),)), ("127.0.0.1", port))
-        edns = decode(sock.recv(4096)).edns
+        sock.sendto(ask(options=options), ("127.0.0.1", port))
+        return decode(sock.recv(4096))
+
+
+def nsid_over_udp(port: int) -> bytes:
+    edns = ask_over_udp(port, (NSID(),)).edns
     assert edns is not None
     option = edns.option(NSID)
     assert isinstance(option, NSID)
@@ -468,6 +472,56 @@ def test_workers_answer_with_their_own_nsid() -> None:
                 break
         assert seen == {b"lab/1", b"lab/2"}
         assert re.search(r'; NSID: .* \("lab/[12]"\)', dig(port, "+nsid", "google.com"))
+
+
+def test_workers_share_the_cookie_secret() -> None:
+    """A server cookie one worker made is valid at the other: with --require-cookie, every
+    query bringing it back is answered (never BADCOOKIE) by both workers."""
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--nsid", "lab", "--workers",
+                        "2", "--require-cookie"]) as (_, port):
+        first = ask_over_udp(port, (Cookie(C),))
+        assert first.rcode == Rcode.BADCOOKIE
+        assert first.edns is not None
+        cookie = first.edns.option(Cookie)
+        assert isinstance(cookie, Cookie) and len(cookie.server) == 16
+        workers: set[bytes] = set()
+        for _ in range(300):
+            reply = ask_over_udp(port, (NSID(), cookie))
+            assert reply.rcode == Rcode.NOERROR and len(reply.answer) == 2
+            assert reply.edns is not None and reply.edns.option(Cookie) == cookie
+            nsid = reply.edns.option(NSID)
+            assert isinstance(nsid, NSID)
+            workers.add(nsid.nsid)
+            if len(workers) == 2:
+                break
+        assert workers == {b"lab/1", b"lab/2"}
+
+
+def test_a_given_secret_is_shared_by_separate_servers() -> None:
+    secret = "000102030405060708090a0b0c0d0e0f"
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--cookie-secret", secret]) as (
+            _, one), craft_process(["dns-serve", "--port", "0", "--quiet", "--cookie-secret",
+                                    secret, "--require-cookie"]) as (_, two):
+        made = ask_over_udp(one, (Cookie(C),)).edns
+        assert made is not None
+        cookie = made.option(Cookie)
+        assert isinstance(cookie, Cookie)
+        assert SECRET.is_ours(C, cookie.server, address_octets(ME))  # the secret given
+        again = ask_over_udp(two, (cookie,))
+        assert again.rcode == Rcode.NOERROR and again.edns is not None
+        assert again.edns.option(Cookie) == cookie
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--cookie-secret", "00ff"], "Invalid value for --cookie-secret: a cookie secret is 16"),
+    (["--cookie-secret", "xyz"], "Invalid value for --cookie-secret: cookie secret 'xyz' is not hex"),
+    (["--nsid", "0xzz"], "Invalid value for --nsid: NSID '0xzz': not hex after 0x"),
+    (["--nsid", ""], "Invalid value for --nsid: an empty NSID identifies nothing"),
+])
+def test_bad_server_switches_are_one_line_errors(args: list[str], message: str) -> None:
+    result = run(sys.executable, "-m", "craft", "dns-serve", "--port", "0", *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @NEEDS_DIG
