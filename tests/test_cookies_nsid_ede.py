@@ -551,6 +551,30 @@ def test_dig_sees_each_extended_error() -> None:
     assert "; EDE: 0 (Other): (internal error answering this query)" in fault
 
 
+def pseudo(text: str) -> list[str]:
+    """The OPT PSEUDOSECTION's lines, the server cookie's timestamp and hash blanked."""
+    lines = text.splitlines()
+    start = lines.index(";; OPT PSEUDOSECTION:") + 1
+    out = []
+    for line in lines[start:]:
+        if not line.startswith("; "):
+            break
+        out.append(re.sub(r"^(; COOKIE: [0-9a-f]{16})[0-9a-f]+", r"\1<server>", line.rstrip()))
+    return out
+
+
+@NEEDS_DIG
+@pytest.mark.parametrize("name", ["google.com", "nothere.example"])
+def test_dns_ask_prints_craft_options_as_dig(craft_port: int, name: str) -> None:
+    theirs = pseudo(dig(craft_port, "+nsid", "+cookie=0011223344556677", name))
+    result = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(craft_port), "--nsid",
+                 "--cookie=0011223344556677", name)
+    assert pseudo(result.stdout) == theirs
+    assert "; COOKIE: 0011223344556677<server> (good)" in theirs
+    assert '; NSID: 63 72 61 66 74 2d 6c 61 62 ("craft-lab")' in theirs
+    assert ("; EDE: 20 (Not Authoritative)" in theirs) is (name == "nothere.example")
+
+
 def test_dns_ask_prints_ede_as_dig(craft_port: int) -> None:
     result = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(craft_port),
                  "--cookie", "nothere.example")
