@@ -6,7 +6,8 @@ CNAME chains, DNAME redirection with its synthesized CNAME (RFC 6672), glue, ref
 zone cuts, DS at a cut and at a child apex we also serve, ANY, the EDNS rules (one OPT,
 BADVERS), TSIG refusal (BADKEY: we hold no keys), NOTIMP opcodes, zone transfers handed to
 ``craft.dns.transfer``, and the size a response may take (truncation by whole RRsets, TC). ``respond``
-does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
+does all of it over bytes with the full codec, with the reasons RFC 8914 gives errors and
+the COOKIE and NSID of ``craft.dns.server_edns``; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
 
