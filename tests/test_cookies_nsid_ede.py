@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -495,6 +496,34 @@ def test_workers_share_the_cookie_secret() -> None:
             if len(workers) == 2:
                 break
         assert workers == {b"lab/1", b"lab/2"}
+
+
+def test_after_a_reload_workers_keep_their_numbers_and_the_secret(tmp_path: Path) -> None:
+    zone = tmp_path / "google.com.zone"
+    zone.write_text((Path(__file__).resolve().parent.parent / "zones" / "google.com.zone")
+                    .read_text())
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--nsid", "lab", "--workers",
+                        "2", "--require-cookie", "--zone", str(zone)]) as (proc, port):
+        edns = ask_over_udp(port, (Cookie(C),)).edns
+        assert edns is not None
+        cookie = edns.option(Cookie)
+        assert isinstance(cookie, Cookie)
+        zone.write_text(zone.read_text().replace("192.165.1.10", "192.165.1.99"))
+        proc.send_signal(signal.SIGHUP)  # every worker builds a new authority and swaps it in
+
+        def reloaded_everywhere() -> bool:
+            workers = set()
+            for _ in range(60):
+                reply = ask_over_udp(port, (NSID(), cookie))
+                if reply.rcode != Rcode.NOERROR or "192.165.1.99" not in str(reply.answer):
+                    return False
+                nsid = reply.edns.option(NSID) if reply.edns is not None else None
+                assert isinstance(nsid, NSID)
+                workers.add(nsid.nsid)
+            return workers == {b"lab/1", b"lab/2"}
+
+        wait_until(reloaded_everywhere, "both workers did not answer the reloaded zone with "
+                   "their NSID and the cookie made before the reload")
 
 
 def test_a_given_secret_is_shared_by_separate_servers() -> None:
