@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from craft.dns.answer_cache import Authority
 from craft.dns.answering import UDP_MIN, error_reply
 from craft.dns.constants import Rcode
+from craft.dns.edns import ExtendedError
+from craft.dns.server_edns import FAULT_TEXT, OTHER, with_ede
 from craft.errors import CraftError, warn
 from craft.transport import RECV_SIZE, family, framed, recv_framed
 
@@ -198,7 +200,7 @@ class DnsServer:
                 respond = authority.respond
             if not observers:
                 try:
-                    response = respond(data, UDP_MIN)
+                    response = respond(data, UDP_MIN, client[0])
                 except Exception as exc:  # a bug answers SERVFAIL; it never stops the server
                     response = self._fault(data, client, exc)
                 if response is not None:
@@ -212,7 +214,7 @@ class DnsServer:
             arrived = time.time()
             with self.stops.hold():
                 try:
-                    response = respond(data, UDP_MIN)
+                    response = respond(data, UDP_MIN, client[0])
                 except Exception as exc:
                     response = self._fault(data, client, exc)
                 if response is not None:
@@ -304,10 +306,12 @@ class DnsServer:
 
     def _fault(self, data: bytes, client: tuple[str, int], exc: Exception) -> bytes | None:
         """An unexpected error while answering: one line on stderr, SERVFAIL to the client
-        (RFC 1035 4.1.1: the server could not process the query), and serving goes on."""
+        (RFC 1035 4.1.1: the server could not process the query) with EDE 0 when it asked
+        with EDNS (RFC 8914), and serving goes on."""
         warn(PROGRAM, f"internal error answering {client[0]}#{client[1]}: "
                       f"{type(exc).__name__}: {exc}; answered SERVFAIL")
-        return error_reply(data, Rcode.SERVFAIL)
+        return with_ede(error_reply(data, Rcode.SERVFAIL), data,
+                        ExtendedError(OTHER, FAULT_TEXT), self.authority.payload)
 
     def _observe(self, event: Exchange | Connection) -> None:
         """Hand ``event`` to each observer; one that fails (a closed stdout, a bug) is said

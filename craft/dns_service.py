@@ -191,8 +191,7 @@ class Reloader:
                 zones.append(zone)
             try:
                 with bulk_objects():
-                    authority = Authority(zones, allow_transfer=self.allowed,
-                                          keys=self.server.authority.answerer.keys)
+                    authority = self.server.authority.with_zones(zones)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
                 return
@@ -249,6 +248,11 @@ class Service:
                  notify: Sequence[tuple[str, int, Key | None]], mtimes: list[float] | None = None,
                  workers: int = 1, strict: bool = False) -> None:
         self.workers = workers
+        # Numbered for NSID: the parent is worker 1, the forked ones 2..N. One cookie
+        # secret for all: made before the fork, every worker holds a copy.
+        self.explain = authority.answerer.explain
+        if workers > 1:
+            authority.answerer.explain = self.explain.for_worker(1)
         self.observers = observers
         self.hosts = tuple(hosts)
         self.server = ServerGroup(authority, self.hosts, port, observers,
@@ -283,7 +287,7 @@ class Service:
         parent = self.reloader
         port = self.server.address[1]
         me = os.getpid()
-        for _ in range(count):
+        for number in range(2, count + 2):
             # SIGHUP is held too: one reaching the worker before its own handler is set
             # would go to the inherited handler, whose reloader never runs there, and the
             # worker would go on serving the old zones.
@@ -291,13 +295,15 @@ class Service:
                 pid = os.fork()
                 if pid == 0:
                     stop_with_parent(me)
-                    self._worker(parent, port)
+                    self._worker(parent, port, number)
                 parent.children.append(pid)
 
-    def _worker(self, parent: Reloader, port: int) -> NoReturn:
+    def _worker(self, parent: Reloader, port: int, number: int) -> NoReturn:
         """A forked worker's life (its stop signals and SIGHUP still held, as at the fork)."""
         code = 0
         try:
+            # This process's own copy of the answerer: the NSID says which worker answered.
+            self.server.authority.answerer.explain = self.explain.for_worker(number)
             child = ServerGroup(self.server.authority, self.hosts, port,
                                 self.observers, reuse_port=True, stops=SignalStops())
             stop_on_signals(child)

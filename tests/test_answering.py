@@ -45,6 +45,7 @@ ALL_FLAGS = {"aa": True, "tc": True, "rd": True, "ra": True, "z": True, "ad": Tr
 CHILD_GLUE = ("ns.child.edge.test. 3600 IN A 192.0.2.53",
               "ns.child.edge.test. 3600 IN AAAA 2001:db8::53")
 OURS = "; EDNS: version: 0, flags:; udp: 1232"  # the OPT craft answers with (as dig says it)
+MISPLACED = "\n; EDE: 0 (Other Error): (OPT or TSIG out of place (RFC 6891 6.1.1, RFC 8945 5.1))"
 OURS_DO = "; EDNS: version: 0, flags: do; udp: 1232"
 TSIG_REQUEST = (b"\x0bhmac-sha256\x00" + (1_700_000_000).to_bytes(6, "big") + b"\x01\x2c"
                 + b"\x00\x20" + b"\xaa" * 32 + b"\x00\x07" + b"\x00\x00" + b"\x00\x00")
@@ -236,14 +237,14 @@ ROWS = [
     Row("BADVERS for EDNS version 1", query("host.example.test.", edns=Edns(version=1)),
         Rcode.BADVERS, flags="qr", edns=OURS, lookup=False),
     Row("two OPTs: FORMERR", with_records(query("host.example.test."), "additional", opt(), opt()),
-        Rcode.FORMERR, flags="qr", edns=OURS, lookup=False),
+        Rcode.FORMERR, flags="qr", edns=OURS + MISPLACED, lookup=False),
     Row("OPT in the authority section: FORMERR",
         with_records(query("host.example.test."), "authority", opt()),
         Rcode.FORMERR, flags="qr", lookup=False),
     Row("OPT owned by another name than the root: FORMERR",
         with_records(query("host.example.test."), "additional",
                      Record(name("x."), RRType.OPT, 1232, 0, Opaque(b""))),
-        Rcode.FORMERR, flags="qr", edns=OURS, lookup=False),
+        Rcode.FORMERR, flags="qr", edns=OURS + MISPLACED, lookup=False),
     # ---- TSIG (RFC 8945): we hold no keys ----
     Row("TSIG with a key we do not hold: NOTAUTH with an unsigned BADKEY TSIG",
         with_records(query("host.example.test."), "additional", tsig()),

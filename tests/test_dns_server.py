@@ -14,7 +14,7 @@ from conftest import craft_process, running_server, serving
 
 from craft.dns.codec import decode, encode
 from craft.dns.constants import Opcode, Rcode, RRType
-from craft.dns.edns import RawOption
+from craft.dns.edns import ExtendedError, RawOption
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, TXT, A
@@ -308,10 +308,11 @@ def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixtu
     authority = Authority(default_zones())
     respond = authority.respond
 
-    def failing(data: bytes, limit: int = 512) -> bytes | None:
+    def failing(data: bytes, limit: int = 512, client: str | None = None,
+                tcp: bool = False) -> bytes | None:
         if b"\x04boom" in data:
             raise RuntimeError("injected fault")
-        return respond(data, limit)
+        return respond(data, limit, client, tcp)
 
     authority.respond = failing  # type: ignore[method-assign]
     seen: list[Exchange] = []
@@ -325,11 +326,18 @@ def test_a_fault_answers_servfail_and_serving_goes_on(capfd: pytest.CaptureFixtu
         udp = raw_udp(address, encode(boom))
         tcp = tcp_exchange(boom, address, 2)
         after = raw_udp(address, encode(q("google.com.")))
+        explained = raw_udp(address, encode(boom.with_edns(Edns(do=True))))
     assert udp is not None and decode(udp).rcode == Rcode.SERVFAIL
+    assert decode(udp).edns is None  # no EDNS in the query, none in the reply
+    # RFC 8914: with EDNS, the SERVFAIL says why, INFO-CODE 0 (Other) with a text
+    assert explained is not None
+    edns = decode(explained).edns
+    assert decode(explained).rcode == Rcode.SERVFAIL and edns is not None and edns.do
+    assert edns.options == (ExtendedError(0, "internal error answering this query"),)
     assert decode(udp).header.id == 0x4242 and decode(udp).header.rd
     assert tcp.message.rcode == Rcode.SERVFAIL
     assert after is not None and len(decode(after).answer) == 2
-    assert len([e for e in seen if isinstance(e, Exchange)]) == 3  # the good observer kept going
+    assert len([e for e in seen if isinstance(e, Exchange)]) == 4  # the good observer kept going
     err = capfd.readouterr().err
     assert "internal error answering 127.0.0.1#" in err and "RuntimeError: injected fault" in err
     assert err.count("broken_observer stopped: ValueError: observer bug") == 1

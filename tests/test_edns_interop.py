@@ -7,8 +7,9 @@
   must put the same OPT record on the wire.
 - BIND (named, with ``server-id``) answers NSID, COOKIE and an EDE; dig and craft print them
   alike, and ``dns-send`` shows them too.
-- craft's ``dns-serve`` takes queries carrying all of them (it sends none back yet, #22), and
-  answers a query with a malformed option FORMERR, as BIND does.
+- craft's ``dns-serve`` takes queries carrying all of them (it answers COOKIE; NSID, BADCOOKIE
+  and EDE are tested in test_cookies_nsid_ede.py), and answers a query with a malformed
+  option FORMERR, as BIND does.
 """
 
 from __future__ import annotations
@@ -258,9 +259,11 @@ def test_switches_against_craft_server(craft_server: int) -> None:
                    "192.0.2.0/24", "--padding", "128", "--dnssec", "google.com")
     assert result.returncode == plain.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    # craft's server answers the query and echoes DO; it sends no options of its own (#22)
+    # craft's server answers the query, echoes DO and returns a server cookie (RFC 7873);
+    # it has no --nsid here, so it sends no NSID
     assert lines[:2] == [";; OPT PSEUDOSECTION:", "; EDNS: version: 0, flags: do; udp: 1232"]
-    assert lines[2:] == plain.stdout.splitlines()
+    assert re.fullmatch(r"; COOKIE: [0-9a-f]{16}01000000[0-9a-f]{24} \(good\)", lines[2])
+    assert lines[3:] == plain.stdout.splitlines()
     document = json.loads(craft("dns-ask", "--port", str(craft_server), "--nsid", "--padding",
                                 "128", "--json", "google.com").stdout)
     assert len(bytes.fromhex(document["query"])) == 128

@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from craft.commands.params import EdnsCommand, edns_request, edns_switches, host_port
+from craft.commands.params import (
+    EdnsCommand,
+    edns_request,
+    edns_switches,
+    host_port,
+    server_edns,
+    server_edns_switches,
+)
 from craft.dns.anchors import AnchorError, parse_anchors
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
@@ -202,11 +209,13 @@ def _targets(values: Sequence[str], keys: Keyring) -> list[tuple[str, int, Key |
 @click.option("--strict", is_flag=True,
               help="Refuse a signed zone with expired signatures, a broken NSEC/NSEC3 chain, "
                    "no NSEC3PARAM or an unsigned RRset (default: warn and serve it).")
+@server_edns_switches
 def dns_serve_command(
     hosts: tuple[str, ...], port: int, zones: tuple[str, ...], workers: int, quiet: bool,
     oracle: bool | None, pcap_path: str | None, append: bool, color: bool | None,
     allow: tuple[str, ...], notify: tuple[str, ...], tsig_keys: tuple[str, ...],
     tsig_files: tuple[str, ...], watch: bool, strict: bool,
+    cookie_secret: str | None, require_cookie: bool, nsid: str | None,
 ) -> None:
     """Serve zones authoritatively over UDP and TCP on one port.
 
@@ -224,10 +233,12 @@ def dns_serve_command(
     keys = _keyring(tsig_keys, tsig_files)
     allowed = _networks(allow, keys)
     targets = _targets(notify, keys)
+    explain = server_edns(cookie_secret, require_cookie, nsid)
     mtimes = file_times(zones)
     with bulk_objects():
         loaded = load_zones(zones, strict)
-        authority = Authority(loaded, allow_transfer=allowed, keys=keys)
+        authority = Authority(loaded, allow_transfer=allowed, keys=keys,
+                              explain=explain)
     use_oracle = (not quiet) if oracle is None else oracle
     observers: list[Observer] = []
     printer = None

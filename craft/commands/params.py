@@ -7,7 +7,9 @@ from typing import Any
 
 import click
 
+from craft.dns.cookies import CookieSecret
 from craft.dns.edns import EdnsRequest
+from craft.dns.server_edns import ServerEdns, parse_nsid
 
 
 def host_port(text: str, hint: str) -> tuple[str, int]:
@@ -61,3 +63,35 @@ def edns_request(nsid: bool, cookie: str | None, subnet: str | None, padding: in
     except ValueError as exc:
         hint = "--subnet" if subnet is not None and "subnet" in str(exc) else "--cookie"
         raise click.BadParameter(str(exc), param_hint=hint) from None
+
+
+def server_edns_switches(command: Callable[..., Any]) -> Callable[..., Any]:
+    """dns-serve's cookie and NSID switches; ``server_edns`` reads them."""
+    options = [
+        click.option("--cookie-secret", metavar="HEX",
+                     help="The server cookie secret, 32 hex digits (RFC 9018; default: random "
+                          "at start, shared by every worker). Give the same to servers behind "
+                          "one address."),
+        click.option("--require-cookie", is_flag=True,
+                     help="Answer BADCOOKIE over UDP to a query with a client cookie but no "
+                          "valid server cookie (RFC 7873 5.2.3); TCP and cookieless queries "
+                          "are answered as usual."),
+        click.option("--nsid", metavar="TEXT|0xHEX",
+                     help="Answer NSID queries (RFC 5001) with TEXT, or with the octets of "
+                          "0xHEX; with --workers, '/N' (the worker's number) is added."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def server_edns(cookie_secret: str | None, require_cookie: bool, nsid: str | None) -> ServerEdns:
+    try:
+        secret = CookieSecret.random() if cookie_secret is None else CookieSecret.from_hex(cookie_secret)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--cookie-secret") from None
+    try:
+        identifier = None if nsid is None else parse_nsid(nsid)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--nsid") from None
+    return ServerEdns(secret, require_cookie, identifier)

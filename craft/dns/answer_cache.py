@@ -30,11 +30,13 @@ from dataclasses import dataclass
 from craft.dns.answering import OUR_PAYLOAD, UDP_MIN, Answerer
 from craft.dns.codec import encode
 from craft.dns.constants import RRClass, RRType
+from craft.dns.edns import encode_options
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import LOWER, Name
+from craft.dns.server_edns import ServerEdns
 from craft.dns.transfer import LOOPBACK, Network
 from craft.dns.tsig import Keyring
-from craft.dns.wire import HEADER, HEADER_SIZE
+from craft.dns.wire import HEADER, HEADER_SIZE, Writer
 from craft.dns.zone import Zone
 
 CACHE_LIMIT = 65536
@@ -48,6 +50,7 @@ class Body:
     flags: int  # QR, AA and RCODE bits; ID, OPCODE, RD and CD come from the query
     counts: tuple[int, int, int]
     data: bytes
+    options: bytes = b""  # the OPT's options when the query has EDNS (an EDE for REFUSED)
 
 
 class Authority:
@@ -56,10 +59,11 @@ class Authority:
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network | Name] = LOOPBACK,
                  clock: Callable[[], float] = time.time, precompute: bool | None = None,
-                 keys: Keyring | None = None) -> None:
+                 keys: Keyring | None = None, explain: ServerEdns | None = None) -> None:
         """``precompute``: build every name's bodies now (True), on first use (False), or
-        now only when the zones hold at most ``PRECOMPUTE_LIMIT`` names (None)."""
-        self.answerer = Answerer(zones, payload, allow_transfer, clock, keys)
+        now only when the zones hold at most ``PRECOMPUTE_LIMIT`` names (None). ``explain``:
+        cookies, NSID, BADCOOKIE policy (``craft.dns.server_edns``)."""
+        self.answerer = Answerer(zones, payload, allow_transfer, clock, keys, explain)
         self.payload = payload
         # Bodies built at load never expire; those built on demand (unknown names, odd types)
         # live in a bounded store that is emptied when full, so floods cannot grow memory.
@@ -84,6 +88,13 @@ class Authority:
                         key = (name.key, rtype, RRClass.IN, do)
                         self._static[key] = self._build(name, rtype, RRClass.IN, do)
 
+    def with_zones(self, zones: Sequence[Zone]) -> Authority:
+        """A new authority for ``zones`` with this one's settings (a reload: the TSIG keys,
+        the cookie secret and NSID carry over)."""
+        answerer = self.answerer
+        return Authority(zones, self.payload, answerer.allow_transfer, answerer.clock,
+                         keys=answerer.keys, explain=answerer.explain)
+
     def body(self, qname: Name, qtype: int, qclass: int, do: bool = False) -> Body:
         """The precomputed (or now computed and cached) response body for a question;
         ``do``: the query's DO bit."""
@@ -107,11 +118,19 @@ class Authority:
         wire = encode(message)
         qlen = qname.wire_length() + 4
         _, flags, _, an, ns, ar = HEADER.unpack_from(wire)
-        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :])
+        options = b""
+        if found.ede is not None:
+            w = Writer()
+            encode_options(w, (found.ede,))
+            options = w.getvalue()
+        return Body(flags, (an, ns, ar), wire[HEADER_SIZE + qlen :], options)
 
-    def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
+    def respond(self, data: bytes, limit: int = UDP_MIN, client: str | None = None,
+                tcp: bool = False) -> bytes | None:
         """Response bytes for query bytes; ``limit`` is the transport's size limit without
-        EDNS (512 for UDP, 65535 for TCP). ``None`` means drop: not even a header to answer."""
+        EDNS (512 for UDP, 65535 for TCP); ``client``, the client's IP address, and ``tcp``
+        matter only to queries with a COOKIE, which never take the fast path. ``None``
+        means drop: not even a header to answer."""
         exact = self._exact.get(limit)
         if exact is not None:
             tail = exact.get(data[2:])
@@ -133,7 +152,7 @@ class Authority:
                     exact.clear()
                 exact[data[2:]] = fast[2:]
                 return fast
-        return self.answerer.respond(data, limit)
+        return self.answerer.respond(data, limit, client, tcp)
 
     def _fast(self, data: bytes, ident: int, flags: int, ar: int, limit: int) -> bytes | None:
         pos = HEADER_SIZE
@@ -153,8 +172,7 @@ class Authority:
         qtype, qclass = struct.unpack_from("!HH", data, pos + 1)
         if qtype == RRType.IXFR:
             return None  # an IXFR needs the client's SOA in authority: the slow path checks
-        opt = b""
-        do = 0
+        do = -1  # no OPT in the query
         if ar:
             # Only the plain OPT: root owner, type 41, version 0, no options.
             if size != qend + 11 or data[qend] != 0 or data[qend + 1 : qend + 3] != b"\x00\x29":
@@ -164,15 +182,18 @@ class Authority:
                 return None
             do = eflags & 0x8000
             limit = max(limit, min(client_payload, self.payload), UDP_MIN)
-            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, 0)
         elif size != qend:
             return None
-        signed = bool(do) and self.signed
+        signed = do > 0 and self.signed  # do: -1 without an OPT, else the DO bit
         key = (data[HEADER_SIZE : pos + 1].translate(LOWER), qtype, qclass, signed)
         body = self._static.get(key) or self._dynamic.get(key)
         if body is None:
             name = Name(_labels(data[HEADER_SIZE : pos + 1]))
             body = self.body(name, qtype, qclass, signed)
+        opt = b""
+        if do >= 0:
+            extra = body.options
+            opt = b"\x00\x00\x29" + struct.pack("!HBBHH", self.payload, 0, 0, do, len(extra)) + extra
         if qend + len(body.data) + len(opt) > limit:
             return None  # needs truncation: the slow path does it at a record boundary
         an, ns, adc = body.counts
@@ -210,7 +231,7 @@ class Authority:
         transfer = self.answerer.transfer(data, client)
         if transfer is not None:
             return transfer
-        response = self.respond(data, 0xFFFF)
+        response = self.respond(data, 0xFFFF, client, tcp=True)
         return [] if response is None else [response]
 
 

@@ -9,7 +9,8 @@ the TSIG error given), NOTIMP opcodes, zone transfers handed to ``craft.dns.tran
 size a response may take (truncation by whole RRsets with their RRSIGs, TC), and for a
 signed zone asked with DO, the RRSIGs of every RRset and the denial proofs
 ``craft.dns.denial`` picks (RFC 4035 3.1; AD never set, CD copied). ``respond``
-does all of it over bytes with the full codec; ``craft.dns.answer_cache`` puts the
+does all of it over bytes with the full codec, with the reasons RFC 8914 gives errors and
+the COOKIE and NSID of ``craft.dns.server_edns``; ``craft.dns.answer_cache`` puts the
 precomputed fast path in front of it. Nothing here does I/O.
 """
 
@@ -22,9 +23,11 @@ from dataclasses import dataclass, replace
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.denial import Denial, covers
+from craft.dns.edns import ExtendedError
 from craft.dns.message import Edns, Header, Message, Record
 from craft.dns.names import MAX_NAME, Name
 from craft.dns.rdata import CNAME, MX, NS, SOA, SRV, Opaque, Rdata
+from craft.dns.server_edns import NOT_AUTHORITATIVE, ServerEdns, ede_for, with_ede
 from craft.dns.transfer import LOOPBACK, Network, is_transfer, transfer_response
 from craft.dns.tsig import Check, Keyring, StreamSigner, check_request, record_size, sign_answer
 from craft.dns.wire import HEADER, HEADER_SIZE, Reader, WireError, Writer
@@ -47,6 +50,11 @@ class Lookup:
     answer: tuple[Record, ...] = ()
     authority: tuple[Record, ...] = ()
     additional: tuple[Record, ...] = ()
+
+    @property
+    def ede(self) -> ExtendedError | None:
+        """Why, for RFC 8914: a lookup refuses only names in none of our zones."""
+        return NOT_AUTHORITATIVE if self.rcode == Rcode.REFUSED else None
 
 
 class Node:
@@ -158,9 +166,12 @@ class Answerer:
 
     def __init__(self, zones: Sequence[Zone], payload: int = OUR_PAYLOAD,
                  allow_transfer: Sequence[Network | Name] = LOOPBACK,
-                 clock: Callable[[], float] = time.time, keys: Keyring | None = None) -> None:
+                 clock: Callable[[], float] = time.time, keys: Keyring | None = None,
+                 explain: ServerEdns | None = None) -> None:
         self.payload = payload
-        self.clock = clock  # for the time TSIG checks and signs; the only clock answers read
+        self.clock = clock  # for TSIG, errors and cookies; the only clock the answers read
+        # COOKIE, NSID and BADCOOKIE (craft.dns.server_edns); a fresh cookie secret if none.
+        self.explain = explain if explain is not None else ServerEdns()
         self.zone_list = list(zones)
         self.allow_transfer = list(allow_transfer)
         self.keys = keys if keys is not None else Keyring()
@@ -356,16 +367,21 @@ class Answerer:
         header = replace(_reply_header(query.header), aa=found.aa, rcode=found.rcode)
         return Message(
             header, query.question, found.answer, found.authority, found.additional
-        ).with_edns(self.reply_edns(query))
+        ).with_edns(self.reply_edns(query, found.ede))
 
-    def reply_edns(self, query: Message) -> Edns | None:
-        """The OPT a response carries: ours, with the query's DO bit, when it had one."""
+    def reply_edns(self, query: Message, ede: ExtendedError | None = None) -> Edns | None:
+        """The OPT a response carries: ours, with the query's DO bit (and ``ede``), when
+        it had one."""
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
-        return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do) if opts else None
+        if not opts:
+            return None
+        return Edns(payload=self.payload, do=Edns.from_record(opts[0]).do,
+                    options=(ede,) if ede is not None else ())
 
-    def error(self, query: Message, rcode: int) -> Message:
-        """The header-and-question response carrying ``rcode`` (extended with the OPT)."""
-        e = self.reply_edns(query)
+    def error(self, query: Message, rcode: int, why: str = "") -> Message:
+        """The header-and-question response carrying ``rcode`` (extended with the OPT);
+        ``why``: a FORMERR's reason, an EDE 0 when the query has EDNS (RFC 8914)."""
+        e = self.reply_edns(query, ExtendedError(0, why) if why else None)
         if e is not None and rcode > 0xF:
             e = replace(e, ext_rcode=rcode >> 4)
         header = replace(_reply_header(query.header), rcode=rcode & 0xF)
@@ -378,8 +394,8 @@ class Answerer:
     def refusal(self, query: Message) -> Message | None:
         """The error response a query gets before any lookup (FORMERR, BADVERS, NOTIMP),
         or None when it may be answered."""
-        def error(rcode: int) -> Message:
-            return self.error(query, rcode)
+        def error(rcode: int, why: str = "") -> Message:
+            return self.error(query, rcode, why)
 
         opts = [r for r in query.additional if r.rtype == RRType.OPT]
         # RFC 6891 6.1.1: one OPT at most, owned by the root, in the additional section only;
@@ -387,7 +403,7 @@ class Answerer:
         if (len(opts) > 1 or (opts and opts[0].name.labels)
                 or any(r.rtype in (RRType.OPT, RRType.TSIG)
                        for r in (*query.answer, *query.authority))):
-            return error(Rcode.FORMERR)
+            return error(Rcode.FORMERR, "OPT or TSIG out of place (RFC 6891 6.1.1, RFC 8945 5.1)")
         if opts and Edns.from_record(opts[0]).version > EDNS_VERSION:
             return error(Rcode.BADVERS)
         signed = [i for i, r in enumerate(query.additional) if r.rtype == RRType.TSIG]
@@ -404,20 +420,22 @@ class Answerer:
         if query.header.opcode != Opcode.QUERY:
             return error(Rcode.NOTIMP)
         if len(query.question) != 1:
-            return error(Rcode.FORMERR)
+            return error(Rcode.FORMERR, f"{len(query.question)} questions (a QUERY has one)")
         if query.question[0].rtype == RRType.IXFR and not any(
                 r.rtype == RRType.SOA for r in query.authority):
-            return error(Rcode.FORMERR)  # RFC 1995 3: the client's SOA is in authority
+            return error(Rcode.FORMERR, "IXFR without the client's SOA in authority (RFC 1995 3)")
         return None
 
-    def respond(self, data: bytes, limit: int = UDP_MIN) -> bytes | None:
+    def respond(self, data: bytes, limit: int = UDP_MIN, client: str | None = None,
+                tcp: bool = False) -> bytes | None:
         """Response bytes for query bytes through the full codec; ``limit`` is the
         transport's size limit without EDNS (512 for UDP, 65535 for TCP), raised to the
-        client's EDNS size within ours. ``None`` means drop: not even a header to answer."""
+        client's EDNS size within ours. ``client`` (its IP address) and ``tcp`` are for
+        cookies. ``None`` means drop: not even a header to answer."""
         try:
             query = decode(data)
-        except WireError:
-            return error_reply(data, Rcode.FORMERR)
+        except WireError as exc:  # the reason goes back as an EDE when the query has EDNS
+            return with_ede(error_reply(data, Rcode.FORMERR), data, ede_for(exc), self.payload)
         check = self.tsig_check(query, data)
         if check is not None:
             query = replace(query, additional=query.additional[:-1])
@@ -427,6 +445,7 @@ class Answerer:
         response = self.answer(query)
         if response is None:
             return None
+        response = self.explain.finish(query, response, client, tcp, int(self.clock()))
         edns = query.edns
         if edns is not None:  # the client's size, within ours (as BIND's and NSD's)
             limit = max(limit, min(edns.payload, self.payload), UDP_MIN)

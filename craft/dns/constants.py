@@ -122,6 +122,7 @@ class Rcode(IntEnum):
     NOTAUTH = 9
     NOTZONE = 10
     BADVERS = 16
+    BADCOOKIE = 23  # RFC 7873 8: a server cookie is wanted (extended: the OPT holds 0x01)
 
 
 DNSSEC_TYPES = frozenset({RRType.DS, RRType.RRSIG, RRType.NSEC, RRType.DNSKEY, RRType.NSEC3})

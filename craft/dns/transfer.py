@@ -17,9 +17,11 @@ from dataclasses import replace
 
 from craft.dns.codec import encode, record_wire
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
+from craft.dns.edns import ExtendedError
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import SOA, A
+from craft.dns.server_edns import PROHIBITED
 from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone, ZoneChange
 
@@ -60,9 +62,10 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     base = Header(id=h.id, qr=True, opcode=h.opcode, aa=True, rd=h.rd, cd=h.cd)
     q = query.question[0]
 
-    def refused(rcode: int) -> list[bytes]:
+    def refused(rcode: int, why: ExtendedError | None = None) -> list[bytes]:
         header = replace(base, aa=False, rcode=rcode)
-        return [encode(Message(header, query.question).with_edns(edns))]
+        said = replace(edns, options=(*edns.options, why)) if edns and why else edns
+        return [encode(Message(header, query.question).with_edns(said))]
 
     if q.rclass != RRClass.IN:
         return refused(Rcode.REFUSED)  # our zones are class IN (RFC 5936 2.1: QCLASS)
@@ -70,7 +73,7 @@ def transfer_response(query: Message, zones: Sequence[Zone], client: str,
     if zone is None:
         return refused(Rcode.NOTAUTH)
     if not transfer_allowed(client, allowed, key):
-        return refused(Rcode.REFUSED)
+        return refused(Rcode.REFUSED, PROHIBITED)  # RFC 8914 4.19
     soa = zone.soa
     client_serial = _client_serial(query) if q.rtype == RRType.IXFR else None
     if client_serial is not None and not serial_newer(zone.serial, client_serial):
