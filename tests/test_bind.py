@@ -196,7 +196,7 @@ def ask_session(port: int, rtype: str, names: Sequence[str]) -> list[list[str]]:
     """The lab's interactive ``craft dns-ask`` (one process for many names): per name, its
     output lines sorted (BIND rotates the records of an RRset), the port masked."""
     result = subprocess.run(
-        [sys.executable, "-m", "craft", "dns-ask", "-t", rtype, "--port", str(port)],
+        [sys.executable, "-m", "craft", "dns-ask", "-t", rtype, "-p", str(port)],  # -p as in dig
         input="".join(f"{name}\n" for name in names) + "end\n",
         capture_output=True, text=True, timeout=60, check=False,
         env={**os.environ, "NO_COLOR": "1"},

@@ -241,7 +241,7 @@ def test_dns_send_switches_at_bind(named_port: int) -> None:
 
 
 def test_dns_send_malformed_cookie_gets_formerr_from_bind(named_port: int) -> None:
-    result = craft("dns-send", "--port", str(named_port), "--no-color", "--question",
+    result = craft("dns-send", "-p", str(named_port), "--no-color", "--question",
                    "youtube.com", "A", "--edns-option", "10:0011")
     assert "COOKIE option of 2 octets" in result.stdout  # craft's own reading of what it sent
     assert "rcode FORMERR" in result.stdout

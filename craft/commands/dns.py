@@ -499,7 +499,7 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.command("dns-ask", cls=EdnsCommand)
 @click.argument("name", required=False)
 @click.option("--server", default="127.0.0.1", show_default=True, help="Server address.")
-@click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
+@click.option("-p", "--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
 @click.option("-t", "--type", "qtype", default="A", show_default=True,
               help="Record type (A, AAAA, MX, NS, SOA, TXT, ANY, TYPE65280, ...).")
 @click.option("--tcp", is_flag=True, help="Ask over TCP (UDP replies with TC set retry over TCP anyway).")

@@ -154,7 +154,7 @@ def _show(data: bytes, color: bool) -> None:
 @click.command("dns-send", cls=_MultiwordCommand, epilog="\b\nFaults for --mutate (applied in order, after encoding):\n"
                + mutations_help())
 @click.option("--server", default="127.0.0.1", show_default=True, help="Server address (any).")
-@click.option("--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
+@click.option("-p", "--port", default=10053, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--tcp", is_flag=True, help="Send over TCP (with the 2-octet length prefix).")
 @click.option("--id", "ident_text", metavar="ID", help="Message ID, decimal or 0x hex (default: random).")
 @click.option("--flags", default="", metavar="LIST", help="Header flags to set: qr,aa,tc,rd,ra,z,ad,cd.")
