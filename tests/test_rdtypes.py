@@ -19,6 +19,7 @@ from craft.dns.message import Message, Record, fold_case
 from craft.dns.names import Name
 from craft.dns.rdata import Opaque, Rdata
 from craft.dns.rdtypes import RDATA_TYPES
+from craft.dns.rdtypes.dnssec import RRSIG
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zonefile import parse_record
 
@@ -315,3 +316,24 @@ def test_scapy_agrees_on_generated_rdata(rdata: Rdata) -> None:
 def test_fold_case_lowers_every_name_in_rdata_lists_included(text: str, folded: str) -> None:
     message = Message(answer=(parse_record(text),))
     assert fold_case(message).answer[0].to_text() == folded
+
+
+_SIG = "www.example. 300 IN RRSIG A 13 2 300 {} 20240101000000 4711 example. AAEC"
+
+
+@pytest.mark.parametrize(("when", "seconds"), [
+    ("20240229000000", 1709164800),  # a leap day
+    ("20240101000060", 1704067260),  # seconds up to 61, as time.strptime reads them
+    ("21060207062816", 0),  # 2**32 seconds after 1970: the field wraps (RFC 4034 3.1.5)
+    ("4294967295", 4294967295),  # the plain number form
+])
+def test_rrsig_times_read(when: str, seconds: int) -> None:
+    rdata = parse_record(_SIG.format(when)).rdata
+    assert isinstance(rdata, RRSIG) and rdata.expiration == seconds
+
+
+@pytest.mark.parametrize("when", ["20260229000000", "20241301000000", "00000101000000",
+                                  "20240100000000", "20240101240000", "20240101006000"])
+def test_rrsig_times_out_of_range_are_refused(when: str) -> None:
+    with pytest.raises(ValueError, match="bad time"):
+        parse_record(_SIG.format(when))

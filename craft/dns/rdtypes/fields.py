@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import calendar
 import ipaddress
 import re
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from craft.dns.constants import type_number, type_text
@@ -138,12 +138,25 @@ class SigTime(UInt):
     def parse(self, tokens: list[str], origin: Name | None) -> int:
         token = _pop(tokens, "time")
         if len(token) == 14 and token.isascii() and token.isdigit():
-            try:
-                parts = time.strptime(token, "%Y%m%d%H%M%S")
-            except ValueError:
-                raise ValueError(f"bad time {token!r} (YYYYMMDDHHmmSS)") from None
-            return calendar.timegm(parts) % (1 << 32)
+            return _sig_time(token)
         return number(token, 0xFFFFFFFF, "time")
+
+
+def _sig_time(token: str) -> int:
+    """``YYYYMMDDHHmmSS`` (14 digits) as seconds mod 2**32, by the ranges time.strptime
+    keeps (seconds up to 61); read by slicing because strptime cost a signed zone's load
+    a seventh of its time, one call per RRSIG."""
+    hour, minute, second = int(token[8:10]), int(token[10:12]), int(token[12:])
+    try:
+        if hour > 23 or minute > 59 or second > 61:
+            raise ValueError
+        days = date(int(token[:4]), int(token[4:6]), int(token[6:8])).toordinal() - _EPOCH_DAY
+    except ValueError:
+        raise ValueError(f"bad time {token!r} (YYYYMMDDHHmmSS)") from None
+    return (days * 86400 + hour * 3600 + minute * 60 + second) % (1 << 32)
+
+
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
 
 
 class UInt48(FieldKind):
