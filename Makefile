@@ -17,7 +17,7 @@ lint: deps-python
 	$(PY) -m mypy craft
 
 check:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test: deps lint check
 

@@ -17,10 +17,20 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from craft.dns.answer_cache import Authority
 from craft.dns.zone import Zone, default_zones
 from craft.dns_server import DnsServer
+
+# The suite shares its machine (CI, helpers, servers it starts): a draw that is slow because
+# the machine is busy says nothing of craft, so the "too slow" checks never fail a run.
+settings.register_profile(
+    "craft", deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                           HealthCheck.data_too_large],
+)
+settings.load_profile("craft")
 
 
 class Servable(Protocol):
