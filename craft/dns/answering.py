@@ -82,7 +82,10 @@ class ZoneIndex:
         # zone (RFC 5155 7.2.9), only links of the chain ``craft.dns.denial`` proofs use.
         nsec3: list[Record] = []
         nsec3_sigs: list[Record] = []
-        for record in zone.records:
+        owner_keys = zone.owner_keys  # made by the zone-file reader, when it read the zone
+        if len(owner_keys) != len(zone.records):
+            owner_keys = tuple(record.name.key for record in zone.records)
+        for record, key in zip(zone.records, owner_keys, strict=True):
             if record.rtype in _CHAIN_TYPES:
                 if record.rtype == RRType.NSEC3:
                     nsec3.append(record)
@@ -90,7 +93,6 @@ class ZoneIndex:
                 if covers(record, RRType.NSEC3):
                     nsec3_sigs.append(record)
                     continue
-            key = record.name.key
             node = self.nodes.get(key)
             if node is None:
                 node = self.nodes[key] = Node()

@@ -152,7 +152,7 @@ def journaled(old: Zone, new: Zone) -> Zone:
     """``new`` carrying ``old``'s journal, plus the change from ``old`` when there is one;
     the oldest changes go first once they hold more than ``JOURNAL_RECORDS`` records."""
     if old.serial == new.serial:
-        return Zone(new.origin, new.records, old.journal)
+        return Zone(new.origin, new.records, old.journal, new.owner_keys)
     before, after = set(old.records), set(new.records)
     change = ZoneChange(old.soa, new.soa,
                         tuple(r for r in old.records if r not in after and r.rtype != RRType.SOA),
@@ -160,7 +160,7 @@ def journaled(old: Zone, new: Zone) -> Zone:
     journal = [*old.journal, change]
     while journal and sum(len(c.removed) + len(c.added) for c in journal) > JOURNAL_RECORDS:
         journal.pop(0)
-    return Zone(new.origin, new.records, tuple(journal))
+    return Zone(new.origin, new.records, tuple(journal), new.owner_keys)
 
 
 def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
@@ -204,7 +204,8 @@ def bump_serial(old: Zone, new: Zone) -> Zone:
     soa = new.soa
     assert isinstance(soa.rdata, SOA)
     bumped = replace(soa, rdata=replace(soa.rdata, serial=(old.serial + 1) % 2**32))
-    return Zone(new.origin, tuple(bumped if r is soa else r for r in new.records))
+    return Zone(new.origin, tuple(bumped if r is soa else r for r in new.records),
+                owner_keys=new.owner_keys)
 
 
 def notify_message(zone: Zone, ident: int) -> Message:
