@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from craft.dns import zonefile
 from craft.dns.names import Name
 from craft.dns.zone import ZoneError
 from craft.dns.zonefast import SIMPLE_LINE, fast_head
@@ -117,3 +118,11 @@ def test_owner_keys_follow_the_records_kept() -> None:
         "Host.Example.TEST. 60 IN A 192.0.2.1", "host.Example.TEST. 60 IN A 192.0.2.2"]
     assert len(zone.records) == 5
     assert zone.owner_keys == tuple(r.name.key for r in zone.records)
+
+
+@pytest.mark.parametrize("text", ["", "a", "a\n", "abc\ndef\n\nghijklmnop\nq", "\n\n\n",
+                                  "x" * 20 + "\n" + "y" * 3, "\r\n" * 7])
+def test_lines_split_a_piece_at_a_time_are_the_lines_split_at_once(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zonefile, "_CHUNK", 5)
+    assert list(zonefile._physical_lines(text)) == text.split("\n")
