@@ -55,7 +55,8 @@ class Zone:
     journal: tuple[ZoneChange, ...] = ()
     # Each record's owner as a lookup key (lower-cased wire form), in the order of
     # ``records``, when the zone-file reader already made them (empty otherwise): the
-    # answer index takes them instead of encoding a million names again.
+    # answer index takes them instead of encoding a million names again. A zone made
+    # with other records must not carry them over (``dataclasses.replace`` would).
     owner_keys: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
 
     @property
