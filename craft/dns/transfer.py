@@ -103,8 +103,9 @@ class _Stream:
         first = True
         batch: list[bytes] = []
         size = 0
+        record_wire = _RecordWire()
         for record in self.body():
-            wire = _record_wire(record)
+            wire = record_wire(record)
             if batch and size + len(wire) > MESSAGE_BUDGET:
                 yield self._message(batch, first)
                 first = False
@@ -172,15 +173,43 @@ def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
 
 
 _A_HEAD = struct.Struct("!HHIH")
+SUFFIX_MEMO = 4096  # parents' wire forms kept while a transfer is written
+# The canonical spelling of each octet (no leading zero): any other is not in here.
+_OCTETS = {str(value): value for value in range(256)}
 
 
-def _record_wire(record: Record) -> bytes:
-    """``record_wire``, with A records (most of a big zone) packed by hand."""
-    rdata = record.rdata
-    if isinstance(rdata, A):
-        address = ipaddress.IPv4Address(rdata.address).packed
-        return record.name.to_wire() + _A_HEAD.pack(record.rtype, record.rclass, record.ttl, 4) + address
-    return record_wire(record)
+class _RecordWire:
+    """``record_wire`` for one transfer, with A records (most of a big zone) written by
+    hand: the owner's parent in wire form is made once for all its children (a big zone's
+    names share a few parents), the address packed from a table of the 256 canonical
+    octets instead of by ``ipaddress`` (4.5 µs a record of the 5.3 µs it took), so only a
+    canonical dotted quad takes this way; anything else goes through the codec."""
+
+    def __init__(self) -> None:
+        self.parents: dict[tuple[bytes, ...], bytes] = {}
+
+    def __call__(self, record: Record) -> bytes:
+        rdata = record.rdata
+        labels = record.name.labels
+        if not isinstance(rdata, A) or not labels:
+            return record_wire(record)
+        parts = rdata.address.split(".")
+        try:
+            packed = bytes((_OCTETS[parts[0]], _OCTETS[parts[1]], _OCTETS[parts[2]],
+                            _OCTETS[parts[3]]))
+        except (KeyError, IndexError):
+            return record_wire(record)
+        if len(parts) != 4:
+            return record_wire(record)
+        rest = labels[1:]
+        parent = self.parents.get(rest)
+        if parent is None:
+            if len(self.parents) >= SUFFIX_MEMO:
+                self.parents.clear()
+            parent = self.parents[rest] = Name(rest).to_wire()
+        first = labels[0]
+        return b"".join((bytes((len(first),)), first, parent,
+                         _A_HEAD.pack(record.rtype, record.rclass, record.ttl, 4), packed))
 
 
 def _client_serial(query: Message) -> int | None:
