@@ -26,7 +26,7 @@ from craft.dns.codec import decode, encode, record_wire
 from craft.dns.constants import Rcode, RRType
 from craft.dns.message import Record
 from craft.dns.names import Name
-from craft.dns.rdata import TXT, A
+from craft.dns.rdata import MX, TXT, A
 from craft.dns.transfer import (
     LOOPBACK,
     _RecordWire,
@@ -266,7 +266,12 @@ def test_knot_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: P
     Record.make(Name.from_text("odd.test."), 60, A("10.0.0.010")),  # not canonical: the codec
     Record.make(Name.from_text("short.test."), 60, A("10.0.1")),
     Record.make(Name.from_text("t.big.test."), 60, TXT((b"x", b""))),
-], ids=["a", "deep", "root", "leading-zero", "three-octets", "txt"])
+    Record.make(Name.from_text("T.Big.test."), 60, TXT((b"y" * 255, b"\x00\xff"))),
+    Record.make(Name.from_text("t.big.test."), 60, TXT((b"z" * 256,))),  # too long: the codec
+    Record.make(Name.root(), 60, TXT((b"root",))),
+    Record.make(Name.from_text("mx.big.test."), 60, MX(10, Name.from_text("Mail.big.test."))),
+], ids=["a", "deep", "root", "leading-zero", "three-octets", "txt", "txt-long", "txt-256",
+        "txt-root", "mx"])
 def test_a_transfers_records_are_written_as_the_codec_writes_them(record: Record) -> None:
     write = _RecordWire()
     try:
