@@ -17,11 +17,13 @@ from pathlib import Path
 import pytest
 
 from craft.dns.answer_cache import Authority
+from craft.dns.answering import Node
 from craft.dns.codec import decode, decode_header, encode
 from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
 from craft.dns.rdata import SOA, A, Opaque
+from craft.dns.zone import Zone
 from craft.dns.zonefile import parse_zone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -317,11 +319,16 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["precomputed", "on-first-use"])
+@pytest.fixture(scope="module", params=["precomputed", "on-first-use", "keys-by-index"])
 def authority(request: pytest.FixtureRequest) -> Authority:
-    """Every row twice: bodies built at load (small zones) and on first use (big zones)."""
+    """Every row three times: bodies built at load (small zones), on first use (big
+    zones), and on first use from zones whose owner keys the index makes itself (zones not
+    read from a file: the reader's keys are not there)."""
     zones = [parse_zone(path.read_text(encoding="utf-8"), filename=path.name) for path in ZONE_FILES]
-    return Authority(zones, clock=lambda: NOW, precompute=request.param)
+    assert all(len(zone.owner_keys) == len(zone.records) for zone in zones)
+    if request.param == "keys-by-index":
+        zones = [Zone(zone.origin, zone.records) for zone in zones]
+    return Authority(zones, clock=lambda: NOW, precompute=request.param == "precomputed")
 
 
 def octets(row: Row) -> bytes:
@@ -388,3 +395,17 @@ def test_transfer_over_tcp_only_from_allowed_clients(authority: Authority) -> No
     assert [m.rcode for m in refused] == [Rcode.REFUSED]
     plain = authority.respond_stream(encode(query("host.example.test.")), "192.0.2.9")
     assert plain == [authority.respond(encode(query("host.example.test.")), 0xFFFF)]
+
+
+def test_a_node_holds_its_one_record_alone_until_a_second_comes() -> None:
+    owner = Name.from_text("n.example.test.")
+    a1, a2 = Record.make(owner, 60, A("192.0.2.1")), Record.make(owner, 60, A("192.0.2.2"))
+    txt = Record.make(owner, 60, Opaque(b"\x01x"), rclass=RRClass.IN)
+    node = Node(a1)
+    assert node.held is a1 and node.by_type == {RRType.A: [a1]} and node.records() == [a1]
+    node.by_type[RRType.A].append(a2)  # a copy for a lone record: the node is unchanged
+    assert node.records() == [a1]
+    node.add(a2)
+    node.add(txt)
+    assert node.by_type == {RRType.A: [a1, a2], txt.rtype: [txt]}
+    assert node.records() == [a1, a2, txt]

@@ -22,12 +22,18 @@ from conftest import (
     wait_until,
 )
 
-from craft.dns.codec import decode, encode
+from craft.dns.codec import decode, encode, record_wire
 from craft.dns.constants import Rcode, RRType
 from craft.dns.message import Record
 from craft.dns.names import Name
-from craft.dns.rdata import A
-from craft.dns.transfer import LOOPBACK, bump_serial, serial_newer, transfer_response
+from craft.dns.rdata import MX, TXT, A
+from craft.dns.transfer import (
+    LOOPBACK,
+    _RecordWire,
+    bump_serial,
+    serial_newer,
+    transfer_response,
+)
 from craft.dns.zone import LAB_TABLE, Zone, default_zones, lab_zone
 from craft.dns_client import axfr, build_query
 
@@ -251,3 +257,30 @@ def test_knot_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: P
     assert "not acknowledged" not in err
     assert "[google.com.] notify, incoming" in knot_log  # the transfer followed the NOTIFY
     assert "2022101401 -> 2022101402" in knot_log
+
+
+@pytest.mark.parametrize("record", [
+    Record.make(Name.from_text("Host7.Big.TEST."), 300, A("10.0.255.7")),
+    Record.make(Name.from_text("a.b.c.big.test."), 0, A("0.0.0.0")),
+    Record.make(Name.root(), 60, A("255.255.255.255")),
+    Record.make(Name.from_text("odd.test."), 60, A("10.0.0.010")),  # not canonical: the codec
+    Record.make(Name.from_text("short.test."), 60, A("10.0.1")),
+    Record.make(Name.from_text("t.big.test."), 60, TXT((b"x", b""))),
+    Record.make(Name.from_text("T.Big.test."), 60, TXT((b"y" * 255, b"\x00\xff"))),
+    Record.make(Name.from_text("t.big.test."), 60, TXT((b"z" * 256,))),  # too long: the codec
+    Record.make(Name.root(), 60, TXT((b"root",))),
+    Record.make(Name.from_text("mx.big.test."), 60, MX(10, Name.from_text("Mail.big.test."))),
+], ids=["a", "deep", "root", "leading-zero", "three-octets", "txt", "txt-long", "txt-256",
+        "txt-root", "mx"])
+def test_a_transfers_records_are_written_as_the_codec_writes_them(record: Record) -> None:
+    write = _RecordWire()
+    try:
+        expected: bytes | type[Exception] = record_wire(record)
+    except ValueError as exc:
+        expected = type(exc)
+    for _ in range(2):  # the second time from the parents memo
+        if isinstance(expected, bytes):
+            assert write(record) == expected
+        else:
+            with pytest.raises(expected):
+                write(record)

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from craft.dns import zonefile
 from craft.dns.names import Name
-from craft.dns.zonefast import fast_head
-from craft.dns.zonefile import _Names, _rdata, _record_head, logical_lines, parse_zone
+from craft.dns.zone import ZoneError
+from craft.dns.zonefast import SIMPLE_LINE, fast_head
+from craft.dns.zonefile import (
+    Line,
+    _Names,
+    _rdata,
+    _Reader,
+    _record_head,
+    logical_lines,
+    parse_zone,
+)
 
 ORIGIN = Name.from_text("example.test.")
 
@@ -50,3 +62,67 @@ def test_a_zone_read_through_the_fast_lane_keeps_its_errors_and_lines() -> None:
         parse_zone(text)
     zone = parse_zone(text.replace("192.0.2.01", "192.0.2.2"))
     assert [r.to_text() for r in zone.records][-1] == "bad.example.test. 60 IN A 192.0.2.2"
+
+
+# Whole lines the one-match lane takes, and lines it leaves to the tokenizer.
+SIMPLE_TAKEN = [
+    "host1 IN A 10.0.0.1", "h 300 A 1.2.3.4\r", 'Mixed-Case_9 300 IN TXT "a b;(" "c"  ',
+    't TXT ""', "x\t0\tIN\tA\t255.255.255.255",
+]
+SIMPLE_DECLINED = [
+    "x IN A 01.2.3.4", "  x A 1.2.3.4", "x A 1.2.3.4 ; comment", 'x TXT "a\\"b"', "x TXT plain",
+    "a.b A 1.2.3.4", "@ A 1.2.3.4", "x in A 1.2.3.4", "x IN 300 A 1.2.3.4", "x AAAA ::1",
+    "*.w A 1.2.3.4", 'x TXT "caf\u00e9"', "x IN MX 10 mail",
+]
+
+
+@pytest.mark.parametrize("line", SIMPLE_TAKEN)
+def test_a_simple_line_reads_as_the_tokenizer_and_full_parser_read_it(line: str) -> None:
+    match = SIMPLE_LINE.fullmatch(line)
+    assert match is not None
+    fast, full = _Reader(ORIGIN, 60), _Reader(ORIGIN, 60)
+    fast.simple(1, match)
+    full.entry(Line(1, False, tokens(line)))
+    assert fast.records == full.records
+    assert fast.records[0].name.labels == full.records[0].name.labels  # case kept
+    assert fast.keys == [r.name.key for r in full.records]
+
+
+@pytest.mark.parametrize("line", SIMPLE_DECLINED)
+def test_the_simple_line_lane_steps_aside(line: str) -> None:
+    assert SIMPLE_LINE.fullmatch(line) is None
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("x 2147483648 A 192.0.2.1", "over the maximum"),
+    ('x TXT "' + "y" * 256 + '"', "255"),
+    ("y" * 63 + " A 192.0.2.1", "octets (max 255)"),
+])
+def test_what_the_simple_lane_cannot_take_gets_the_full_parsers_error(line: str, reason: str) -> None:
+    origin = ".".join(["o" * 60] * 4)  # 245 octets: a 63-octet label more is too long
+    text = f"$ORIGIN {origin}.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\n{line}\n"
+    with pytest.raises(ZoneError, match=rf"<zone>:5: .*{re.escape(reason)}"):
+        parse_zone(text)
+
+
+def test_simple_lines_before_any_origin_are_relative_to_nothing() -> None:
+    with pytest.raises(ZoneError, match=r"<zone>:1: relative name 'host' with no \$ORIGIN"):
+        parse_zone("host 60 A 192.0.2.1\n")
+
+
+def test_owner_keys_follow_the_records_kept() -> None:
+    text = ("$ORIGIN Example.TEST.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nHost A 192.0.2.1\n"
+            "host 30 A 192.0.2.2\nhost A 192.0.2.1\nns A 192.0.2.9\n")
+    zone = parse_zone(text)
+    assert [r.to_text() for r in zone.records][2:4] == [
+        "Host.Example.TEST. 60 IN A 192.0.2.1", "host.Example.TEST. 60 IN A 192.0.2.2"]
+    assert len(zone.records) == 5
+    assert zone.owner_keys == tuple(r.name.key for r in zone.records)
+
+
+@pytest.mark.parametrize("text", ["", "a", "a\n", "abc\ndef\n\nghijklmnop\nq", "\n\n\n",
+                                  "x" * 20 + "\n" + "y" * 3, "\r\n" * 7])
+def test_lines_split_a_piece_at_a_time_are_the_lines_split_at_once(
+        text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zonefile, "_CHUNK", 5)
+    assert list(zonefile._physical_lines(text)) == text.split("\n")

@@ -58,15 +58,32 @@ class Lookup:
 
 
 class Node:
-    """All records at one owner name, by type."""
+    """All records at one owner name, by type. Most owners of a big zone have one record:
+    the node then holds that record alone, and ``by_type`` makes its one-entry dict when
+    asked (a dict and a list kept for every owner were a third of a big zone's memory)."""
 
-    __slots__ = ("by_type",)
+    __slots__ = ("held",)
 
-    def __init__(self) -> None:
-        self.by_type: dict[int, list[Record]] = {}
+    def __init__(self, record: Record) -> None:
+        self.held: Record | dict[int, list[Record]] = record
+
+    @property
+    def by_type(self) -> dict[int, list[Record]]:
+        """The records by type; not to be changed (``add`` adds)."""
+        held = self.held
+        return held if isinstance(held, dict) else {held.rtype: [held]}
+
+    def add(self, record: Record) -> None:
+        held = self.held
+        if not isinstance(held, dict):
+            held = self.held = {held.rtype: [held]}
+        held.setdefault(record.rtype, []).append(record)
 
     def records(self) -> list[Record]:
-        return [r for records in self.by_type.values() for r in records]
+        held = self.held
+        if not isinstance(held, dict):
+            return [held]
+        return [r for records in held.values() for r in records]
 
 
 class ZoneIndex:
@@ -82,7 +99,10 @@ class ZoneIndex:
         # zone (RFC 5155 7.2.9), only links of the chain ``craft.dns.denial`` proofs use.
         nsec3: list[Record] = []
         nsec3_sigs: list[Record] = []
-        for record in zone.records:
+        owner_keys = zone.owner_keys  # made by the zone-file reader, when it read the zone
+        if len(owner_keys) != len(zone.records):
+            owner_keys = tuple(record.name.key for record in zone.records)
+        for record, key in zip(zone.records, owner_keys, strict=True):
             if record.rtype in _CHAIN_TYPES:
                 if record.rtype == RRType.NSEC3:
                     nsec3.append(record)
@@ -90,18 +110,18 @@ class ZoneIndex:
                 if covers(record, RRType.NSEC3):
                     nsec3_sigs.append(record)
                     continue
-            key = record.name.key
             node = self.nodes.get(key)
-            if node is None:
-                node = self.nodes[key] = Node()
-                # Each ancestor's key is a suffix of this one (wire form): cut a label at a
-                # time, and stop at one already known, whose own ancestors are in too.
-                for _ in range(len(record.name.labels) - depth):
-                    key = key[key[0] + 1 :]
-                    if key in self.nonterminals:
-                        break
-                    self.nonterminals.add(key)
-            node.by_type.setdefault(record.rtype, []).append(record)
+            if node is not None:
+                node.add(record)
+                continue
+            self.nodes[key] = Node(record)
+            # Each ancestor's key is a suffix of this one (wire form): cut a label at a
+            # time, and stop at one already known, whose own ancestors are in too.
+            for _ in range(len(record.name.labels) - depth):
+                key = key[key[0] + 1 :]
+                if key in self.nonterminals:
+                    break
+                self.nonterminals.add(key)
         soa = zone.soa
         assert isinstance(soa.rdata, SOA)
         # RFC 2308 3: the negative TTL is the smaller of the SOA's TTL and MINIMUM.

@@ -20,7 +20,7 @@ from craft.dns.constants import Opcode, Rcode, RRClass, RRType
 from craft.dns.edns import ExtendedError
 from craft.dns.message import Edns, Header, Message, Question, Record
 from craft.dns.names import Name
-from craft.dns.rdata import SOA, A
+from craft.dns.rdata import SOA, TXT, A
 from craft.dns.server_edns import PROHIBITED
 from craft.dns.wire import HEADER, HEADER_SIZE
 from craft.dns.zone import Zone, ZoneChange
@@ -103,8 +103,9 @@ class _Stream:
         first = True
         batch: list[bytes] = []
         size = 0
+        record_wire = _RecordWire()
         for record in self.body():
-            wire = _record_wire(record)
+            wire = record_wire(record)
             if batch and size + len(wire) > MESSAGE_BUDGET:
                 yield self._message(batch, first)
                 first = False
@@ -152,7 +153,7 @@ def journaled(old: Zone, new: Zone) -> Zone:
     """``new`` carrying ``old``'s journal, plus the change from ``old`` when there is one;
     the oldest changes go first once they hold more than ``JOURNAL_RECORDS`` records."""
     if old.serial == new.serial:
-        return Zone(new.origin, new.records, old.journal)
+        return Zone(new.origin, new.records, old.journal, new.owner_keys)
     before, after = set(old.records), set(new.records)
     change = ZoneChange(old.soa, new.soa,
                         tuple(r for r in old.records if r not in after and r.rtype != RRType.SOA),
@@ -160,7 +161,7 @@ def journaled(old: Zone, new: Zone) -> Zone:
     journal = [*old.journal, change]
     while journal and sum(len(c.removed) + len(c.added) for c in journal) > JOURNAL_RECORDS:
         journal.pop(0)
-    return Zone(new.origin, new.records, tuple(journal))
+    return Zone(new.origin, new.records, tuple(journal), new.owner_keys)
 
 
 def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
@@ -171,16 +172,49 @@ def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
     yield soa
 
 
-_A_HEAD = struct.Struct("!HHIH")
+_HEAD = struct.Struct("!HHIH")  # type, class, TTL, rdata length
+SUFFIX_MEMO = 4096  # parents' wire forms kept while a transfer is written
+# The canonical spelling of each octet (no leading zero): any other is not in here.
+_OCTETS = {str(value): value for value in range(256)}
 
 
-def _record_wire(record: Record) -> bytes:
-    """``record_wire``, with A records (most of a big zone) packed by hand."""
-    rdata = record.rdata
-    if isinstance(rdata, A):
-        address = ipaddress.IPv4Address(rdata.address).packed
-        return record.name.to_wire() + _A_HEAD.pack(record.rtype, record.rclass, record.ttl, 4) + address
-    return record_wire(record)
+class _RecordWire:
+    """``record_wire`` for one transfer, with A and TXT records (most of a big zone)
+    written by hand: the owner's parent in wire form is made once for all its children (a
+    big zone's names share a few parents), an address packed from a table of the 256
+    canonical octets instead of by ``ipaddress`` (4.5 µs a record of the 5.3 µs it took),
+    so only a canonical dotted quad takes this way; anything else goes through the codec."""
+
+    def __init__(self) -> None:
+        self.parents: dict[tuple[bytes, ...], bytes] = {}
+
+    def __call__(self, record: Record) -> bytes:
+        rdata = record.rdata
+        labels = record.name.labels
+        if isinstance(rdata, A) and labels:
+            parts = rdata.address.split(".")
+            try:
+                data = bytes((_OCTETS[parts[0]], _OCTETS[parts[1]], _OCTETS[parts[2]],
+                              _OCTETS[parts[3]]))
+            except (KeyError, IndexError):
+                return record_wire(record)
+            if len(parts) != 4:
+                return record_wire(record)
+        elif isinstance(rdata, TXT) and labels and all(len(s) < 256 for s in rdata.strings):
+            data = b"".join(bytes((len(s),)) + s for s in rdata.strings)
+            if len(data) > 0xFFFF:
+                return record_wire(record)
+        else:
+            return record_wire(record)
+        rest = labels[1:]
+        parent = self.parents.get(rest)
+        if parent is None:
+            if len(self.parents) >= SUFFIX_MEMO:
+                self.parents.clear()
+            parent = self.parents[rest] = Name(rest).to_wire()
+        first = labels[0]
+        return b"".join((bytes((len(first),)), first, parent,
+                         _HEAD.pack(record.rtype, record.rclass, record.ttl, len(data)), data))
 
 
 def _client_serial(query: Message) -> int | None:
@@ -204,7 +238,8 @@ def bump_serial(old: Zone, new: Zone) -> Zone:
     soa = new.soa
     assert isinstance(soa.rdata, SOA)
     bumped = replace(soa, rdata=replace(soa.rdata, serial=(old.serial + 1) % 2**32))
-    return Zone(new.origin, tuple(bumped if r is soa else r for r in new.records))
+    return Zone(new.origin, tuple(bumped if r is soa else r for r in new.records),
+                owner_keys=new.owner_keys)
 
 
 def notify_message(zone: Zone, ident: int) -> Message:

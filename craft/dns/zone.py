@@ -7,7 +7,7 @@ is read by ``craft.dns.zonefile``; answering from zones is ``craft.dns.answering
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from craft.dns.constants import RRType
 from craft.dns.message import Record
@@ -53,6 +53,11 @@ class Zone:
     # The last reloads' changes, oldest first, the newest ending at this zone's serial:
     # what an incremental zone transfer is made of (``craft.dns.transfer``).
     journal: tuple[ZoneChange, ...] = ()
+    # Each record's owner as a lookup key (lower-cased wire form), in the order of
+    # ``records``, when the zone-file reader already made them (empty otherwise): the
+    # answer index takes them instead of encoding a million names again. A zone made
+    # with other records must not carry them over (``dataclasses.replace`` would).
+    owner_keys: tuple[bytes, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def soa(self) -> Record:

@@ -6,6 +6,10 @@ directly; anything it is not sure of (escapes, units in a TTL, leading zeros, a 
 does not know, a field count it does not expect) returns ``None`` and the record goes
 through ``craft.dns.zonefile``'s full parser, which also owns every error message. So
 this lane changes speed only: what it returns is what the full parser returns.
+``SIMPLE_LINE`` goes one step further for the two forms a big zone is made of, a whole
+line ``host [ttl] [IN] A 10.0.0.1`` or ``t [ttl] [IN] TXT "quoted" "strings"`` with a
+one-label relative owner: one regular-expression match reads all of it, and the reader
+builds the record from the groups without tokens (``simple_rdata``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,28 @@ Head = tuple[int | None, int | None, int, Rdata]
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zeros, as ipaddress
 _QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
+# Groups: owner, TTL, "IN", A's address, TXT's quoted strings. Quoted text here holds no
+# quote, no backslash and nothing outside printable ASCII, so it needs no unescaping.
+SIMPLE_LINE = re.compile(
+    rf"([A-Za-z0-9_-]{{1,63}})[ \t]+(?:([0-9]{{1,10}})[ \t]+)?(IN[ \t]+)?"
+    rf"(?:A[ \t]+({_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})"
+    rf"|TXT[ \t]+((?:\"[ !#-\[\]-~]*\"[ \t]*)+))[ \t\r]*"
+)
+_STRING = re.compile(r'"([^"]*)"')
+
+
+def simple_rdata(address: str | None, strings: str | None) -> A | TXT | None:
+    """The rdata of a ``SIMPLE_LINE`` match: its A, or its TXT (None when a string is
+    over 255 octets: the full parser says so)."""
+    if address is not None:
+        return A(address)
+    assert strings is not None
+    parts = tuple(text.encode("ascii") for text in _STRING.findall(strings))
+    if any(len(part) > 255 for part in parts):
+        return None
+    return TXT(parts)
 
 
 def _name_ok(token: str) -> bool:

@@ -12,13 +12,14 @@ reader takes text and a source name and opens no file: ``craft.zone_loader`` rea
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from craft.dns.codec import TTL_MAX
 from craft.dns.constants import RRClass, RRType, class_number, class_text, type_number, type_text
 from craft.dns.message import Record
-from craft.dns.names import LOWER, BadNameError, Name
+from craft.dns.names import LOWER, MAX_NAME, BadNameError, Name
 from craft.dns.rdata import (
     QUOTED,
     SOA,
@@ -31,7 +32,7 @@ from craft.dns.rdata import (
 from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zone import Zone, ZoneError
-from craft.dns.zonefast import fast_head
+from craft.dns.zonefast import SIMPLE_LINE, fast_head, simple_rdata
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
 # (the vast majority of lines) is split on blanks after cutting its comment.
@@ -87,12 +88,27 @@ def _scan(line: str, tokens: list[str], depth: int, where: str) -> int:
 
 def logical_lines(text: str, filename: str = "<zone>") -> Iterator[Line]:
     """Split master-file text into entries; newlines inside parentheses do not end one."""
+    for entry in _entries(text, filename, simple=False):
+        assert isinstance(entry, Line)
+        yield entry
+
+
+def _entries(text: str, filename: str,
+             simple: bool) -> Iterator[Line | tuple[int, re.Match[str]]]:
+    """``logical_lines``; with ``simple``, a whole line outside parentheses in one of the
+    forms ``SIMPLE_LINE`` matches comes as its number and that match instead."""
     tokens: list[str] = []
     depth = 0
     start = 1
     indented = False
-    for number, line in enumerate(text.split("\n"), 1):
+    fast = SIMPLE_LINE.fullmatch if simple else None
+    for number, line in enumerate(_physical_lines(text), 1):
         if not depth:
+            if fast is not None:
+                match = fast(line)
+                if match is not None:
+                    yield number, match
+                    continue
             start = number
             indented = line[:1] in (" ", "\t")
         if _NEEDS_SCAN.search(line) is None:
@@ -105,6 +121,23 @@ def logical_lines(text: str, filename: str = "<zone>") -> Iterator[Line]:
             tokens = []
     if depth:
         raise ZoneError(f"{filename}:{start}", "'(' never closed")
+
+
+_CHUNK = 1 << 20  # characters split into lines at a time
+
+
+def _physical_lines(text: str) -> Iterator[str]:
+    """``text.split("\\n")``, a megabyte at a time: splitting a big zone's text in one
+    call makes a million strings with the interpreter held (0.1 s, a stall for a server
+    answering while it reloads), and freeing them at the end is another."""
+    start = 0
+    while True:
+        end = text.find("\n", start + _CHUNK)
+        if end < 0:
+            yield from text[start:].split("\n")
+            return
+        yield from text[start:end].split("\n")
+        start = end + 1
 
 
 def parse_ttl(token: str) -> int:
@@ -208,6 +241,7 @@ def _rdata(rtype: int, tokens: list[str], names: _Names) -> Rdata:
     return cls.from_text(tokens, names.origin, names)
 
 
+_IN = int(RRClass.IN)
 _CLASSES = {name: int(value) for name, value in RRClass.__members__.items()}
 _TYPES = {type_text(value): int(value) for value in RRType}
 
@@ -287,9 +321,14 @@ class _Reader:
         self.default_ttl = default_ttl  # $TTL (RFC 2308 4)
         self.last_ttl: int | None = None
         self.last_owner: Name | None = None
+        self.last_key = b""  # the last owner's lookup key
         self.last_class = int(RRClass.IN)
         self.records: list[Record] = []
-        self.lines: list[int] = []
+        # Each record's line and owner key, in step with ``records``; the lines as machine
+        # integers (a million int objects would cost memory and a long free).
+        self.lines = array("l")
+        self.keys: list[bytes] = []
+        self.origin_key: tuple[Name | None, bytes] = (None, b"")
 
     def entry(self, line: Line) -> None:
         tokens = line.tokens
@@ -313,6 +352,38 @@ class _Reader:
             if self.names.origin is None and rtype == RRType.SOA:
                 self.names.set_origin(owner)  # no $ORIGIN: the SOA's owner is the origin
             rdata = _rdata(rtype, rest[start:], self.names)
+        key = self.last_key if owner is self.last_owner else owner.key
+        self.add(line.number, owner, key, ttl, rclass, rtype, rdata)
+
+    def simple(self, number: int, match: re.Match[str]) -> None:
+        """A line ``SIMPLE_LINE`` matched: a one-label owner under the origin, an A or a
+        TXT. Whatever it cannot take as sure (no origin yet, a TTL or a string too long, a
+        name too long) goes to ``entry``, which says what is wrong."""
+        label, ttl_text, klass, address, strings = match.groups()
+        origin = self.names.origin
+        ttl = None if ttl_text is None else int(ttl_text)
+        rdata = simple_rdata(address, strings)
+        if (origin is None or rdata is None or (ttl is not None and ttl > TTL_MAX)
+                or len(label) + 1 + len(self.key_of(origin)) > MAX_NAME):
+            tokens: list[str] = []
+            _scan(match.string, tokens, 0, str(number))
+            self.entry(Line(number, False, tokens))
+            return
+        raw = label.encode("ascii")
+        owner = Name((raw, *origin.labels))
+        key = bytes((len(raw),)) + raw.translate(LOWER) + self.key_of(origin)
+        self.add(number, owner, key, ttl, _IN if klass else None, rdata.rtype, rdata)
+
+    def key_of(self, origin: Name) -> bytes:
+        """The current origin's key, made once per origin."""
+        known, key = self.origin_key
+        if known is not origin:
+            key = origin.key
+            self.origin_key = (origin, key)
+        return key
+
+    def add(self, number: int, owner: Name, key: bytes, ttl: int | None, rclass: int | None,
+            rtype: int, rdata: Rdata) -> None:
         if ttl is None:
             if self.default_ttl is not None:
                 ttl = self.default_ttl
@@ -326,8 +397,9 @@ class _Reader:
         if rclass in (0, RRClass.NONE, RRClass.ANY):
             raise ValueError(f"{class_text(rclass)} is not a class for zones")
         self.records.append(Record(owner, rtype, rclass, ttl, rdata))
-        self.lines.append(line.number)
-        self.last_owner, self.last_ttl, self.last_class = owner, ttl, rclass
+        self.lines.append(number)
+        self.keys.append(key)
+        self.last_owner, self.last_key, self.last_ttl, self.last_class = owner, key, ttl, rclass
 
     def directive(self, name: str, args: list[str]) -> None:
         if name == "$ORIGIN":
@@ -353,12 +425,16 @@ def parse_zone(
     owner of the SOA; relative names before any ``$ORIGIN`` are relative to ``origin``, or
     (without one) to the SOA's owner once it is read. Raises ``ZoneError("file:line", reason)``."""
     reader = _Reader(origin, default_ttl)
-    for line in logical_lines(text, filename):
+    for entry in _entries(text, filename, simple=True):
         try:
-            reader.entry(line)
+            if isinstance(entry, Line):
+                reader.entry(entry)
+            else:
+                reader.simple(*entry)
         except ValueError as exc:  # BadNameError and WireError are ValueErrors too
             reason = exc.reason if isinstance(exc, ZoneError | BadNameError) else str(exc)
-            raise ZoneError(f"{filename}:{line.number}", reason) from None
+            number = entry.number if isinstance(entry, Line) else entry[0]
+            raise ZoneError(f"{filename}:{number}", reason) from None
     if not reader.records:
         raise ZoneError(f"{filename}:1", "no records")
     zone_origin = origin
@@ -367,13 +443,14 @@ def parse_zone(
         if soa is None:
             raise ZoneError(f"{filename}:{reader.lines[0]}", "no SOA record")
         zone_origin = soa.name
-    records = _check_records(reader.records, reader.lines, zone_origin, filename)
-    zone = Zone(zone_origin, tuple(records))
-    try:
-        zone.check()
-    except ZoneError as exc:  # _check_records already holds every rule check() has
-        raise ZoneError(f"{filename}:{reader.lines[0]}", exc.reason) from None
-    return zone
+    changes = _check_records(reader.records, reader.lines, reader.keys, zone_origin, filename)
+    # _check_records holds every rule Zone.check has, at the offending line: no second pass.
+    if not changes:
+        return Zone(zone_origin, tuple(reader.records), owner_keys=tuple(reader.keys))
+    kept = [(changes.get(i, record), key)
+            for i, (record, key) in enumerate(zip(reader.records, reader.keys, strict=True))]
+    return Zone(zone_origin, tuple(r for r, _ in kept if r is not None),
+                owner_keys=tuple(k for r, k in kept if r is not None))
 
 
 _HAS_NAMES: dict[type[Rdata], bool] = {}
@@ -392,66 +469,85 @@ def _rdata_key(rdata: Rdata) -> object:
 
 
 def _check_records(
-    records: list[Record], lines: list[int], origin: Name, filename: str
-) -> list[Record]:
+    records: list[Record], lines: Sequence[int], keys: list[bytes], origin: Name, filename: str
+) -> dict[int, Record | None]:
     """Zone rules, each reported at the offending record's line: names inside the zone,
     one class, one SOA at the apex, NS at the apex, a CNAME alone at its name (RFC 1034
-    3.6.2), one TTL per RRset (RFC 2181 5.2, the first one stated). Exact duplicates are dropped (RFC 2181 5)."""
-    depth = len(origin.labels)
-    apex = tuple(label.translate(LOWER) for label in origin.labels)
+    3.6.2), one TTL per RRset (RFC 2181 5.2, the first one stated). Exact duplicates are
+    dropped (RFC 2181 5). ``keys``: each record's owner key. Returns what to change, by
+    position: the record to keep instead (its TTL set) or None (a duplicate dropped).
+
+    Most owners of a big zone have one record, which breaks no rule by itself: such an
+    owner costs one dict entry holding its record, and only owners with more get their
+    types' TTLs and their records' identities kept. (Per-record sets and tuples were most
+    of this check's time, and their freeing on return held the interpreter for seconds
+    at a million records, which starved the serving thread during a reload.)"""
+    origin_key = origin.key
     zone_class = records[0].rclass
-    types_at: dict[bytes, set[int]] = {}
-    rrset_ttl: dict[tuple[bytes, int], int] = {}
-    seen: set[tuple[bytes, int, object]] = set()
-    owners: dict[Name, bytes] = {}  # records share Name objects: check each owner once
-    kept: list[Record] = []
+    # Owner key -> its one record so far, or the first TTL of each of its types.
+    at: dict[bytes, Record | dict[int, int]] = {}
+    seen: set[tuple[bytes, int, object]] = set()  # identities at owners with several records
+    changes: dict[int, Record | None] = {}
     soa_line = 0
-    for record, number in zip(records, lines, strict=True):
-        where = f"{filename}:{number}"
-        name = record.name
-        owner_text = name.to_text
-        key = owners.get(name)
-        if key is None:
-            # Relative names share the origin's label objects: equal at once, no lowering.
-            if depth and name.labels[-depth:] != origin.labels and (
-                len(name.labels) < depth
-                or tuple(label.translate(LOWER) for label in name.labels[-depth:]) != apex
-            ):
-                raise ZoneError(where, f"{owner_text()} is outside the zone {origin.to_text()}")
-            key = owners[name] = name.key
+    for position, (record, number, key) in enumerate(zip(records, lines, keys, strict=True)):
+        state = at.get(key)
+        if state is None and not _inside(key, origin_key):
+            raise ZoneError(f"{filename}:{number}",
+                            f"{record.name.to_text()} is outside the zone {origin.to_text()}")
         if record.rclass != zone_class:
-            raise ZoneError(where, f"class {class_text(record.rclass)} in a zone of class "
-                                   f"{class_text(zone_class)}")
+            raise ZoneError(f"{filename}:{number}", f"class {class_text(record.rclass)} in a "
+                                                    f"zone of class {class_text(zone_class)}")
         rtype = record.rtype
         if rtype == RRType.SOA:
-            if len(name.labels) != depth:
-                raise ZoneError(where, f"SOA at {owner_text()}: only at the zone apex "
-                                       f"{origin.to_text()}")
+            if key != origin_key:
+                raise ZoneError(f"{filename}:{number}", f"SOA at {record.name.to_text()}: only "
+                                                        f"at the zone apex {origin.to_text()}")
             if soa_line:
-                raise ZoneError(where, f"a second SOA (the first is on line {soa_line})")
+                raise ZoneError(f"{filename}:{number}",
+                                f"a second SOA (the first is on line {soa_line})")
             soa_line = number
-        types = types_at.setdefault(key, set())
-        if rtype == RRType.CNAME and RRType.CNAME in types:
-            raise ZoneError(where, f"a second CNAME at {owner_text()}")
-        if (rtype == RRType.CNAME and types - _BESIDE_CNAME) or (
-            RRType.CNAME in types and rtype not in _BESIDE_CNAME
+        if state is None:
+            at[key] = record
+            continue
+        if not isinstance(state, dict):
+            first = state
+            state = at[key] = {first.rtype: first.ttl}
+            seen.add((key, first.rtype, _rdata_key(first.rdata)))
+        if rtype == RRType.CNAME and RRType.CNAME in state:
+            raise ZoneError(f"{filename}:{number}", f"a second CNAME at {record.name.to_text()}")
+        if (rtype == RRType.CNAME and state.keys() - _BESIDE_CNAME) or (
+            RRType.CNAME in state and rtype not in _BESIDE_CNAME
         ):
-            raise ZoneError(where, f"CNAME and other data at {owner_text()} (RFC 1034 3.6.2)")
-        types.add(rtype)
-        first_ttl = rrset_ttl.setdefault((key, rtype), record.ttl)
+            raise ZoneError(f"{filename}:{number}", f"CNAME and other data at "
+                                                    f"{record.name.to_text()} (RFC 1034 3.6.2)")
+        first_ttl = state.setdefault(rtype, record.ttl)
         if first_ttl != record.ttl and rtype not in _MIXED_TTLS:
             # RFC 2181 5.2 forbids mixed TTLs on the wire; like BIND ("TTL set to prior
             # TTL") the RRset keeps the TTL of its first record rather than failing the load.
-            record = replace(record, ttl=first_ttl)
+            record = changes[position] = replace(record, ttl=first_ttl)
         identity = (key, rtype, _rdata_key(record.rdata))
-        if identity not in seen:
+        if identity in seen:
+            changes[position] = None
+        else:
             seen.add(identity)
-            kept.append(record)
     if not soa_line:
         raise ZoneError(f"{filename}:{lines[0]}", f"no SOA record at the apex {origin.to_text()}")
-    if RRType.NS not in types_at.get(origin.key, ()):
+    apex = at.get(origin_key)
+    if not (isinstance(apex, dict) and RRType.NS in apex):  # the SOA is there: not alone
         raise ZoneError(f"{filename}:{soa_line}", f"no NS record at the apex {origin.to_text()}")
-    return kept
+    return changes
+
+
+def _inside(key: bytes, origin_key: bytes) -> bool:
+    """Whether the name of lookup key ``key`` is at or below the one of ``origin_key``:
+    a suffix that starts at a label boundary."""
+    cut = len(key) - len(origin_key)
+    if cut < 0 or not key.endswith(origin_key):
+        return False
+    pos = 0
+    while pos < cut:
+        pos += key[pos] + 1
+    return pos == cut
 
 
 def zone_to_text(zone: Zone) -> str:
