@@ -212,16 +212,17 @@ def workers_of(pid: int) -> list[str]:
 
 def test_a_worker_stops_when_its_parent_is_killed_outright() -> None:
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, _):
-        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
-        worker = int(workers_of(proc.pid)[0])
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        workers = [int(pid) for pid in workers_of(proc.pid)]
         proc.kill()
         proc.wait(10)
         try:
-            wait_until(lambda: gone_or_zombie(worker),
-                       "the worker serves on after its parent was killed")
+            wait_until(lambda: all(gone_or_zombie(w) for w in workers),
+                       "a worker serves on after its parent was killed")
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(worker, signal.SIGKILL)  # only if the test failed
+            for worker in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker, signal.SIGKILL)  # only if the test failed
 
 
 def gone_or_zombie(pid: int) -> bool:
@@ -231,24 +232,109 @@ def gone_or_zombie(pid: int) -> bool:
         return True
 
 
-def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
-    """Each worker reloads in its own background thread on the parent's SIGHUP (workers
-    are forked only at start, while the parent has no other thread)."""
+def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path) -> None:
+    """The parent reads the files once (one "reloaded" line: every process that read them
+    would say it) and a new generation of workers takes over; the old one ends."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
                         str(path)]) as (proc, port):
-        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
-        (before,) = workers_of(proc.pid)
+        err = StderrLines(proc)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        before = set(workers_of(proc.pid))
         path.write_text(zone_text("192.0.2.2", 100))
         proc.send_signal(signal.SIGHUP)
-        # Each query from a new socket: SO_REUSEPORT spreads them over both processes.
+        # Each query from a new socket: either worker may take it.
         wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
                    "a process still answers from the old zone")
-        assert workers_of(proc.pid) == [before]
+        wait_until(lambda: not before & set(workers_of(proc.pid)), "the old workers did not end")
+        assert len(workers_of(proc.pid)) == 2
+        wait_until(lambda: bool(err.having("zones loaded once")), "no generation line")
+        assert len(err.having(f"reloaded {ORIGIN} serial 1 -> 2")) == 1, err.lines
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
         assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_with_workers_no_query_is_lost_across_the_swap(tmp_path: Path) -> None:
+    """A steady stream of queries (UDP, and TCP on one connection opened before) while the
+    parent loads a zone over the precompute limit and the generations change: every query
+    answered, the new zone by the end."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path)], timeout=120) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: marker(port) == "192.0.2.1", "the zone is not served", 60)
+        path.write_text(zone_text("192.0.2.2"))
+        streams = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+        asked = unanswered = 0
+        try:
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 120
+            swapped_at = None
+            # Until the old generation is told to retire, and 2 s more.
+            while time.monotonic() < deadline:
+                sock = streams[asked % len(streams)]
+                sock.settimeout(3.0)
+                asked += 1
+                sock.sendto(query(f"h{asked % RECORDS}.{ORIGIN}", asked & 0xFFFF),
+                            ("127.0.0.1", port))
+                try:
+                    reply = decode(sock.recv(65535))
+                    if reply.header.id != asked & 0xFFFF or not reply.answer:
+                        unanswered += 1
+                except TimeoutError:
+                    unanswered += 1
+                if swapped_at is None and err.having("zones loaded once"):
+                    swapped_at = time.monotonic()
+                if swapped_at is not None and time.monotonic() > swapped_at + 2:
+                    break
+        finally:
+            for sock in streams:
+                sock.close()
+        assert swapped_at is not None, f"no new generation: {err.lines[-5:]}"
+        assert asked >= 20 and unanswered == 0, f"{unanswered} of {asked} unanswered"
+        wait_until(lambda: {marker(port) for _ in range(20)} == {"192.0.2.2"},
+                   "a process still answers from the old zone")
+
+
+def test_with_workers_a_stop_at_any_point_of_a_reload_leaves_no_worker(tmp_path: Path) -> None:
+    """SIGTERM at random moments of a reload (loading, forking the new generation, old one
+    retiring): the parent exits 0 and no process of the server is left."""
+    import random
+
+    rng = random.Random(2111)
+    path = tmp_path / "scale.zone"
+    for round_ in range(6):
+        path.write_text(zone_text(f"192.0.2.{round_ + 1}", 3000))
+        with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                            str(path)]) as (proc, _):
+            wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+            path.write_text(zone_text("192.0.2.99", 3000))
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(rng.uniform(0.0, 1.0))
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            assert proc.returncode == 0, round_
+        try:
+            wait_until(lambda: not serving_from(path), f"a worker was left (round {round_})", 10)
+        finally:
+            for pid in serving_from(path):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # only if the test failed
+
+
+def serving_from(path: Path) -> list[int]:
+    """Processes whose command line names ``path``: this test's servers, whoever their parent."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(path).encode() in (entry / "cmdline").read_bytes() and not gone_or_zombie(
+                        int(entry.name)):
+                    found.append(int(entry.name))
+    return found
 
 
 def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Path) -> None:
@@ -272,7 +358,7 @@ def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Pat
                        "a process still answers from the old zone", 120)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; craft said: {errors.read_bytes()[-600:]!r}") from None
-        assert proc.poll() is None and len(workers_of(proc.pid)) == 1
+        assert proc.poll() is None and len(workers_of(proc.pid)) == 2
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
