@@ -257,9 +257,8 @@ def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path)
 
 
 def test_with_workers_no_query_is_lost_across_the_swap(tmp_path: Path) -> None:
-    """A steady stream of queries (UDP, and TCP on one connection opened before) while the
-    parent loads a zone over the precompute limit and the generations change: every query
-    answered, the new zone by the end."""
+    """A steady stream of UDP queries while the parent loads a zone over the precompute
+    limit and the generations change: every query answered, the new zone by the end."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1"))
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
@@ -297,6 +296,57 @@ def test_with_workers_no_query_is_lost_across_the_swap(tmp_path: Path) -> None:
         assert asked >= 20 and unanswered == 0, f"{unanswered} of {asked} unanswered"
         wait_until(lambda: {marker(port) for _ in range(20)} == {"192.0.2.2"},
                    "a process still answers from the old zone")
+
+
+def big_records_zone(marker: str, names: int = 4000) -> str:
+    """A zone whose transfer (about 8 MB) is more than the kernel buffers a connection."""
+    text = " ".join(f'"{i:03d}{"x" * 240}"' for i in range(8))
+    lines = [f"$ORIGIN {ORIGIN}", "$TTL 300", "@ SOA ns1 hostmaster 1 3600 600 86400 300",
+             "@ NS ns1", "ns1 A 127.0.0.1", f"marker A {marker}"]
+    lines += [f"t{i} TXT {text}" for i in range(names)]
+    return "\n".join(lines) + "\n"
+
+
+def test_with_workers_a_transfer_under_way_finishes_when_its_worker_retires(
+        tmp_path: Path) -> None:
+    """An AXFR begun before a reload, larger than the socket buffers and read only after
+    the old generation was told to retire (its sender waiting on the full socket): the
+    old worker stays until it is sent, and it arrives whole."""
+    from craft.transport import framed, recv_framed
+
+    path = tmp_path / "scale.zone"
+    path.write_text(big_records_zone("192.0.2.1"))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path), "--allow-transfer", "127.0.0.1"], timeout=120) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: marker(port) == "192.0.2.1", "the zone is not served", 60)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        old = set(workers_of(proc.pid))
+        axfr = encode(Message(Header(id=5), (Question(Name.from_text(ORIGIN), RRType.AXFR, 1),)))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window
+            sock.settimeout(30)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(framed(axfr))
+            first = recv_framed(sock)
+            assert first is not None
+            path.write_text(big_records_zone("192.0.2.2"))
+            proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: bool(err.having("zones loaded once")), "no new generation", 60)
+            # The old workers' loops have seen the retirement by now (they poll twice a
+            # second); the one sending the transfer waits for it to be read.
+            wait_until(lambda: len(old & set(workers_of(proc.pid))) == 1,
+                       "not only the old worker sending the transfer is left")
+            records = len(decode(first).answer)
+            while True:
+                message = recv_framed(sock)
+                assert message is not None, f"the transfer broke off after {records} records"
+                answer = decode(message).answer
+                records += len(answer)
+                if answer and answer[-1].rtype == RRType.SOA:
+                    break
+        assert records == 4000 + 4 + 1  # every record, the SOA twice
+        wait_until(lambda: not old & set(workers_of(proc.pid)), "the old worker did not end")
 
 
 def test_with_workers_a_stop_at_any_point_of_a_reload_leaves_no_worker(tmp_path: Path) -> None:
