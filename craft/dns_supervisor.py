@@ -28,7 +28,7 @@ from typing import NoReturn, Protocol
 from craft.dns.server_edns import ServerEdns
 from craft.dns.zone import Zone
 from craft.dns_group import ServerGroup
-from craft.dns_server import PROGRAM, Stopped
+from craft.dns_server import PROGRAM, ServerError, Stopped
 from craft.errors import warn
 from craft.stops import STOP_SIGNALS, held_stops, stop_with_parent
 
@@ -60,6 +60,7 @@ class Supervisor:
         self.server, self.reloader, self.count, self.explain = server, reloader, count, explain
         self.serving: list[int] = []  # the current generation
         self.retiring: list[int] = []  # told to retire, not yet reaped
+        self.starting: list[int] = []  # forked, not yet serving
         self.generation = 0
         self._wake_r, self._wake_w = os.pipe()
         for fd in (self._wake_r, self._wake_w):
@@ -81,14 +82,21 @@ class Supervisor:
         signal.set_wakeup_fd(self._wake_w)
         self.server.share()
         try:
-            self._spawn()
+            first = self._spawn()
+            if first is None:
+                raise ServerError(PROGRAM, "no worker started")
+            self.serving = first
             while True:
                 self._reap()
                 if watch:
                     self.reloader.look()
                 if self.reloader.wanted.is_set():
                     self.reloader.wanted.clear()
-                    self._reload()
+                    try:
+                        self._reload()
+                    except Exception as exc:  # a reload must never end serving
+                        warn(PROGRAM, f"reload failed, still serving the old zones: "
+                                      f"{type(exc).__name__}: {exc}")
                     continue
                 select.select([self._wake_r], [], [], WATCH if watch else None)
                 while _drained(self._wake_r):
@@ -108,12 +116,11 @@ class Supervisor:
             return
         for thread in self.reloader.notifying:  # no fork beside another thread
             thread.join(NOTIFY_WAIT)
-        old = self.serving
-        if not self._spawn():
+        new = self._spawn()
+        if new is None:
             warn(PROGRAM, "reload: no worker of the new generation started; the old one serves on")
-            self._end(self.serving)
-            self.serving = old
             return
+        old, self.serving = self.serving, new
         for pid in old:
             try:
                 os.kill(pid, RETIRE)
@@ -125,36 +132,44 @@ class Supervisor:
                       "finish what they hold")
         self.reloader.announce(changed)
 
-    def _spawn(self) -> int:
-        """Fork a generation of ``count`` workers from this process's zones; how many said
-        they serve within ``READY_WAIT``."""
+    def _spawn(self) -> list[int] | None:
+        """Fork a generation of ``count`` workers from this process's zones: their PIDs
+        once at least one said it serves (within ``READY_WAIT``); None when none did (those
+        forked are ended)."""
         self.generation += 1
-        self.serving = []
         ready_r, ready_w = os.pipe()
         me = os.getpid()
-        try:
-            for number in range(1, self.count + 1):
-                # A stop waits until the child is recorded; SIGHUP and RETIRE wait in the
-                # child until its own handlers are set.
-                with held_stops(signal.SIGHUP, RETIRE):
-                    pid = os.fork()
-                    if pid == 0:
-                        os.close(ready_r)
-                        self._worker(number, ready_w, me)
-                    self.serving.append(pid)
-        finally:
-            os.close(ready_w)
         ready = 0
         try:
-            while ready < len(self.serving):
+            try:
+                for number in range(1, self.count + 1):
+                    # A stop waits until the child is recorded; SIGHUP and RETIRE wait in
+                    # the child until its own handlers are set.
+                    with held_stops(signal.SIGHUP, RETIRE):
+                        pid = os.fork()
+                        if pid == 0:
+                            os.close(ready_r)
+                            self._worker(number, ready_w, me)
+                        self.starting.append(pid)
+            finally:
+                os.close(ready_w)
+            while ready < len(self.starting):
                 readable, _, _ = select.select([ready_r], [], [], READY_WAIT)
                 said = os.read(ready_r, 64) if readable else b""
                 if not said:
                     break  # every worker gone, or too long
                 ready += len(said)
+        except Exception:
+            self._end(self.starting)
+            self.starting = []
+            raise
         finally:
             os.close(ready_r)
-        return ready
+        new, self.starting = self.starting, []
+        if not ready:
+            self._end(new)
+            return None
+        return new
 
     def _worker(self, number: int, ready: int, parent: int) -> NoReturn:
         """A forked worker's life (its stop signals, SIGHUP and RETIRE held, as at the fork)."""
@@ -203,8 +218,8 @@ class Supervisor:
                               f"{len(self.serving)} serve on")
 
     def _end_all(self) -> None:
-        self._end(self.serving + self.retiring)
-        self.serving, self.retiring = [], []
+        self._end(self.serving + self.retiring + self.starting)
+        self.serving, self.retiring, self.starting = [], [], []
 
     @staticmethod
     def _end(pids: list[int]) -> None:
