@@ -256,6 +256,21 @@ def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path)
         assert proc.returncode == 0 and not workers_of(proc.pid)
 
 
+def test_with_workers_watch_reloads_once_for_every_worker(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--watch",
+                        "--zone", str(path)]) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        time.sleep(1.1)  # a later modification time than the first load saw
+        path.write_text(zone_text("192.0.2.2", 100))
+        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                   "a process still answers from the old zone")
+        wait_until(lambda: bool(err.having("zones loaded once")), "no generation line")
+        assert len(err.having(f"reloaded {ORIGIN} serial")) == 1, err.lines
+
+
 def test_with_workers_no_query_is_lost_across_the_swap(tmp_path: Path) -> None:
     """A steady stream of UDP queries while the parent loads a zone over the precompute
     limit and the generations change: every query answered, the new zone by the end."""
