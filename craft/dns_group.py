@@ -90,7 +90,8 @@ class ServerGroup:
             self.bind()
         for server in self.servers[1:]:
             assert server.udp is not None
-            server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
+            if not server.shared:  # a shared socket is polled already
+                server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
             thread = threading.Thread(target=server.serve_forever, daemon=True,
                                       name=f"dns {server.host}")
             thread.start()
@@ -122,9 +123,9 @@ class ServerGroup:
         after this): every loop polls them, so that a retiring one sees its flag without
         closing or shutting down what the others still read."""
         for server in self.servers:
-            for sock in (server.udp, server.tcp):
-                if sock is not None:
-                    sock.settimeout(WAKE)
+            server.shared = True  # UDP: a receive that never blocks (``DnsServer``)
+            if server.tcp is not None:
+                server.tcp.settimeout(WAKE)
 
     def close(self) -> None:
         for server in self.servers:

@@ -11,12 +11,14 @@ oracle) see each exchange after it was sent; with none the loop does nothing els
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from craft.dns.answer_cache import Authority
 from craft.dns.answering import UDP_MIN, error_reply
@@ -32,6 +34,7 @@ TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
 SHED_WAIT = 2.0  # seconds to wait for a closed idle connection's slot to come free
 RETIRE_WAIT = 60.0  # seconds a retiring server lets its TCP exchanges (transfers too) finish
+SHARED_POLL = 500  # ms a server sharing its UDP socket waits for a datagram between flag looks
 UDP_BUFFER = 4 << 20
 
 
@@ -112,6 +115,9 @@ class DnsServer:
         self._stop_asked = False
         # Retiring (``retire``): take no new query, but answer the one in hand.
         self._retiring = False
+        # Sockets read by several processes (``craft.dns_supervisor``): never block in a
+        # receive, which no flag could end without a query lost to it.
+        self.shared = False
         self._bound: tuple[str, int] | None = None
         self._slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         self._tcp_thread: threading.Thread | None = None
@@ -184,7 +190,7 @@ class DnsServer:
     def _udp_loop(self, sock: socket.socket) -> None:
         authority = self.authority
         respond = authority.respond
-        recvfrom = sock.recvfrom
+        recvfrom = self._shared_receive(sock) if self.shared else sock.recvfrom
         sendto = sock.sendto
         observers = self.observers
         server = self.address
@@ -230,6 +236,23 @@ class DnsServer:
                         pass
                 self._observe(Exchange("udp", client[:2], server, data, response, arrived,
                                        time.time()))
+
+    def _shared_receive(self, sock: socket.socket) -> Callable[[int], tuple[bytes, Any]]:
+        """``recvfrom`` for a UDP socket other processes read too: take a datagram only when
+        one is there (under load, one call each); else wait for one, at most
+        ``SHARED_POLL``, and raise BlockingIOError so that the loop looks at its flags."""
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        recvfrom, poll, dontwait = sock.recvfrom, poller.poll, socket.MSG_DONTWAIT
+
+        def receive(size: int) -> tuple[bytes, Any]:
+            try:
+                return recvfrom(size, dontwait)
+            except BlockingIOError:
+                poll(SHARED_POLL)  # another process may take the datagram that woke this
+                raise
+
+        return receive
 
     def _accept_loop(self) -> None:
         self.stops.deflect()  # connection threads start from this one
