@@ -6,6 +6,8 @@ idle timeout) runs one thread per connection, bounded; when every slot is taken,
 connection idle the longest is closed to make room (RFC 7766 6.2.2, as NSD does), so idle
 clients can never shut a new query or a transfer out. Observers (printing, capture, the
 oracle) see each exchange after it was sent; with none the loop does nothing else.
+Sockets can be ``shared`` by several processes (``dns-serve --workers``); such a server can
+``retire``, leaving them to the others without losing a query.
 """
 
 from __future__ import annotations
@@ -400,8 +402,8 @@ class DnsServer:
     def retire(self) -> None:
         """Leave the sockets to other processes that share them, losing no query: take no
         new one, answer the one in hand, let TCP exchanges finish (``_drain_tcp``), then end
-        ``serve_forever``. Only sets flags (safe in a signal handler); the loops must poll
-        (sockets with a timeout) to see them."""
+        ``serve_forever``. Only sets flags (safe in a signal handler): the loops see them
+        because a ``shared`` server never blocks for long in a receive or an accept."""
         self._retiring = True
         self._running = False
 
