@@ -256,6 +256,22 @@ def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path)
         assert proc.returncode == 0 and not workers_of(proc.pid)
 
 
+def test_with_workers_a_failed_reload_keeps_the_generation_serving(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path)]) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        before = set(workers_of(proc.pid))
+        path.write_text(zone_text("192.0.2.2", 100) + "broken A 999.1.1.1\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bool(err.having("reload failed")), "no reload error line")
+        assert set(workers_of(proc.pid)) == before
+        assert {marker(port) for _ in range(20)} == {"192.0.2.1"}
+        assert len(err.having("reload failed")) == 1 and not err.having("zones loaded once")
+
+
 def test_with_workers_watch_reloads_once_for_every_worker(tmp_path: Path) -> None:
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
