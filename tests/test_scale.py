@@ -232,15 +232,22 @@ def gone_or_zombie(pid: int) -> bool:
         return True
 
 
+@contextlib.contextmanager
+def two_workers(path: Path, *more: str) -> Iterator[tuple[subprocess.Popen[str], int, StderrLines]]:
+    """``dns-serve --workers 2`` on the zone file ``path``, once both workers are forked."""
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path), *more]) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        yield proc, port, err
+
+
 def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path) -> None:
     """The parent reads the files once (one "reloaded" line: every process that read them
     would say it) and a new generation of workers takes over; the old one ends."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
-    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
-                        str(path)]) as (proc, port):
-        err = StderrLines(proc)
-        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+    with two_workers(path) as (proc, port, err):
         before = set(workers_of(proc.pid))
         path.write_text(zone_text("192.0.2.2", 100))
         proc.send_signal(signal.SIGHUP)
@@ -259,10 +266,7 @@ def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path)
 def test_with_workers_a_failed_reload_keeps_the_generation_serving(tmp_path: Path) -> None:
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
-    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
-                        str(path)]) as (proc, port):
-        err = StderrLines(proc)
-        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+    with two_workers(path) as (proc, port, err):
         before = set(workers_of(proc.pid))
         path.write_text(zone_text("192.0.2.2", 100) + "broken A 999.1.1.1\n")
         proc.send_signal(signal.SIGHUP)
@@ -275,10 +279,7 @@ def test_with_workers_a_failed_reload_keeps_the_generation_serving(tmp_path: Pat
 def test_with_workers_watch_reloads_once_for_every_worker(tmp_path: Path) -> None:
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
-    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--watch",
-                        "--zone", str(path)]) as (proc, port):
-        err = StderrLines(proc)
-        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+    with two_workers(path, "--watch") as (_, port, err):
         time.sleep(1.1)  # a later modification time than the first load saw
         path.write_text(zone_text("192.0.2.2", 100))
         wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
