@@ -440,7 +440,9 @@ def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Pat
                        "a process still answers from the old zone", 120)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; craft said: {errors.read_bytes()[-600:]!r}") from None
-        assert proc.poll() is None and len(workers_of(proc.pid)) == 2
+        # The old generation ends once it has seen its retirement (within a second).
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "the old workers did not end")
+        assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
