@@ -381,6 +381,41 @@ def test_with_workers_a_transfer_under_way_finishes_when_its_worker_retires(
         wait_until(lambda: not old & set(workers_of(proc.pid)), "the old worker did not end")
 
 
+def test_with_workers_a_capture_across_reloads_holds_whole_records(tmp_path: Path) -> None:
+    """With --pcap, two generations (the old one finishing) write to the one file: every
+    query and every response recorded, each whole."""
+    from craft.capture.reader import Stats, dns_messages
+    from craft.verify import verify
+
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    capture = tmp_path / "reload.pcap"
+    asked = 0
+    with two_workers(path, "--pcap", str(capture)) as (proc, port, err):
+        for generation in (2, 3):
+            path.write_text(zone_text(f"192.0.2.{generation}", 100))
+            proc.send_signal(signal.SIGHUP)
+            while not err.having(f"generation {generation} "):
+                asked += 1
+                assert ask_udp(port, f"h{asked % 100}.{ORIGIN}", ident=asked) is not None
+                assert asked < 20000, "no new generation"
+        for _ in range(20):
+            asked += 1
+            assert ask_udp(port, f"h{asked % 100}.{ORIGIN}", ident=asked) is not None
+
+        def recorded() -> int:
+            stats = Stats()
+            for _ in dns_messages(str(capture), stats):
+                pass
+            return stats.packets
+
+        wait_until(lambda: recorded() >= 2 * asked, "not every exchange was recorded")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    report = verify(str(capture))
+    assert report.ok and report.malformed == 0 and report.messages == 2 * asked
+
+
 def test_with_workers_a_stop_at_any_point_of_a_reload_leaves_no_worker(tmp_path: Path) -> None:
     """SIGTERM at random moments of a reload (loading, forking the new generation, old one
     retiring): the parent exits 0 and no process of the server is left."""
