@@ -5,7 +5,8 @@ memory (a server's whole process tree) against NSD; queries lost during a SIGHUP
 under 1,000 queries/s from dnsperf; whether a new TCP query is answered while 2,000 idle
 TCP connections are open, as NSD answers it; the time an NSD secondary takes to transfer
 the zone from craft against from NSD; ``craft verify`` on 100,000 messages with 2 jobs
-against 1. ``BENCH_SCALE_RECORDS`` sets the zone's size (default 1,100,000). Every
+against 1; the reload again with ``--workers 2`` (``BENCH_SCALE_ONLY=workers``, or ``workersN`` for
+N processes: that part alone). ``BENCH_SCALE_RECORDS`` sets the zone's size (default 1,100,000). Every
 server started here is stopped here; traffic goes to 127.0.0.1 only.
 
 Run alone: ``python3 bench/scale.py`` prints the figures (``run.py`` calls ``bench_scale``).
@@ -206,11 +207,41 @@ def verify_jobs(work: Path, results: dict[str, list[float]], notes: list[str]) -
                      f"average {os.getloadavg()[0]:.1f}")
 
 
+def reload_with_workers(work: Path, zone: Path, hosts: int, last: str,
+                        results: dict[str, list[float]], notes: list[str],
+                        workers: int = 2) -> None:
+    """The same reload under dnsperf with ``--workers 2``: the parent loads the zone once
+    and a new generation of workers takes over from the old one on the same sockets."""
+    port = free_port()
+    log = work / f"craft-workers-{workers}.log"
+    cmd = [PY, "-m", "craft", "dns-serve", "--quiet", "--port", str(port), "--workers",
+           str(workers), "--zone", str(zone)]
+    print(f"bench: scale: craft --workers {workers} reload ...", flush=True)
+    start = time.monotonic()
+    with started(cmd, log) as proc:
+        load = first_answer(proc, port, last, start)
+        time.sleep(1.0)
+        rss = tree_rss(proc.pid)
+        seconds_run = int(min(600, load * 2 + 10))
+        sent, lost, _ = dnsperf_during_reload(port, proc, zone, log, seconds_run, hosts)
+        text = log.read_text(errors="replace")
+    results[f"scale reload lost, {workers} workers"] = [lost]
+    notes.append(f"--workers {workers}: first answer {load:.1f} s, RSS {rss / 1024:,.0f} MB "
+                 f"(process tree); SIGHUP reload under {RELOAD_QPS} queries/s for {seconds_run} s: "
+                 f"{sent:,} sent, {lost} lost; zones loaded {text.count('reloaded ')} time(s); "
+                 f"new generation: {'yes' if 'zones loaded once' in text else 'NO'} "
+                 f"(load average {os.getloadavg()[0]:.1f})")
+
+
 def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -> None:
     work.mkdir(parents=True, exist_ok=True)
     zone = work / "big.zone"
     with open(zone, "w", encoding="ascii") as out:
         total = write_zone(out, RECORDS)
+    if os.environ.get("BENCH_SCALE_ONLY", "").startswith("workers"):  # this part alone
+        reload_with_workers(work, zone, total - total // 11, f"txt{RECORDS // 11 - 1}.{ORIGIN}",
+                            results, notes, int(os.environ["BENCH_SCALE_ONLY"][7:] or "2"))
+        return
     hosts = total - total // 11
     last = f"txt{RECORDS // 11 - 1}.{ORIGIN}"
     nsd_port, craft_port = free_port(), free_port()
@@ -241,6 +272,7 @@ def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -
                 notes.append(f"SIGHUP reload under {RELOAD_QPS} queries/s for {seconds_run} s: "
                              f"{sent:,} sent, {lost} lost; new zone swapped in during the run: "
                              f"{'yes' if swapped else 'NO'}")
+    reload_with_workers(work, zone, hosts, last, results, notes)
     verify_jobs(work, results, notes)
 
 

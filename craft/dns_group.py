@@ -19,7 +19,7 @@ import threading
 from collections.abc import Sequence
 
 from craft.dns.answer_cache import Authority
-from craft.dns_server import DnsServer, Observer, ServerError, StopPolicy
+from craft.dns_server import RETIRE_WAIT, SHED_WAIT, DnsServer, Observer, ServerError, StopPolicy
 
 TRIES = 20
 # How often a server in a thread of its own looks whether it was stopped. Its stop() wakes
@@ -45,6 +45,7 @@ class ServerGroup:
         ]
         self.port = port
         self._threads: list[threading.Thread] = []
+        self._retiring = False
 
     @property
     def authority(self) -> Authority:
@@ -89,7 +90,8 @@ class ServerGroup:
             self.bind()
         for server in self.servers[1:]:
             assert server.udp is not None
-            server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
+            if not server.shared:  # a shared socket is polled already
+                server.udp.settimeout(WAKE)  # a timeout is an OSError: the loop checks the flag
             thread = threading.Thread(target=server.serve_forever, daemon=True,
                                       name=f"dns {server.host}")
             thread.start()
@@ -97,14 +99,33 @@ class ServerGroup:
         try:
             self.servers[0].serve_forever()
         finally:
+            retiring = self._retiring
             for server in self.servers[1:]:
-                server.stop()
+                if not retiring:
+                    server.stop()
             for thread in self._threads:
-                thread.join(5)
+                # A retiring server lets its TCP exchanges finish (``DnsServer.retire``).
+                thread.join(RETIRE_WAIT + SHED_WAIT + 10.0 if retiring else 5.0)
 
     def stop(self) -> None:
         for server in self.servers:
             server.stop()
+
+    def retire(self) -> None:
+        """Every address leaves its sockets to the other processes sharing them, losing no
+        query (``DnsServer.retire``; flags only, safe in a signal handler)."""
+        self._retiring = True
+        for server in self.servers:
+            server.retire()
+
+    def share(self) -> None:
+        """Make the bound sockets fit to be read by several processes at once (forked
+        after this): every loop polls them, so that a retiring one sees its flag without
+        closing or shutting down what the others still read."""
+        for server in self.servers:
+            server.shared = True  # UDP: a receive that never blocks (``DnsServer``)
+            if server.tcp is not None:
+                server.tcp.settimeout(WAKE)
 
     def close(self) -> None:
         for server in self.servers:

@@ -6,17 +6,21 @@ idle timeout) runs one thread per connection, bounded; when every slot is taken,
 connection idle the longest is closed to make room (RFC 7766 6.2.2, as NSD does), so idle
 clients can never shut a new query or a transfer out. Observers (printing, capture, the
 oracle) see each exchange after it was sent; with none the loop does nothing else.
+Sockets can be ``shared`` by several processes (``dns-serve --workers``); such a server can
+``retire``, leaving them to the others without losing a query.
 """
 
 from __future__ import annotations
 
 import contextlib
+import select
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from craft.dns.answer_cache import Authority
 from craft.dns.answering import UDP_MIN, error_reply
@@ -31,6 +35,8 @@ TCP_LIMIT = 65535
 TCP_IDLE = 10.0
 MAX_TCP_CONNECTIONS = 256
 SHED_WAIT = 2.0  # seconds to wait for a closed idle connection's slot to come free
+RETIRE_WAIT = 60.0  # seconds a retiring server lets its TCP exchanges (transfers too) finish
+SHARED_POLL = 500  # ms a server sharing its UDP socket waits for a datagram between flag looks
 UDP_BUFFER = 4 << 20
 
 
@@ -109,6 +115,11 @@ class DnsServer:
         self.tcp: socket.socket | None = None
         self._running = False
         self._stop_asked = False
+        # Retiring (``retire``): take no new query, but answer the one in hand.
+        self._retiring = False
+        # Sockets read by several processes (``craft.dns_supervisor``): never block in a
+        # receive, which no flag could end without a query lost to it.
+        self.shared = False
         self._bound: tuple[str, int] | None = None
         self._slots = threading.BoundedSemaphore(MAX_TCP_CONNECTIONS)
         self._tcp_thread: threading.Thread | None = None
@@ -116,6 +127,7 @@ class DnsServer:
         self._conns_lock = threading.Lock()
         # Connections waiting for their next query, and since when: the ones to close first.
         self._idle: dict[socket.socket, float] = {}
+        self._fresh: set[socket.socket] = set()  # accepted, no query read yet
 
     @property
     def address(self) -> tuple[str, int]:
@@ -161,9 +173,8 @@ class DnsServer:
         if self.udp is None:
             self.bind()
         assert self.udp is not None
-        self._running = True
-        if self._stop_asked:  # stop() came before the loop started
-            self._running = False
+        # A stop() or retire() that came before the loop started holds.
+        self._running = not (self._stop_asked or self._retiring)
         self._tcp_thread = threading.Thread(target=self._accept_loop, daemon=True, name="tcp")
         self._tcp_thread.start()
         try:
@@ -172,13 +183,16 @@ class DnsServer:
             pass
         finally:
             self._running = False
-            self._finish_tcp()
+            if self._retiring and not self._stop_asked:
+                self._drain_tcp()
+            else:
+                self._finish_tcp()
             self.close()
 
     def _udp_loop(self, sock: socket.socket) -> None:
         authority = self.authority
         respond = authority.respond
-        recvfrom = sock.recvfrom
+        recvfrom = self._shared_receive(sock) if self.shared else sock.recvfrom
         sendto = sock.sendto
         observers = self.observers
         server = self.address
@@ -189,8 +203,8 @@ class DnsServer:
                 if not self._running:
                     return
                 continue  # e.g. ICMP port unreachable from an earlier reply
-            if not self._running:
-                return
+            if not self._running and not self._retiring:
+                return  # a stop; a retiring server answers what it took, then leaves
             if not data:
                 # No DNS message is empty: a stop's wake-up, which SO_REUSEPORT may have
                 # handed to this worker instead of its sibling (no capture records it).
@@ -225,6 +239,23 @@ class DnsServer:
                 self._observe(Exchange("udp", client[:2], server, data, response, arrived,
                                        time.time()))
 
+    def _shared_receive(self, sock: socket.socket) -> Callable[[int], tuple[bytes, Any]]:
+        """``recvfrom`` for a UDP socket other processes read too: take a datagram only when
+        one is there (under load, one call each); else wait for one, at most
+        ``SHARED_POLL``, and raise BlockingIOError so that the loop looks at its flags."""
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        recvfrom, poll, dontwait = sock.recvfrom, poller.poll, socket.MSG_DONTWAIT
+
+        def receive(size: int) -> tuple[bytes, Any]:
+            try:
+                return recvfrom(size, dontwait)
+            except BlockingIOError:
+                poll(SHARED_POLL)  # another process may take the datagram that woke this
+                raise
+
+        return receive
+
     def _accept_loop(self) -> None:
         self.stops.deflect()  # connection threads start from this one
         assert self.tcp is not None
@@ -232,6 +263,8 @@ class DnsServer:
         while self._running:
             try:
                 conn, client = listener.accept()
+            except TimeoutError:
+                continue  # a listener shared with other processes is polled: look at the flag
             except OSError:
                 return
             if not self._slots.acquire(blocking=False) and not (
@@ -261,13 +294,21 @@ class DnsServer:
         idle = self._idle
         try:
             conn.settimeout(self.tcp_idle)
-            while self._running:
+            fresh = True
+            while True:
                 with self._conns_lock:
+                    # Retiring: a connection's first query is still answered, then it ends.
+                    if not self._running and (not self._retiring or not fresh):
+                        return
                     idle[conn] = time.monotonic()
+                    if fresh:
+                        self._fresh.add(conn)
                 data = recv_framed(conn)
                 arrived = time.time()
                 with self._conns_lock:
                     idle.pop(conn, None)
+                    self._fresh.discard(conn)
+                fresh = False
                 if data is None:
                     return
                 # A zone transfer's messages are built as they are sent: memory stays flat.
@@ -300,6 +341,7 @@ class DnsServer:
             with self._conns_lock:
                 self._conns.pop(conn, None)
                 idle.pop(conn, None)
+                self._fresh.discard(conn)
             conn.close()
             self._slots.release()
             self._observe(Connection(False, client, server, time.time()))
@@ -340,6 +382,30 @@ class DnsServer:
         deadline = time.monotonic() + timeout
         for _, thread in pending:
             thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _drain_tcp(self, timeout: float = RETIRE_WAIT) -> None:
+        """A retiring server's TCP: accept no more, close the connections idle after a
+        query, and let the others finish the exchange they are in (a transfer too) or take
+        their first query. The listening socket is only closed here, in this process."""
+        if self._tcp_thread is not None:
+            self._tcp_thread.join(SHED_WAIT + 5.0)  # a shared listener is polled: it sees the flag
+        with self._conns_lock:
+            for conn in self._idle:
+                if conn not in self._fresh:
+                    with contextlib.suppress(OSError):
+                        conn.shutdown(socket.SHUT_RD)  # wakes its recv; a reply may still go out
+            pending = list(self._conns.values())
+        deadline = time.monotonic() + timeout
+        for thread in pending:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def retire(self) -> None:
+        """Leave the sockets to other processes that share them, losing no query: take no
+        new one, answer the one in hand, let TCP exchanges finish (``_drain_tcp``), then end
+        ``serve_forever``. Only sets flags (safe in a signal handler): the loops see them
+        because a ``shared`` server never blocks for long in a receive or an accept."""
+        self._retiring = True
+        self._running = False
 
     def stop(self) -> None:
         """Stop from another thread or a signal handler: clear the flag, then wake the

@@ -2,8 +2,8 @@
 
 Owns what a library server must not decide for the process it lives in: the stop signals
 (SIGINT and SIGTERM end the loop; while an exchange is being recorded they wait), SIGHUP
-and ``--watch`` reloads of zone files (all or nothing, serials bumped, NOTIFY sent), and
-extra worker processes sharing the port with SO_REUSEPORT. Loading zone files lives here
+and ``--watch`` reloads of zone files (all or nothing, serials bumped, NOTIFY sent); with
+``--workers`` it hands the process to ``craft.dns_supervisor``. Loading zone files lives here
 too, as the one way both the start and a reload read them. Everything it says goes to
 stderr as one line; the command (``craft.commands.dns``) only parses and prints.
 """
@@ -18,8 +18,8 @@ import threading
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from types import FrameType
-from typing import NoReturn
 
 from craft.dns.answer_cache import Authority
 from craft.dns.names import Name
@@ -31,7 +31,7 @@ from craft.dns_client import send_notify
 from craft.dns_group import ServerGroup
 from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
 from craft.errors import CraftError, warn
-from craft.stops import STOP_SIGNALS, deflect_stops, held_stops, stop_with_parent
+from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
 from craft.zone_loader import bulk_objects, load_zone
 
 RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap
@@ -62,6 +62,15 @@ def load_zones(paths: Sequence[str], strict: bool = False) -> list[Zone]:
     if len(set(origins)) != len(origins):
         raise ZoneError("", "two zone files have the same origin")
     return zones
+
+
+@dataclass(frozen=True)
+class Fresh:
+    """Zones read again for a reload, with the authority built on them, not yet served."""
+
+    zones: list[Zone]
+    authority: Authority
+    changed: list[Zone]  # new, or with other records than before: their secondaries are told
 
 
 def file_times(paths: Sequence[str]) -> list[float]:
@@ -104,12 +113,12 @@ def stop_on_signals(server: DnsServer | ServerGroup) -> None:
 class Reloader:
     """Reloads zone files on SIGHUP or when ``--watch`` sees them change: all or nothing,
     serials bumped where content changed without a newer serial, NOTIFY sent to each
-    secondary for every changed zone, the signal passed on to worker processes.
+    secondary for every changed zone.
 
-    A reload runs in a thread of its own: the new zones are built beside the old ones,
-    which answer until one reference is swapped, and the old ones are then freed a piece
-    at a time. No reload starts before ``begin()`` (called once the workers are forked, so
-    that no fork copies a reload in progress)."""
+    Serving alone, a reload runs in a thread of its own: the new zones are built beside
+    the old ones, which answer until one reference is swapped, and the old ones are then
+    freed a piece at a time. No reload starts before ``begin()``. With workers, the parent
+    (``craft.dns_supervisor``) calls ``renew`` in its main thread instead."""
 
     def __init__(self, server: DnsServer | ServerGroup, paths: Sequence[str], zones: list[Zone],
                  allowed: Sequence[Network | Name],
@@ -121,10 +130,10 @@ class Reloader:
         self.server, self.paths, self.zones = server, list(paths), zones
         self.strict = strict
         self.allowed, self.notify = list(allowed), list(notify)
-        self.children: list[int] = []
         self.lock = threading.Lock()
         self.mtimes = file_times(self.paths) if mtimes is None else mtimes
         self.wanted = threading.Event()
+        self.notifying: list[threading.Thread] = []
         self._begun = False
         self._worker: threading.Thread | None = None
 
@@ -160,14 +169,24 @@ class Reloader:
                 sys.setswitchinterval(interval)
 
     def reload(self) -> None:
-        for pid in self.children:
-            try:
-                os.kill(pid, signal.SIGHUP)
-            except ProcessLookupError:
-                pass
+        fresh = self.prepare()
+        if fresh is None:
+            return
+        retired = self.swap(fresh)
+        self.announce(fresh.changed)
+        # Queries that took the old zones just before the swap finish first; then the old
+        # zones are freed a piece at a time, the serving thread answering in between.
+        time.sleep(RELEASE_GRACE)
+        for _ in retired.release():
+            time.sleep(0)
+
+    def prepare(self) -> Fresh | None:
+        """Read the files again and build the new zones and authority beside the old ones
+        (serials bumped, journals kept); None, with one line on stderr, when they cannot
+        be served (the old ones go on)."""
         if not self.paths:
             warn(PROGRAM, "reload: the embedded table has no files to reread")
-            return
+            return None
         with self.lock:
             self.mtimes = file_times(self.paths)
             try:
@@ -175,7 +194,7 @@ class Reloader:
                     fresh = load_zones(self.paths, self.strict)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
-                return
+                return None
             old = {z.origin.key: z for z in self.zones}
             changed = []
             zones = []
@@ -194,35 +213,56 @@ class Reloader:
                     authority = self.server.authority.with_zones(zones)
             except CraftError as exc:
                 warn(PROGRAM, f"reload failed, still serving the old zones: {exc}")
-                return
-            retired, self.server.authority = self.server.authority, authority
-            self.zones = zones
-            del old, fresh, before
+                return None
+            return Fresh(zones, authority, changed)
+
+    def swap(self, fresh: Fresh) -> Authority:
+        """Serve ``fresh`` from now on; the authority it replaces."""
+        with self.lock:
+            retired, self.server.authority = self.server.authority, fresh.authority
+            self.zones = fresh.zones
+        return retired
+
+    def renew(self) -> list[Zone] | None:
+        """``prepare`` and ``swap`` at once, for a process that serves nothing itself (the
+        old authority is dropped at once): the changed zones, or None when the old ones
+        stay."""
+        fresh = self.prepare()
+        if fresh is None:
+            return None
+        self.swap(fresh)
+        return fresh.changed
+
+    def announce(self, changed: Sequence[Zone]) -> None:
+        """NOTIFY every secondary of each changed zone, each in a thread of its own."""
+        self.notifying = [t for t in self.notifying if t.is_alive()]
         for zone in changed:
             for target in self.notify:
-                threading.Thread(target=self._notify, args=(zone, target), daemon=True).start()
-        # Queries that took the old zones just before the swap finish first; then the old
-        # zones are freed a piece at a time, the serving thread answering in between.
-        time.sleep(RELEASE_GRACE)
-        for _ in retired.release():
-            time.sleep(0)
+                thread = threading.Thread(target=self._notify, args=(zone, target), daemon=True)
+                thread.start()
+                self.notifying.append(thread)
 
     def _notify(self, zone: Zone, target: tuple[str, int, Key | None]) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGHUP})
         message = notify_message(zone, secrets.randbits(16))
         acknowledged = send_notify(message, target[:2], key=target[2])
         state = "acknowledged" if acknowledged else "not acknowledged after retries"
         warn(PROGRAM, f"NOTIFY {zone.origin.to_text()} serial {zone.serial} "
                       f"to {target[0]}:{target[1]}: {state}")
 
+    def look(self) -> None:
+        """Ask for a reload when the files' times changed since the last look or load."""
+        now = file_times(self.paths)
+        if now != self.mtimes:
+            self.mtimes = now  # seen: one reload for this change
+            self.request()
+
     def watch(self, interval: float = 1.0) -> None:
         def loop() -> None:
             signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGHUP})
             while True:
                 time.sleep(interval)
-                now = file_times(self.paths)
-                if now != self.mtimes:
-                    self.mtimes = now  # seen: one reload for this change
-                    self.request()
+                self.look()
 
         threading.Thread(target=loop, daemon=True, name="watch").start()
 
@@ -239,8 +279,8 @@ class Service:
     """One ``dns-serve``: the server with its signals, reloads and worker processes.
 
     ``start()`` binds and makes SIGHUP reload (before anyone is told the address: a reload
-    asked for at once must reload, not kill the server); ``run()`` forks the workers and
-    serves until a stop signal, then ends the workers."""
+    asked for at once must reload, not kill the server); ``run()`` serves until a stop
+    signal, or with workers leaves serving to them (``craft.dns_supervisor``)."""
 
     def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
                  observers: list[Observer],
@@ -248,15 +288,13 @@ class Service:
                  notify: Sequence[tuple[str, int, Key | None]], mtimes: list[float] | None = None,
                  workers: int = 1, strict: bool = False) -> None:
         self.workers = workers
-        # Numbered for NSID: the parent is worker 1, the forked ones 2..N. One cookie
+        # Numbered for NSID, 1..N, in each generation (``craft.dns_supervisor``). One cookie
         # secret for all: made before the fork, every worker holds a copy.
         self.explain = authority.answerer.explain
-        if workers > 1:
-            authority.answerer.explain = self.explain.for_worker(1)
         self.observers = observers
         self.hosts = tuple(hosts)
-        self.server = ServerGroup(authority, self.hosts, port, observers,
-                                  reuse_port=workers > 1, stops=SignalStops())
+        # With workers, they all read the sockets this process binds (no SO_REUSEPORT).
+        self.server = ServerGroup(authority, self.hosts, port, observers, stops=SignalStops())
         self.reloader = Reloader(self.server, paths, zones, allowed, notify, mtimes, strict)
 
     def start(self) -> tuple[str, int]:
@@ -266,65 +304,15 @@ class Service:
         return address
 
     def run(self, watch: bool = False) -> None:
-        try:
-            # Forked while this is the only thread (no reload yet, no connection): a fork
-            # copies no lock another thread holds.
-            self._fork_workers(self.workers - 1)
-            self.reloader.begin()
-            if watch:
-                self.reloader.watch()
-            self.server.serve_forever()
-        finally:
-            for pid in self.reloader.children:
-                _terminate(pid)
+        if self.workers > 1:
+            # This process serves nothing: it loads the zones, once per reload, and keeps
+            # generations of workers on its sockets.
+            from craft.dns_supervisor import Supervisor
 
-    def _fork_workers(self, count: int) -> None:
-        """Fork ``count`` more serving processes on the same addresses and port
-        (SO_REUSEPORT), each recorded in ``reloader.children`` before a stop signal can
-        end this process (no worker left behind). Each inherits the observers, a capture
-        included: its records go whole, each in one write, to the file the parent opened
-        (O_APPEND: at its end, whichever process writes)."""
-        parent = self.reloader
-        port = self.server.address[1]
-        me = os.getpid()
-        for number in range(2, count + 2):
-            # SIGHUP is held too: one reaching the worker before its own handler is set
-            # would go to the inherited handler, whose reloader never runs there, and the
-            # worker would go on serving the old zones.
-            with held_stops(signal.SIGHUP):
-                pid = os.fork()
-                if pid == 0:
-                    stop_with_parent(me)
-                    self._worker(parent, port, number)
-                parent.children.append(pid)
+            Supervisor(self.server, self.reloader, self.workers, self.explain).run(watch)
+            return
+        self.reloader.begin()
+        if watch:
+            self.reloader.watch()
+        self.server.serve_forever()
 
-    def _worker(self, parent: Reloader, port: int, number: int) -> NoReturn:
-        """A forked worker's life (its stop signals and SIGHUP still held, as at the fork)."""
-        code = 0
-        try:
-            # This process's own copy of the answerer: the NSID says which worker answered.
-            self.server.authority.answerer.explain = self.explain.for_worker(number)
-            child = ServerGroup(self.server.authority, self.hosts, port,
-                                self.observers, reuse_port=True, stops=SignalStops())
-            stop_on_signals(child)
-            # Reloads reach workers as SIGHUP from the parent; only the parent notifies.
-            reloader = Reloader(child, parent.paths, parent.zones, parent.allowed, ())
-            reloader.on_signal()
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {*STOP_SIGNALS, signal.SIGHUP})
-            reloader.begin()
-            child.bind()
-            child.serve_forever()
-        except Exception as exc:  # a worker must never leave a traceback behind
-            warn(f"{PROGRAM} worker", str(exc))
-            code = 1
-        finally:
-            os._exit(code)
-
-
-def _terminate(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass

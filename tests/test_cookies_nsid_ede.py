@@ -468,8 +468,8 @@ def test_workers_answer_with_their_own_nsid() -> None:
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--nsid", "lab", "--workers",
                         "2"]) as (_, port):
         seen: set[bytes] = set()
-        # SO_REUSEPORT hashes the source port: new ones spread (once the forked worker is
-        # listening too, which may take a moment after the start-up line)
+        # Both workers read the one socket: queries spread over them (once both are
+        # forked, which may take a moment after the start-up line)
         deadline = time.monotonic() + 15
         while len(seen) < 2 and time.monotonic() < deadline:
             seen.add(nsid_over_udp(port))

@@ -410,8 +410,7 @@ def test_every_worker_writes_whole_records_to_the_one_capture(tmp_path: Path) ->
     args = ["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--pcap", str(path)]
     with craft_process(args) as (proc, port):
         server = ("127.0.0.1", port)
-        # A fresh socket, so a fresh source port, for each query: SO_REUSEPORT spreads them
-        # over both processes by their addresses and ports.
+        # Both workers read the parent's one socket: the queries spread over them.
         for i in range(queries):
             reply = send_bytes(query(("google.com.", "youtube.com.", "nope.amazon.ca.")[i % 3]),
                                server, timeout=2).reply
@@ -425,7 +424,7 @@ def test_every_worker_writes_whole_records_to_the_one_capture(tmp_path: Path) ->
     tshark_clean(path, port)
     ids = tshark(path, port, "-Y", "udp", "-T", "fields", "-e", "ip.id").split()
     assert len(ids) == 2 * queries  # every query and every reply, from whichever process
-    # Each process numbers its frames' IP IDs from where the parent was at the fork: the same
+    # Each worker numbers its frames' IP IDs from where the parent was at the fork: the same
     # IDs twice show that both wrote to the file (one writer would never repeat an ID here).
     assert len(set(ids)) < len(ids)
     report = verify(str(path))

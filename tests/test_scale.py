@@ -212,16 +212,17 @@ def workers_of(pid: int) -> list[str]:
 
 def test_a_worker_stops_when_its_parent_is_killed_outright() -> None:
     with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, _):
-        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
-        worker = int(workers_of(proc.pid)[0])
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        workers = [int(pid) for pid in workers_of(proc.pid)]
         proc.kill()
         proc.wait(10)
         try:
-            wait_until(lambda: gone_or_zombie(worker),
-                       "the worker serves on after its parent was killed")
+            wait_until(lambda: all(gone_or_zombie(w) for w in workers),
+                       "a worker serves on after its parent was killed")
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(worker, signal.SIGKILL)  # only if the test failed
+            for worker in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(worker, signal.SIGKILL)  # only if the test failed
 
 
 def gone_or_zombie(pid: int) -> bool:
@@ -231,24 +232,226 @@ def gone_or_zombie(pid: int) -> bool:
         return True
 
 
-def test_with_workers_a_reload_reaches_every_worker(tmp_path: Path) -> None:
-    """Each worker reloads in its own background thread on the parent's SIGHUP (workers
-    are forked only at start, while the parent has no other thread)."""
+@contextlib.contextmanager
+def two_workers(path: Path, *more: str) -> Iterator[tuple[subprocess.Popen[str], int, StderrLines]]:
+    """``dns-serve --workers 2`` on the zone file ``path``, once both workers are forked."""
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path), *more]) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        yield proc, port, err
+
+
+def test_with_workers_the_zones_load_once_and_every_worker_swaps(tmp_path: Path) -> None:
+    """The parent reads the files once (one "reloaded" line: every process that read them
+    would say it) and a new generation of workers takes over; the old one ends."""
     path = tmp_path / "scale.zone"
     path.write_text(zone_text("192.0.2.1", 100))
-    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
-                        str(path)]) as (proc, port):
-        wait_until(lambda: len(workers_of(proc.pid)) == 1, "no worker")
-        (before,) = workers_of(proc.pid)
+    with two_workers(path) as (proc, port, err):
+        before = set(workers_of(proc.pid))
         path.write_text(zone_text("192.0.2.2", 100))
         proc.send_signal(signal.SIGHUP)
-        # Each query from a new socket: SO_REUSEPORT spreads them over both processes.
+        # Each query from a new socket: either worker may take it.
         wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
                    "a process still answers from the old zone")
-        assert workers_of(proc.pid) == [before]
+        wait_until(lambda: not before & set(workers_of(proc.pid)), "the old workers did not end")
+        assert len(workers_of(proc.pid)) == 2
+        wait_until(lambda: bool(err.having("zones loaded once")), "no generation line")
+        assert len(err.having(f"reloaded {ORIGIN} serial 1 -> 2")) == 1, err.lines
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
         assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_with_workers_a_failed_reload_keeps_the_generation_serving(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with two_workers(path) as (proc, port, err):
+        before = set(workers_of(proc.pid))
+        path.write_text(zone_text("192.0.2.2", 100) + "broken A 999.1.1.1\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bool(err.having("reload failed")), "no reload error line")
+        assert set(workers_of(proc.pid)) == before
+        assert {marker(port) for _ in range(20)} == {"192.0.2.1"}
+        assert len(err.having("reload failed")) == 1 and not err.having("zones loaded once")
+
+
+def test_with_workers_watch_reloads_once_for_every_worker(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with two_workers(path, "--watch") as (_, port, err):
+        time.sleep(1.1)  # a later modification time than the first load saw
+        path.write_text(zone_text("192.0.2.2", 100))
+        wait_until(lambda: {marker(port) for _ in range(40)} == {"192.0.2.2"},
+                   "a process still answers from the old zone")
+        wait_until(lambda: bool(err.having("zones loaded once")), "no generation line")
+        assert len(err.having(f"reloaded {ORIGIN} serial")) == 1, err.lines
+
+
+def test_with_workers_no_query_is_lost_across_the_swap(tmp_path: Path) -> None:
+    """A steady stream of UDP queries while the parent loads a zone over the precompute
+    limit and the generations change: every query answered, the new zone by the end."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1"))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path)], timeout=120) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: marker(port) == "192.0.2.1", "the zone is not served", 60)
+        path.write_text(zone_text("192.0.2.2"))
+        streams = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(4)]
+        asked = unanswered = 0
+        try:
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 120
+            swapped_at = None
+            # Until the old generation is told to retire, and 2 s more.
+            while time.monotonic() < deadline:
+                sock = streams[asked % len(streams)]
+                sock.settimeout(3.0)
+                asked += 1
+                sock.sendto(query(f"h{asked % RECORDS}.{ORIGIN}", asked & 0xFFFF),
+                            ("127.0.0.1", port))
+                try:
+                    reply = decode(sock.recv(65535))
+                    if reply.header.id != asked & 0xFFFF or not reply.answer:
+                        unanswered += 1
+                except TimeoutError:
+                    unanswered += 1
+                if swapped_at is None and err.having("zones loaded once"):
+                    swapped_at = time.monotonic()
+                if swapped_at is not None and time.monotonic() > swapped_at + 2:
+                    break
+        finally:
+            for sock in streams:
+                sock.close()
+        assert swapped_at is not None, f"no new generation: {err.lines[-5:]}"
+        assert asked >= 20 and unanswered == 0, f"{unanswered} of {asked} unanswered"
+        wait_until(lambda: {marker(port) for _ in range(20)} == {"192.0.2.2"},
+                   "a process still answers from the old zone")
+
+
+def big_records_zone(marker: str, names: int = 4000) -> str:
+    """A zone whose transfer (about 8 MB) is more than the kernel buffers a connection."""
+    text = " ".join(f'"{i:03d}{"x" * 240}"' for i in range(8))
+    lines = [f"$ORIGIN {ORIGIN}", "$TTL 300", "@ SOA ns1 hostmaster 1 3600 600 86400 300",
+             "@ NS ns1", "ns1 A 127.0.0.1", f"marker A {marker}"]
+    lines += [f"t{i} TXT {text}" for i in range(names)]
+    return "\n".join(lines) + "\n"
+
+
+def test_with_workers_a_transfer_under_way_finishes_when_its_worker_retires(
+        tmp_path: Path) -> None:
+    """An AXFR begun before a reload, larger than the socket buffers and read only after
+    the old generation was told to retire (its sender waiting on the full socket): the
+    old worker stays until it is sent, and it arrives whole."""
+    from craft.transport import framed, recv_framed
+
+    path = tmp_path / "scale.zone"
+    path.write_text(big_records_zone("192.0.2.1"))
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                        str(path), "--allow-transfer", "127.0.0.1"], timeout=120) as (proc, port):
+        err = StderrLines(proc)
+        wait_until(lambda: marker(port) == "192.0.2.1", "the zone is not served", 60)
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        old = set(workers_of(proc.pid))
+        axfr = encode(Message(Header(id=5), (Question(Name.from_text(ORIGIN), RRType.AXFR, 1),)))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window
+            sock.settimeout(30)
+            sock.connect(("127.0.0.1", port))
+            sock.sendall(framed(axfr))
+            first = recv_framed(sock)
+            assert first is not None
+            path.write_text(big_records_zone("192.0.2.2"))
+            proc.send_signal(signal.SIGHUP)
+            wait_until(lambda: bool(err.having("zones loaded once")), "no new generation", 60)
+            # The old workers' loops have seen the retirement by now (they poll twice a
+            # second); the one sending the transfer waits for it to be read.
+            wait_until(lambda: len(old & set(workers_of(proc.pid))) == 1,
+                       "not only the old worker sending the transfer is left")
+            records = len(decode(first).answer)
+            while True:
+                message = recv_framed(sock)
+                assert message is not None, f"the transfer broke off after {records} records"
+                answer = decode(message).answer
+                records += len(answer)
+                if answer and answer[-1].rtype == RRType.SOA:
+                    break
+        assert records == 4000 + 4 + 1  # every record, the SOA twice
+        wait_until(lambda: not old & set(workers_of(proc.pid)), "the old worker did not end")
+
+
+def test_with_workers_a_capture_across_reloads_holds_whole_records(tmp_path: Path) -> None:
+    """With --pcap, two generations (the old one finishing) write to the one file: every
+    query and every response recorded, each whole."""
+    from craft.capture.reader import Stats, dns_messages
+    from craft.verify import verify
+
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    capture = tmp_path / "reload.pcap"
+    asked = 0
+    with two_workers(path, "--pcap", str(capture)) as (proc, port, err):
+        for generation in (2, 3):
+            path.write_text(zone_text(f"192.0.2.{generation}", 100))
+            proc.send_signal(signal.SIGHUP)
+            while not err.having(f"generation {generation} "):
+                asked += 1
+                assert ask_udp(port, f"h{asked % 100}.{ORIGIN}", ident=asked) is not None
+                assert asked < 20000, "no new generation"
+        for _ in range(20):
+            asked += 1
+            assert ask_udp(port, f"h{asked % 100}.{ORIGIN}", ident=asked) is not None
+
+        def recorded() -> int:
+            stats = Stats()
+            for _ in dns_messages(str(capture), stats):
+                pass
+            return stats.packets
+
+        wait_until(lambda: recorded() >= 2 * asked, "not every exchange was recorded")
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    report = verify(str(capture))
+    assert report.ok and report.malformed == 0 and report.messages == 2 * asked
+
+
+def test_with_workers_a_stop_at_any_point_of_a_reload_leaves_no_worker(tmp_path: Path) -> None:
+    """SIGTERM at random moments of a reload (loading, forking the new generation, old one
+    retiring): the parent exits 0 and no process of the server is left."""
+    import random
+
+    rng = random.Random(2111)
+    path = tmp_path / "scale.zone"
+    for round_ in range(6):
+        path.write_text(zone_text(f"192.0.2.{round_ + 1}", 3000))
+        with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2", "--zone",
+                            str(path)]) as (proc, _):
+            wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+            path.write_text(zone_text("192.0.2.99", 3000))
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(rng.uniform(0.0, 1.0))
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(30)
+            assert proc.returncode == 0, round_
+        try:
+            wait_until(lambda: not serving_from(path), f"a worker was left (round {round_})", 10)
+        finally:
+            for pid in serving_from(path):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)  # only if the test failed
+
+
+def serving_from(path: Path) -> list[int]:
+    """Processes whose command line names ``path``: this test's servers, whoever their parent."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if str(path).encode() in (entry / "cmdline").read_bytes() and not gone_or_zombie(
+                        int(entry.name)):
+                    found.append(int(entry.name))
+    return found
 
 
 def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Path) -> None:
@@ -272,7 +475,9 @@ def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Pat
                        "a process still answers from the old zone", 120)
         except AssertionError as exc:
             raise AssertionError(f"{exc}; craft said: {errors.read_bytes()[-600:]!r}") from None
-        assert proc.poll() is None and len(workers_of(proc.pid)) == 1
+        # The old generation ends once it has seen its retirement (within a second).
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "the old workers did not end")
+        assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)

@@ -185,8 +185,9 @@ def _targets(values: Sequence[str], keys: Keyring) -> list[tuple[str, int, Key |
 @click.option("--zone", "zones", multiple=True, metavar="FILE",
               help="RFC 1035 master file to serve (repeatable). Default: the lab's table.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Processes sharing the port with SO_REUSEPORT (with --pcap, all write "
-                   "to the one file).")
+              help="Serving processes sharing the port's sockets; with more than 1, the parent "
+                   "only loads the zones (once per reload) and keeps the workers (with --pcap, "
+                   "all write to the one file).")
 @click.option("--quiet", is_flag=True, help="No per-message output.")
 @click.option("--oracle/--no-oracle", default=None,
               help="Check every message with Scapy (default: on, off with --quiet).")

@@ -1,0 +1,248 @@
+"""``dns-serve --workers N``: a parent that serves nothing and keeps generations of workers.
+
+The parent binds the sockets, reads the zones (at start and on each reload: once, not once
+per worker) and forks N workers that share its very sockets. On a reload it forks a new
+generation from the newly loaded zones (copy-on-write) and then retires the old one: an old
+worker takes no new query, answers the one in hand and lets its TCP exchanges finish
+(``craft.dns_server.DnsServer.retire``). The sockets are never closed while the parent
+lives, so a query waiting in one is read by whichever worker comes next: none is lost to
+the swap. Every fork happens here, in the parent's main thread, while the parent has no
+other thread (NOTIFY threads are joined first), so no child copies a lock some thread held.
+
+Stops: SIGTERM or SIGINT end the parent, which first ends every worker of every
+generation, stop signals held meanwhile; each fork runs with stops held until the child's
+PID is recorded; each worker asks for SIGTERM when the parent dies (``craft.stops``).
+The parent's own stderr lines say when a generation takes over.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+from collections.abc import Sequence
+from types import FrameType
+from typing import NoReturn, Protocol
+
+from craft.dns.server_edns import ServerEdns
+from craft.dns.zone import Zone
+from craft.dns_group import ServerGroup
+from craft.dns_server import PROGRAM, ServerError, Stopped
+from craft.errors import warn
+from craft.stops import STOP_SIGNALS, held_stops, stop_with_parent
+
+RETIRE = signal.SIGUSR1  # parent to worker: leave the sockets to the next generation
+READY_WAIT = 30.0  # seconds a new generation has to say it serves before the old one retires
+NOTIFY_WAIT = 30.0  # seconds a reload waits for the last one's NOTIFY threads before forking
+WATCH = 1.0  # seconds between two looks at the zone files' times, with --watch
+
+
+class Reloads(Protocol):
+    """What the parent needs of ``craft.dns_service.Reloader`` (which imports this module)."""
+
+    wanted: threading.Event
+    notifying: list[threading.Thread]
+
+    def look(self) -> None: ...
+
+    def renew(self) -> Sequence[Zone] | None: ...
+
+    def announce(self, changed: Sequence[Zone]) -> None: ...
+
+
+class Supervisor:
+    """The parent of ``count`` workers serving ``server``'s sockets with ``reloader``'s
+    zones; ``explain`` is the server's EDNS policy, numbered per worker for NSID."""
+
+    def __init__(self, server: ServerGroup, reloader: Reloads, count: int,
+                 explain: ServerEdns) -> None:
+        self.server, self.reloader, self.count, self.explain = server, reloader, count, explain
+        self.serving: list[int] = []  # the current generation
+        self.retiring: list[int] = []  # told to retire, not yet reaped
+        self.starting: list[int] = []  # forked, not yet serving
+        self.generation = 0
+        self._wake_r, self._wake_w = os.pipe()
+        for fd in (self._wake_r, self._wake_w):
+            os.set_blocking(fd, False)
+
+    def run(self, watch: bool = False) -> None:
+        """Fork the first generation, then reload on SIGHUP (and file changes with
+        ``watch``) until a stop signal; every worker is ended before this returns."""
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            raise Stopped
+
+        def nothing(signum: int, frame: FrameType | None) -> None:
+            pass  # the wake-up descriptor is what counts
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGCHLD, nothing)
+        signal.set_wakeup_fd(self._wake_w)
+        self.server.share()
+        try:
+            first = self._spawn()
+            if first is None:
+                raise ServerError(PROGRAM, "no worker started")
+            self.serving = first
+            while True:
+                self._reap()
+                if watch:
+                    self.reloader.look()
+                if self.reloader.wanted.is_set():
+                    self.reloader.wanted.clear()
+                    try:
+                        self._reload()
+                    except Exception as exc:  # a reload must never end serving
+                        warn(PROGRAM, f"reload failed, still serving the old zones: "
+                                      f"{type(exc).__name__}: {exc}")
+                    continue
+                select.select([self._wake_r], [], [], WATCH if watch else None)
+                while _drained(self._wake_r):
+                    pass
+        except Stopped:
+            pass
+        finally:
+            with held_stops():
+                self._end_all()
+            signal.set_wakeup_fd(-1)
+
+    def _reload(self) -> None:
+        # Here, in the main thread: this process serves nothing. The old zones are freed
+        # before the fork: the new workers' memory need not hold them.
+        changed = self.reloader.renew()
+        if changed is None:
+            return
+        for thread in self.reloader.notifying:  # no fork beside another thread
+            thread.join(NOTIFY_WAIT)
+        new = self._spawn()
+        if new is None:
+            warn(PROGRAM, "reload: no worker of the new generation started; the old one serves on")
+            return
+        old, self.serving = self.serving, new
+        for pid in old:
+            try:
+                os.kill(pid, RETIRE)
+            except ProcessLookupError:
+                pass
+        self.retiring += old
+        warn(PROGRAM, f"reload: zones loaded once; generation {self.generation} "
+                      f"({len(self.serving)} workers) serves them, {len(old)} old workers "
+                      "finish what they hold")
+        self.reloader.announce(changed)
+
+    def _spawn(self) -> list[int] | None:
+        """Fork a generation of ``count`` workers from this process's zones: their PIDs
+        once at least one said it serves (within ``READY_WAIT``); None when none did (those
+        forked are ended)."""
+        self.generation += 1
+        ready_r, ready_w = os.pipe()
+        me = os.getpid()
+        ready = 0
+        try:
+            try:
+                for number in range(1, self.count + 1):
+                    # A stop waits until the child is recorded; SIGHUP and RETIRE wait in
+                    # the child until its own handlers are set.
+                    with held_stops(signal.SIGHUP, RETIRE):
+                        pid = os.fork()
+                        if pid == 0:
+                            os.close(ready_r)
+                            self._worker(number, ready_w, me)
+                        self.starting.append(pid)
+            finally:
+                os.close(ready_w)
+            while ready < len(self.starting):
+                readable, _, _ = select.select([ready_r], [], [], READY_WAIT)
+                said = os.read(ready_r, 64) if readable else b""
+                if not said:
+                    break  # every worker gone, or too long
+                ready += len(said)
+        except Exception:
+            self._end(self.starting)
+            self.starting = []
+            raise
+        finally:
+            os.close(ready_r)
+        new, self.starting = self.starting, []
+        if not ready:
+            self._end(new)
+            return None
+        return new
+
+    def _worker(self, number: int, ready: int, parent: int) -> NoReturn:
+        """A forked worker's life (its stop signals, SIGHUP and RETIRE held, as at the fork)."""
+        code = 0
+        try:
+            signal.set_wakeup_fd(-1)
+            os.close(self._wake_r)
+            os.close(self._wake_w)
+            stop_with_parent(parent)
+            server = self.server
+            # This process's own copy of the answerer: the NSID says which worker answered.
+            server.authority.answerer.explain = self.explain.for_worker(number)
+
+            def stop(signum: int, frame: FrameType | None) -> None:
+                server.stop()
+                raise Stopped
+
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # the parent reloads
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(RETIRE, lambda signum, frame: server.retire())
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {*STOP_SIGNALS, signal.SIGHUP, RETIRE})
+            os.write(ready, b"r")
+            os.close(ready)
+            server.serve_forever()
+        except Exception as exc:  # a worker must never leave a traceback behind
+            warn(f"{PROGRAM} worker", str(exc))
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.retiring:
+                self.retiring.remove(pid)
+            elif pid in self.serving:
+                self.serving.remove(pid)
+                warn(PROGRAM, f"worker {pid} ended ({_status(status)}); "
+                              f"{len(self.serving)} serve on")
+
+    def _end_all(self) -> None:
+        self._end(self.serving + self.retiring + self.starting)
+        self.serving, self.retiring, self.starting = [], [], []
+
+    @staticmethod
+    def _end(pids: list[int]) -> None:
+        """SIGTERM to each of ``pids``, then wait for them all."""
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _drained(fd: int) -> bool:
+    try:
+        return bool(os.read(fd, 512))
+    except BlockingIOError:
+        return False
+
+
+def _status(status: int) -> str:
+    code = os.waitstatus_to_exitcode(status)
+    return f"exit {code}" if code >= 0 else f"signal {-code}"
