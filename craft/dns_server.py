@@ -224,20 +224,22 @@ class DnsServer:
                         pass  # the client went away; nothing to tell it
                 continue
             # With observers (a capture), a stop waits until this exchange is answered and
-            # recorded whole: never a query in the file without its response.
+            # recorded whole: never a query in the file without its response. It is recorded
+            # before the response goes out, so that nothing the client does next (a TCP
+            # retry, say) can reach the capture ahead of it.
             arrived = time.time()
             with self.stops.hold():
                 try:
                     response = respond(data, UDP_MIN, client[0])
                 except Exception as exc:
                     response = self._fault(data, client, exc)
+                self._observe(Exchange("udp", client[:2], server, data, response, arrived,
+                                       time.time()))
                 if response is not None:
                     try:
                         sendto(response, client)
                     except OSError:
                         pass
-                self._observe(Exchange("udp", client[:2], server, data, response, arrived,
-                                       time.time()))
 
     def _shared_receive(self, sock: socket.socket) -> Callable[[int], tuple[bytes, Any]]:
         """``recvfrom`` for a UDP socket other processes read too: take a datagram only when

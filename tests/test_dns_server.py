@@ -451,13 +451,18 @@ def test_stop_while_an_exchange_is_being_observed_keeps_it() -> None:
     address = server.bind()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    assert raw_udp(address, LAB_REQUEST) == LAB_RESPONSE
+    replies: list[bytes | None] = []
+    # The exchange is recorded before the response goes out: the client waits meanwhile.
+    client = threading.Thread(target=lambda: replies.append(raw_udp(address, LAB_REQUEST, 10)))
+    client.start()
     assert entered.wait(5)
     server.stop()
     release.set()
     thread.join(5)
+    client.join(10)
     assert not thread.is_alive()
     assert [e.response for e in seen] == [LAB_RESPONSE]
+    assert replies == [LAB_RESPONSE]  # and it is still sent after the stop
 
 
 def _ipv6_loopback() -> bool:
