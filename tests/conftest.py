@@ -182,3 +182,15 @@ def running_nsd(workdir: Path, zones_conf: str) -> Iterator[int]:
     )
     with running_daemon([nsd, "-d", "-c", str(conf)]):
         yield port
+
+
+def pseudosection(text: str) -> list[str]:
+    """The lines of an OPT PSEUDOSECTION in dig's or craft's output (header excluded)."""
+    lines = text.splitlines()
+    start = lines.index(";; OPT PSEUDOSECTION:") + 1
+    out = []
+    for line in lines[start:]:
+        if not line.startswith("; "):
+            break
+        out.append(line.rstrip())
+    return out

@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import craft_process, daemon_path, free_port, running_daemon, serving, wait_until
+from conftest import (
+    craft_process,
+    daemon_path,
+    free_port,
+    pseudosection,
+    running_daemon,
+    serving,
+    wait_until,
+)
 
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode, encode
@@ -583,14 +591,8 @@ def test_dig_sees_each_extended_error() -> None:
 
 def pseudo(text: str) -> list[str]:
     """The OPT PSEUDOSECTION's lines, the server cookie's timestamp and hash blanked."""
-    lines = text.splitlines()
-    start = lines.index(";; OPT PSEUDOSECTION:") + 1
-    out = []
-    for line in lines[start:]:
-        if not line.startswith("; "):
-            break
-        out.append(re.sub(r"^(; COOKIE: [0-9a-f]{16})[0-9a-f]+", r"\1<server>", line.rstrip()))
-    return out
+    return [re.sub(r"^(; COOKIE: [0-9a-f]{16})[0-9a-f]+", r"\1<server>", line)
+            for line in pseudosection(text)]
 
 
 @NEEDS_DIG

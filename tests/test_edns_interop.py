@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import craft_process
+from conftest import craft_process, pseudosection
 from test_bind import running_named
 
 from craft.dns import edns as eo
@@ -93,18 +93,6 @@ def responder(options: tuple[eo.EdnsOption, ...]) -> Iterator[tuple[int, list[by
         assert not thread.is_alive()
 
 
-def pseudo(text: str) -> list[str]:
-    """The lines of an OPT PSEUDOSECTION in dig's or craft's output (header excluded)."""
-    lines = text.splitlines()
-    start = lines.index(";; OPT PSEUDOSECTION:") + 1
-    out = []
-    for line in lines[start:]:
-        if not line.startswith("; "):
-            break
-        out.append(line.rstrip())
-    return out
-
-
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(args), capture_output=True, text=True, timeout=30, check=False)
 
@@ -128,10 +116,10 @@ DIG_918_EDE = {"; EDE: 0 (Other Error)": "; EDE: 0 (Other)",
 @NEEDS_DIG
 def test_dig_and_craft_print_the_same_options() -> None:
     with responder(REPLY_OPTIONS) as (port, _):
-        theirs = pseudo(dig(port, "+nocookie", "+edns=0", "example.com"))
+        theirs = pseudosection(dig(port, "+nocookie", "+edns=0", "example.com"))
         result = craft("dns-ask", "--port", str(port), "--edns", "example.com")
     assert result.returncode == NODATA, result.stdout + result.stderr
-    ours = pseudo(result.stdout)
+    ours = pseudosection(result.stdout)
     assert len(ours) == len(REPLY_OPTIONS) + 1
     assert [DIG_918_EDE.get(line, line) for line in ours] == theirs
 
@@ -205,9 +193,9 @@ def test_bind_options_printed_as_dig_prints_them(named_port: int, name: str,
     if "subnet" in switches:
         dig_args.append("+subnet=192.0.2.0/24")
         craft_args += ["--subnet", "192.0.2.0/24"]
-    theirs = pseudo(dig(named_port, *dig_args, name))
+    theirs = pseudosection(dig(named_port, *dig_args, name))
     result = craft("dns-ask", "--port", str(named_port), *craft_args, name)
-    ours = pseudo(result.stdout)
+    ours = pseudosection(result.stdout)
     assert [_normal_cookie(line) for line in ours] == [_normal_cookie(line) for line in theirs]
     assert '; NSID: 63 72 61 66 74 2d 74 65 73 74 ("craft-test")' in ours
     assert any(line.startswith(f"; COOKIE: {cookie}") and line.endswith(" (good)") for line in ours)
