@@ -23,8 +23,8 @@ from craft.dns_server import RETIRE_WAIT, SHED_WAIT, DnsServer, Observer, Server
 
 TRIES = 20
 # How often a server in a thread of its own looks whether it was stopped. Its stop() wakes
-# it with a datagram to its own address, which SO_REUSEPORT may hand to a worker's socket
-# instead; only the first address gets the stop signal's exception in the main thread.
+# it with a datagram to its own address, which a worker process reading the same socket
+# may take instead; only the first address gets the stop signal's exception in the main thread.
 WAKE = 0.5
 IN_USE = os.strerror(errno.EADDRINUSE)  # the reason DnsServer.bind gives for a taken port
 
@@ -33,13 +33,13 @@ class ServerGroup:
     """DnsServers on several addresses and one port, run and stopped together."""
 
     def __init__(self, authority: Authority, hosts: Sequence[str], port: int,
-                 observers: Sequence[Observer] = (), reuse_port: bool = False,
+                 observers: Sequence[Observer] = (),
                  stops: StopPolicy | None = None) -> None:
         if not hosts:
             raise ServerError("--host", "no address to listen on")
         v6only = "0.0.0.0" in hosts
         self.servers = [
-            DnsServer(authority, host, port, observers, reuse_port=reuse_port, stops=stops,
+            DnsServer(authority, host, port, observers, stops=stops,
                       v6only=v6only if host == "::" else None)
             for host in hosts
         ]

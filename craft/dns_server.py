@@ -68,8 +68,8 @@ Observer = Callable[[Exchange | Connection], None]
 
 class Stopped(BaseException):
     """Raised from a signal handler to end ``serve_forever`` (interrupting a blocked
-    receive, which a wake-up datagram cannot do when SO_REUSEPORT may route it to a
-    sibling process). A BaseException, like KeyboardInterrupt, so that no ``except
+    receive, which a wake-up datagram cannot do when a worker process reading the same
+    socket may take it). A BaseException, like KeyboardInterrupt, so that no ``except
     Exception`` on the way (the fault guards below, library code) can swallow it."""
 
 
@@ -99,7 +99,6 @@ class DnsServer:
         port: int = 10053,
         observers: Sequence[Observer] = (),
         tcp_idle: float = TCP_IDLE,
-        reuse_port: bool = False,
         stops: StopPolicy | None = None,
         v6only: bool | None = None,
     ) -> None:
@@ -109,7 +108,6 @@ class DnsServer:
         self.port = port
         self.observers = list(observers)
         self.tcp_idle = tcp_idle
-        self.reuse_port = reuse_port
         self.stops = stops if stops is not None else StopPolicy()
         self.udp: socket.socket | None = None
         self.tcp: socket.socket | None = None
@@ -143,8 +141,6 @@ class DnsServer:
             tcp = socket.socket(af, socket.SOCK_STREAM)
             for sock in (udp, tcp):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                if self.reuse_port:
-                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
                 if self.v6only is not None and af == socket.AF_INET6:
                     with contextlib.suppress(OSError):  # where the system lets us choose
                         sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(self.v6only))
@@ -206,8 +202,8 @@ class DnsServer:
             if not self._running and not self._retiring:
                 return  # a stop; a retiring server answers what it took, then leaves
             if not data:
-                # No DNS message is empty: a stop's wake-up, which SO_REUSEPORT may have
-                # handed to this worker instead of its sibling (no capture records it).
+                # No DNS message is empty: a stop's wake-up, which a worker reading the same
+                # socket may have taken instead of its sibling (no capture records it).
                 continue
             if self.authority is not authority:  # swapped by a zone reload
                 authority = self.authority

@@ -57,7 +57,8 @@ class ServerEdns:
 
     def for_worker(self, number: int) -> ServerEdns:
         """This server as worker ``number`` of several: the number follows the NSID after a
-        slash, so which process answered (SO_REUSEPORT's choice) can be seen."""
+        slash, so which process answered (whichever took the query off the shared socket)
+        can be seen."""
         if self.nsid is None:
             return self
         return replace(self, nsid=self.nsid + f"/{number}".encode())
