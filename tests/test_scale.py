@@ -44,6 +44,12 @@ def query(name: str, ident: int = 1) -> bytes:
 def ask_udp(port: int, name: str, timeout: float = 2.0, ident: int = 1) -> Message | None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
+        sock.bind(("127.0.0.1", 0))
+        if sock.getsockname()[1] == port:
+            # The port is free (craft is still loading) and the kernel gave it to this
+            # socket: the query would come back to it as if it were an answer.
+            time.sleep(timeout)
+            return None
         sock.sendto(query(name, ident), ("127.0.0.1", port))
         try:
             return decode(sock.recv(65535))
