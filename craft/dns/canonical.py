@@ -82,9 +82,7 @@ def rrset_wire(owner: Name, rtype: int, rclass: int, ttl: int, rdatas: Iterable[
 def rrsig_prefix(rrsig: RRSIG) -> bytes:
     """The RRSIG's rdata without its signature, signer lower-cased: the first part of what
     it signs (RFC 4034 3.1.8.1)."""
-    w = Writer()
-    dataclasses.replace(rrsig, signer=rrsig.signer.lower(), signature=b"").encode(w, False)
-    return w.getvalue()
+    return rdata_wire(dataclasses.replace(rrsig, signature=b""))  # RRSIG's names are lowered
 
 
 def signed_data(rrsig: RRSIG, records: Iterable[Record]) -> bytes:
@@ -101,9 +99,7 @@ def signed_data(rrsig: RRSIG, records: Iterable[Record]) -> bytes:
 
 def key_tag(dnskey: DNSKEY) -> int:
     """RFC 4034 appendix B; algorithm 1 (RSA/MD5) takes the key's third-to-last two octets."""
-    w = Writer()
-    dnskey.encode(w, False)
-    wire = w.getvalue()
+    wire = rdata_wire(dnskey)
     if dnskey.algorithm == 1:
         return int.from_bytes(wire[-3:-1], "big") if len(wire) >= 3 else 0
     total = sum(int.from_bytes(wire[i:i + 2].ljust(2, b"\0"), "big") for i in range(0, len(wire), 2))
@@ -116,9 +112,7 @@ def ds_digest(owner: Name, dnskey: DNSKEY, digest_type: int) -> bytes:
     algorithm = _DS_DIGESTS.get(digest_type)
     if algorithm is None:
         raise UnsupportedError("DS digest type", f"{digest_type} is not supported (1, 2 and 4 are)")
-    w = Writer()
-    dnskey.encode(w, False)
-    return hashlib.new(algorithm, owner.lower().to_wire() + w.getvalue()).digest()
+    return hashlib.new(algorithm, owner.lower().to_wire() + rdata_wire(dnskey)).digest()
 
 
 def nsec3_hash(name: Name, salt: bytes, iterations: int, algorithm: int = 1) -> bytes:
