@@ -10,6 +10,7 @@ hashes (RFC 5155 5). Digests come from ``hashlib``; nothing here is hand-written
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import struct
@@ -124,3 +125,9 @@ def nsec3_hash(name: Name, salt: bytes, iterations: int, algorithm: int = 1) -> 
     for _ in range(iterations):
         digest = hashlib.sha1(digest + salt).digest()
     return digest
+
+
+def hash_label(digest: bytes) -> str:
+    """An NSEC3 hash as its owner label is written: base32hex, lower case, no padding
+    (RFC 5155 3.3)."""
+    return base64.b32hexencode(digest).decode().rstrip("=").lower()

@@ -14,7 +14,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from craft.dns.canonical import UnsupportedError, nsec3_hash, order_key
+from craft.dns.canonical import UnsupportedError, hash_label, nsec3_hash, order_key
 from craft.dns.constants import RRType, type_text
 from craft.dns.denial import OPT_OUT
 from craft.dns.message import Record
@@ -37,7 +37,7 @@ class Hashed:
 
     @property
     def label(self) -> str:
-        return b32(self.digest)
+        return hash_label(self.digest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +51,6 @@ class Proof:
     used: tuple[Record, ...] = ()
     hashes: tuple[Hashed, ...] = ()
     insecure: bool = False
-
-
-def b32(digest: bytes) -> str:
-    """An NSEC3 hash as its owner label: base32hex, lower case, no padding (RFC 5155 3.3)."""
-    return base64.b32hexencode(digest).decode().rstrip("=").lower()
 
 
 def _ancestors(name: Name, zone: Name) -> list[Name]:
@@ -282,7 +277,7 @@ def _closest_encloser(qname: Name, chain: _Chain, seen: list[Hashed]) -> _Enclos
         cover = chain.cover(digest)
         if cover is None:
             return (f"NSEC3 does not cover the next closer name {closer} "
-                    f"(hash {b32(digest)}; closest encloser {candidate})")
+                    f"(hash {hash_label(digest)}; closest encloser {candidate})")
         return _Encloser(candidate, closer, match, cover)
     return f"no NSEC3 matches any closest encloser of {qname} in {chain.zone}"
 
@@ -349,7 +344,7 @@ def nsec3_nodata(qname: Name, qtype: int, records: Sequence[Record]) -> Proof:
     wildcard = _wildcard(found.encloser)
     wild = chain.match(chain.hashed(wildcard, seen))
     if wild is None:
-        return Proof(False, f"no NSEC3 matches {qname} (hash {b32(seen[0].digest)}) nor "
+        return Proof(False, f"no NSEC3 matches {qname} (hash {hash_label(seen[0].digest)}) nor "
                             f"the wildcard {wildcard}", used, tuple(seen))
     lacks = _lacks(wild, qtype, f"wildcard {wildcard}'s NSEC3 lists no {shown}", "NSEC3")
     return Proof(lacks.holds, f"closest encloser {found.encloser}; {lacks.reason}",

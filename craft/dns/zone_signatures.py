@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from craft.dns.canonical import order_key
+from craft.dns.canonical import hash_label, order_key
 from craft.dns.constants import RRType, type_text
 from craft.dns.message import Record
 from craft.dns.names import Name
@@ -117,9 +117,8 @@ def _nsec3_chain(zone: Zone) -> Iterator[Problem]:
         assert isinstance(record.rdata, NSEC3)
         expected = rows[(i + 1) % len(rows)][0]
         if record.rdata.next != expected:
-            got = base64.b32hexencode(record.rdata.next).decode().rstrip("=").lower()
-            want = base64.b32hexencode(expected).decode().rstrip("=").lower()
-            yield Problem(record.name, f"broken NSEC3 chain: next hash {got}, expected {want}")
+            yield Problem(record.name, f"broken NSEC3 chain: next hash "
+                                       f"{hash_label(record.rdata.next)}, expected {hash_label(expected)}")
 
 
 def _unsigned(zone: Zone) -> Iterator[Problem]:
