@@ -126,3 +126,39 @@ def test_lines_split_a_piece_at_a_time_are_the_lines_split_at_once(
         text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(zonefile, "_CHUNK", 5)
     assert list(zonefile._physical_lines(text)) == text.split("\n")
+
+
+MIXED_ZONE = (
+    "$ORIGIN Example.TEST.\n@ 60 SOA ns h 1 2 3 4 5\n@ NS ns\nHost A 192.0.2.1\n"
+    "h2 30 IN A 192.0.2.2\nh3 A 192.0.2.3\n; a comment between runs\n"
+    't1 TXT "a" "b"\nt2 700 TXT ""\n  A 192.0.2.4\nh4 IN A 192.0.2.5\n$TTL 5\nh5 A 192.0.2.6\n'
+    "$ORIGIN sub.example.test.\nx A 192.0.2.7\ny 9 TXT \"z\"\nHOST A 192.0.2.1\n"
+)
+
+
+@pytest.mark.parametrize("run", [1, 2, 3, 4096])
+def test_runs_of_simple_lines_read_as_one_line_at_a_time(run: int,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = _Reader(None, None)
+    for line in logical_lines(MIXED_ZONE):
+        reader.entry(line)
+    monkeypatch.setattr(zonefile, "RUN", run)
+    zone = parse_zone(MIXED_ZONE)
+    assert zone.records == tuple(reader.records)
+    assert [r.name.labels for r in zone.records] == [r.name.labels for r in reader.records]
+    assert zone.owner_keys == tuple(reader.keys)
+
+
+@pytest.mark.parametrize(("line", "reason"), [
+    ("h9 2147483648 A 192.0.2.9", "over the maximum"), ('h9 TXT "' + "y" * 256 + '"', "255"),
+])
+def test_a_fault_inside_a_run_names_its_own_line(line: str, reason: str) -> None:
+    text = "$ORIGIN e.test.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nh1 A 192.0.2.1\n" \
+           f"h2 A 192.0.2.2\n{line}\nh3 A 192.0.2.3\n"
+    with pytest.raises(ZoneError, match=rf"<zone>:7: .*{re.escape(reason)}"):
+        parse_zone(text)
+
+
+def test_a_run_with_no_ttl_to_take_says_so_at_its_line() -> None:
+    with pytest.raises(ZoneError, match=r"<zone>:3: no TTL"):
+        parse_zone("$ORIGIN e.test.\n\nh1 A 192.0.2.1\n@ SOA ns h 1 2 3 4 5\n")

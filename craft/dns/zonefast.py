@@ -9,16 +9,21 @@ this lane changes speed only: what it returns is what the full parser returns.
 ``SIMPLE_LINE`` goes one step further for the two forms a big zone is made of, a whole
 line ``host [ttl] [IN] A 10.0.0.1`` or ``t [ttl] [IN] TXT "quoted" "strings"`` with a
 one-label relative owner: one regular-expression match reads all of it, and the reader
-builds the record from the groups without tokens (``simple_rdata``).
+builds the record from the groups without tokens (``simple_rdata``), with ``new_name``,
+``new_a`` and ``new_record``: the same frozen values, made without the per-field
+``object.__setattr__`` of a frozen dataclass's ``__init__`` (which cost more than the object
+itself, at a million records).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from craft.dns.codec import TTL_MAX
 from craft.dns.constants import RRClass, RRType
+from craft.dns.message import Record
 from craft.dns.names import Name
 from craft.dns.rdata import CNAME, MX, NS, PTR, TXT, A, Rdata
 
@@ -29,6 +34,45 @@ _TYPES = {"A": RRType.A, "TXT": RRType.TXT, "MX": RRType.MX, "NS": RRType.NS,
           "CNAME": RRType.CNAME, "PTR": RRType.PTR}
 
 Head = tuple[int | None, int | None, int, Rdata]
+
+
+def _slots(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """The slot setters of a frozen, slotted dataclass, in the order its ``__init__`` takes
+    them; refuses a class whose ``__init__`` does more than set them (``__post_init__``)."""
+    assert "__post_init__" not in vars(cls) and vars(cls)["__slots__"] == names, cls
+    return tuple(vars(cls)[name].__set__ for name in names)
+
+
+_new = object.__new__
+(_set_labels,) = _slots(Name, ("labels",))
+(_set_address,) = _slots(A, ("address",))
+_set_name, _set_rtype, _set_rclass, _set_ttl, _set_rdata = _slots(
+    Record, ("name", "rtype", "rclass", "ttl", "rdata"))
+
+
+def new_name(labels: tuple[bytes, ...]) -> Name:
+    """``Name(labels)``, made directly (see the module's docstring); no checks, as there."""
+    name: Name = _new(Name)
+    _set_labels(name, labels)
+    return name
+
+
+def new_a(address: str) -> A:
+    """``A(address)``, made directly."""
+    rdata: A = _new(A)
+    _set_address(rdata, address)
+    return rdata
+
+
+def new_record(name: Name, rtype: int, rclass: int, ttl: int, rdata: Rdata) -> Record:
+    """``Record(name, rtype, rclass, ttl, rdata)``, made directly."""
+    record: Record = _new(Record)
+    _set_name(record, name)
+    _set_rtype(record, rtype)
+    _set_rclass(record, rclass)
+    _set_ttl(record, ttl)
+    _set_rdata(record, rdata)
+    return record
 
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # no leading zeros, as ipaddress
@@ -49,7 +93,7 @@ def simple_rdata(address: str | None, strings: str | None) -> A | TXT | None:
     """The rdata of a ``SIMPLE_LINE`` match: its A, or its TXT (None when a string is
     over 255 octets: the full parser says so)."""
     if address is not None:
-        return A(address)
+        return new_a(address)
     assert strings is not None
     parts = tuple(text.encode("ascii") for text in _STRING.findall(strings))
     if any(len(part) > 255 for part in parts):

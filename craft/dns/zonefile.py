@@ -23,6 +23,8 @@ from craft.dns.names import LOWER, MAX_NAME, BadNameError, Name
 from craft.dns.rdata import (
     QUOTED,
     SOA,
+    TXT,
+    A,
     DomainName,
     Opaque,
     Rdata,
@@ -32,7 +34,7 @@ from craft.dns.rdata import (
 from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zone import Zone, ZoneError
-from craft.dns.zonefast import SIMPLE_LINE, fast_head, simple_rdata
+from craft.dns.zonefast import SIMPLE_LINE, fast_head, new_a, new_name, new_record, simple_rdata
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
 # (the vast majority of lines) is split on blanks after cutting its comment.
@@ -93,22 +95,32 @@ def logical_lines(text: str, filename: str = "<zone>") -> Iterator[Line]:
         yield entry
 
 
-def _entries(text: str, filename: str,
-             simple: bool) -> Iterator[Line | tuple[int, re.Match[str]]]:
-    """``logical_lines``; with ``simple``, a whole line outside parentheses in one of the
-    forms ``SIMPLE_LINE`` matches comes as its number and that match instead."""
+Run = list[tuple[int, re.Match[str]]]
+RUN = 4096  # simple lines handed over at a time
+
+
+def _entries(text: str, filename: str, simple: bool) -> Iterator[Line | Run]:
+    """``logical_lines``; with ``simple``, whole lines outside parentheses in one of the
+    forms ``SIMPLE_LINE`` matches come instead as runs of (line number, match), in order."""
     tokens: list[str] = []
     depth = 0
     start = 1
     indented = False
     fast = SIMPLE_LINE.fullmatch if simple else None
+    run: Run = []
     for number, line in enumerate(_physical_lines(text), 1):
         if not depth:
             if fast is not None:
                 match = fast(line)
                 if match is not None:
-                    yield number, match
+                    run.append((number, match))
+                    if len(run) >= RUN:
+                        yield run
+                        run = []
                     continue
+                if run:
+                    yield run
+                    run = []
             start = number
             indented = line[:1] in (" ", "\t")
         if _NEEDS_SCAN.search(line) is None:
@@ -119,6 +131,8 @@ def _entries(text: str, filename: str,
         if not depth and tokens:
             yield Line(start, indented, tokens)
             tokens = []
+    if run:
+        yield run
     if depth:
         raise ZoneError(f"{filename}:{start}", "'(' never closed")
 
@@ -242,6 +256,8 @@ def _rdata(rtype: int, tokens: list[str], names: _Names) -> Rdata:
 
 
 _IN = int(RRClass.IN)
+_A = int(RRType.A)
+_TXT = int(RRType.TXT)
 _CLASSES = {name: int(value) for name, value in RRClass.__members__.items()}
 _TYPES = {type_text(value): int(value) for value in RRType}
 
@@ -329,6 +345,7 @@ class _Reader:
         self.lines = array("l")
         self.keys: list[bytes] = []
         self.origin_key: tuple[Name | None, bytes] = (None, b"")
+        self.failed = 0  # the line a run's record was being read from, for errors
 
     def entry(self, line: Line) -> None:
         tokens = line.tokens
@@ -373,6 +390,54 @@ class _Reader:
         owner = Name((raw, *origin.labels))
         key = bytes((len(raw),)) + raw.translate(LOWER) + self.key_of(origin)
         self.add(number, owner, key, ttl, _IN if klass else None, rdata.rtype, rdata)
+
+    def simple_run(self, run: Run) -> None:
+        """``simple`` for each line of a run, in one loop: a big zone is mostly such lines,
+        and the calls per line were a good part of reading it. A line this loop is not sure
+        of goes to ``simple``, with the reader's state brought up to date first."""
+        origin = self.names.origin
+        if origin is None:
+            for number, match in run:
+                self.failed = number
+                self.simple(number, match)
+            return
+        origin_key = self.key_of(origin)
+        labels = origin.labels
+        room = MAX_NAME - 1 - len(origin_key)  # octets left for the owner's label
+        default_ttl = self.default_ttl
+        records, lines, keys = self.records, self.lines, self.keys
+        owner, key, last_ttl, last_class = self.last_owner, self.last_key, self.last_ttl, \
+            self.last_class
+        for number, match in run:
+            label, ttl_text, klass, address, strings = match.groups()
+            rdata: A | TXT | None
+            if address is not None:
+                rdata, rtype = new_a(address), _A
+            else:
+                rdata, rtype = simple_rdata(None, strings), _TXT
+            if ttl_text is not None:
+                ttl: int | None = int(ttl_text)
+            else:
+                ttl = default_ttl if default_ttl is not None else last_ttl
+            if rdata is None or ttl is None or ttl > TTL_MAX or len(label) > room:
+                self.last_owner, self.last_key, self.last_ttl, self.last_class = \
+                    owner, key, last_ttl, last_class
+                self.failed = number
+                self.simple(number, match)  # which says what is wrong, or reads it
+                owner, key, last_ttl, last_class = self.last_owner, self.last_key, \
+                    self.last_ttl, self.last_class
+                continue
+            raw = label.encode("ascii")
+            owner = new_name((raw, *labels))
+            key = bytes((len(raw),)) + raw.translate(LOWER) + origin_key
+            if klass:
+                last_class = _IN
+            records.append(new_record(owner, rtype, last_class, ttl, rdata))
+            lines.append(number)
+            keys.append(key)
+            last_ttl = ttl
+        self.last_owner, self.last_key, self.last_ttl, self.last_class = \
+            owner, key, last_ttl, last_class
 
     def key_of(self, origin: Name) -> bytes:
         """The current origin's key, made once per origin."""
@@ -430,10 +495,10 @@ def parse_zone(
             if isinstance(entry, Line):
                 reader.entry(entry)
             else:
-                reader.simple(*entry)
+                reader.simple_run(entry)
         except ValueError as exc:  # BadNameError and WireError are ValueErrors too
             reason = exc.reason if isinstance(exc, ZoneError | BadNameError) else str(exc)
-            number = entry.number if isinstance(entry, Line) else entry[0]
+            number = entry.number if isinstance(entry, Line) else reader.failed
             raise ZoneError(f"{filename}:{number}", reason) from None
     if not reader.records:
         raise ZoneError(f"{filename}:1", "no records")
@@ -544,6 +609,8 @@ def _inside(key: bytes, origin_key: bytes) -> bool:
     cut = len(key) - len(origin_key)
     if cut < 0 or not key.endswith(origin_key):
         return False
+    if key[0] + 1 == cut:  # one label below: most names of a big zone
+        return True
     pos = 0
     while pos < cut:
         pos += key[pos] + 1
