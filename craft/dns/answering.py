@@ -102,6 +102,7 @@ class ZoneIndex:
         owner_keys = zone.owner_keys  # made by the zone-file reader, when it read the zone
         if len(owner_keys) != len(zone.records):
             owner_keys = tuple(record.name.key for record in zone.records)
+        nodes, nonterminals = self.nodes, self.nonterminals  # locals: a million rounds
         for record, key in zip(zone.records, owner_keys, strict=True):
             if record.rtype in _CHAIN_TYPES:
                 if record.rtype == RRType.NSEC3:
@@ -110,18 +111,18 @@ class ZoneIndex:
                 if covers(record, RRType.NSEC3):
                     nsec3_sigs.append(record)
                     continue
-            node = self.nodes.get(key)
+            node = nodes.get(key)
             if node is not None:
                 node.add(record)
                 continue
-            self.nodes[key] = Node(record)
+            nodes[key] = Node(record)
             # Each ancestor's key is a suffix of this one (wire form): cut a label at a
             # time, and stop at one already known, whose own ancestors are in too.
             for _ in range(len(record.name.labels) - depth):
                 key = key[key[0] + 1 :]
-                if key in self.nonterminals:
+                if key in nonterminals:
                     break
-                self.nonterminals.add(key)
+                nonterminals.add(key)
         soa = zone.soa
         assert isinstance(soa.rdata, SOA)
         # RFC 2308 3: the negative TTL is the smaller of the SOA's TTL and MINIMUM.

@@ -554,6 +554,7 @@ def _check_records(
     seen: set[tuple[bytes, int, object]] = set()  # identities at owners with several records
     changes: dict[int, Record | None] = {}
     soa_line = 0
+    soa = int(RRType.SOA)  # a local int: looked up a million times
     for position, (record, number, key) in enumerate(zip(records, lines, keys, strict=True)):
         state = at.get(key)
         if state is None and not _inside(key, origin_key):
@@ -563,7 +564,7 @@ def _check_records(
             raise ZoneError(f"{filename}:{number}", f"class {class_text(record.rclass)} in a "
                                                     f"zone of class {class_text(zone_class)}")
         rtype = record.rtype
-        if rtype == RRType.SOA:
+        if rtype == soa:
             if key != origin_key:
                 raise ZoneError(f"{filename}:{number}", f"SOA at {record.name.to_text()}: only "
                                                         f"at the zone apex {origin.to_text()}")
