@@ -9,6 +9,10 @@ lives, so a query waiting in one is read by whichever worker comes next: none is
 the swap. Every fork happens here, in the parent's main thread, while the parent has no
 other thread (NOTIFY threads are joined first), so no child copies a lock some thread held.
 
+A worker that ends on its own (a crash, a kill) is forked again from the same zones, with
+its number (its NSID), as NSD restarts a dead server process; one that keeps ending is
+forked again less and less often (``RESPAWN_FIRST`` doubling up to ``RESPAWN_MOST``).
+
 Stops: SIGTERM or SIGINT end the parent, which first ends every worker of every
 generation, stop signals held meanwhile; each fork runs with stops held until the child's
 PID is recorded; each worker asks for SIGTERM when the parent dies (``craft.stops``).
@@ -21,6 +25,7 @@ import os
 import select
 import signal
 import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 from typing import NoReturn, Protocol
@@ -36,6 +41,8 @@ RETIRE = signal.SIGUSR1  # parent to worker: leave the sockets to the next gener
 READY_WAIT = 30.0  # seconds a new generation has to say it serves before the old one retires
 NOTIFY_WAIT = 30.0  # seconds a reload waits for the last one's NOTIFY threads before forking
 WATCH = 1.0  # seconds between two looks at the zone files' times, with --watch
+RESPAWN_FIRST = 1.0  # seconds from a worker's start before it may be forked again
+RESPAWN_MOST = 60.0  # the longest wait, for a worker that ends again and again
 
 
 class Reloads(Protocol):
@@ -62,6 +69,12 @@ class Supervisor:
         self.retiring: list[int] = []  # told to retire, not yet reaped
         self.starting: list[int] = []  # forked, not yet serving
         self.generation = 0
+        self.numbers: dict[int, int] = {}  # a worker's PID -> its number (1 to count)
+        # Numbers of the current generation whose worker ended on its own: when each may
+        # be forked again, and how long its next wait will be if it ends once more.
+        self.lost: dict[int, float] = {}
+        self.delays: dict[int, float] = {}
+        self.started: dict[int, float] = {}
         self._wake_r, self._wake_w = os.pipe()
         for fd in (self._wake_r, self._wake_w):
             os.set_blocking(fd, False)
@@ -88,6 +101,7 @@ class Supervisor:
             self.serving = first
             while True:
                 self._reap()
+                self._respawn()
                 if watch:
                     self.reloader.look()
                 if self.reloader.wanted.is_set():
@@ -98,7 +112,7 @@ class Supervisor:
                         warn(PROGRAM, f"reload failed, still serving the old zones: "
                                       f"{type(exc).__name__}: {exc}")
                     continue
-                select.select([self._wake_r], [], [], WATCH if watch else None)
+                select.select([self._wake_r], [], [], self._wait(watch))
                 while _drained(self._wake_r):
                     pass
         except Stopped:
@@ -121,6 +135,7 @@ class Supervisor:
             warn(PROGRAM, "reload: no worker of the new generation started; the old one serves on")
             return
         old, self.serving = self.serving, new
+        self.lost.clear()  # the new generation is whole
         for pid in old:
             try:
                 os.kill(pid, RETIRE)
@@ -132,17 +147,55 @@ class Supervisor:
                       "finish what they hold")
         self.reloader.announce(changed)
 
-    def _spawn(self) -> list[int] | None:
-        """Fork a generation of ``count`` workers from this process's zones: their PIDs
-        once at least one said it serves (within ``READY_WAIT``); None when none did (those
-        forked are ended)."""
-        self.generation += 1
+    def _wait(self, watch: bool) -> float | None:
+        """Seconds the main loop may sleep: until the next look at the files, or the next
+        worker due to be forked again."""
+        waits = [WATCH] if watch else []
+        if self.lost:
+            # At least a little: a NOTIFY thread still running puts the fork off.
+            waits.append(max(0.05, min(self.lost.values()) - time.monotonic()))
+        return min(waits) if waits else None
+
+    def _respawn(self) -> None:
+        """Fork again each worker of this generation that ended on its own, once it is due."""
+        now = time.monotonic()
+        due = sorted(number for number, when in self.lost.items() if when <= now)
+        if not due or any(thread.is_alive() for thread in self.reloader.notifying):
+            return  # no fork beside another thread: the next wake-up tries again
+        for number in due:
+            del self.lost[number]
+        new = self._spawn(due, generation=False)
+        if new is None:
+            for number in due:
+                self._lose(number)
+            return
+        self.serving += new
+        warn(PROGRAM, "worker " + ", ".join(f"{self.numbers[pid]} forked again as PID {pid}"
+                                            for pid in new) + f"; {len(self.serving)} serve")
+
+    def _lose(self, number: int) -> None:
+        """Worker ``number`` ended: it is forked again after its wait, which doubles when
+        it had not lived for the wait it was given before."""
+        now = time.monotonic()
+        delay = self.delays.get(number, RESPAWN_FIRST)
+        lived = now - self.started.get(number, now)
+        delay = RESPAWN_FIRST if lived > 2 * delay else min(RESPAWN_MOST, delay * 2)
+        self.delays[number] = delay
+        self.lost[number] = max(now, self.started.get(number, now) + delay)
+
+    def _spawn(self, numbers: Sequence[int] | None = None,
+               generation: bool = True) -> list[int] | None:
+        """Fork workers (``numbers``, by default 1 to ``count``: a new generation) from this
+        process's zones: their PIDs once at least one said it serves (within
+        ``READY_WAIT``); None when none did (those forked are ended)."""
+        if generation:
+            self.generation += 1
         ready_r, ready_w = os.pipe()
         me = os.getpid()
         ready = 0
         try:
             try:
-                for number in range(1, self.count + 1):
+                for number in numbers or range(1, self.count + 1):
                     # A stop waits until the child is recorded; SIGHUP and RETIRE wait in
                     # the child until its own handlers are set.
                     with held_stops(signal.SIGHUP, RETIRE):
@@ -151,6 +204,8 @@ class Supervisor:
                             os.close(ready_r)
                             self._worker(number, ready_w, me)
                         self.starting.append(pid)
+                        self.numbers[pid] = number
+                        self.started[number] = time.monotonic()
             finally:
                 os.close(ready_w)
             while ready < len(self.starting):
@@ -210,21 +265,24 @@ class Supervisor:
                 return
             if pid == 0:
                 return
+            number = self.numbers.pop(pid, 0)
             if pid in self.retiring:
                 self.retiring.remove(pid)
             elif pid in self.serving:
                 self.serving.remove(pid)
-                warn(PROGRAM, f"worker {pid} ended ({_status(status)}); "
-                              f"{len(self.serving)} serve on")
+                self._lose(number)
+                wait = self.lost[number] - time.monotonic()
+                warn(PROGRAM, f"worker {number} (PID {pid}) ended ({_status(status)}); "
+                              f"{len(self.serving)} serve on; forked again in {max(0.0, wait):.1f} s")
 
     def _end_all(self) -> None:
         self._end(self.serving + self.retiring + self.starting)
         self.serving, self.retiring, self.starting = [], [], []
 
-    @staticmethod
-    def _end(pids: list[int]) -> None:
+    def _end(self, pids: list[int]) -> None:
         """SIGTERM to each of ``pids``, then wait for them all."""
         for pid in pids:
+            self.numbers.pop(pid, None)
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:

@@ -24,6 +24,7 @@ from craft.dns.codec import decode, encode
 from craft.dns.constants import Rcode, RRType
 from craft.dns.message import Header, Message, Question
 from craft.dns.names import Name
+from craft.dns_supervisor import RESPAWN_FIRST, Supervisor
 
 ORIGIN = "scale.test."
 RECORDS = 30000  # over the answer cache's precompute limit: the big-zone path
@@ -488,3 +489,41 @@ def test_with_workers_a_sighup_while_loading_reloads_every_process(tmp_path: Pat
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_with_workers_a_worker_that_dies_is_forked_again_from_the_same_zones(
+        tmp_path: Path) -> None:
+    """As NSD restarts a dead server process: a worker killed outright is replaced, with
+    its number, and answers from the zones the parent holds; the parent keeps two."""
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with two_workers(path) as (proc, port, err):
+        before = [int(pid) for pid in workers_of(proc.pid)]
+        os.kill(before[0], signal.SIGKILL)
+        wait_until(lambda: bool(err.having("forked again as PID")), "no worker forked again")
+        (line,) = err.having("ended (signal 9)")
+        assert "1 serve on" in line, err.lines
+        now = [int(pid) for pid in workers_of(proc.pid)]
+        assert len(now) == 2 and before[1] in now and before[0] not in now
+        assert {marker(port) for _ in range(20)} == {"192.0.2.1"}
+        os.kill(before[1], signal.SIGKILL)  # the other one too
+        wait_until(lambda: len(err.having("forked again as PID")) == 2, "no second replacement")
+        assert len(workers_of(proc.pid)) == 2
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert proc.returncode == 0 and not workers_of(proc.pid)
+
+
+def test_a_worker_that_keeps_dying_is_forked_again_less_and_less_often() -> None:
+    supervisor = Supervisor.__new__(Supervisor)
+    supervisor.lost, supervisor.delays, supervisor.started = {}, {}, {}
+    now = time.monotonic()
+    supervisor.started[1] = now  # died at once: each wait twice the one before
+    waits = []
+    for _ in range(8):
+        supervisor._lose(1)
+        waits.append(round(supervisor.delays[1]))
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60]
+    supervisor.started[1] = now - 1000  # lived long: the wait starts over, and is due now
+    supervisor._lose(1)
+    assert supervisor.delays[1] == RESPAWN_FIRST and supervisor.lost[1] <= time.monotonic()
