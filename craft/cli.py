@@ -13,6 +13,7 @@ import click
 
 from craft import __version__
 from craft.errors import CraftError, warn
+from craft.stops import Stopped
 
 # name -> (module, attribute); modules load only when their command runs, so --help is quick.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -65,3 +66,5 @@ def main() -> None:
         cli.main(prog_name="craft")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Stopped:  # a stop signal that came while an earlier one was being answered
+        sys.exit(0)

@@ -28,6 +28,7 @@ from craft.dns.constants import Rcode
 from craft.dns.edns import ExtendedError
 from craft.dns.server_edns import FAULT_TEXT, OTHER, with_ede
 from craft.errors import CraftError, warn
+from craft.stops import Stopped
 from craft.transport import RECV_SIZE, family, framed, recv_framed
 
 PROGRAM = "craft dns-serve"  # how its warnings on stderr begin
@@ -64,13 +65,6 @@ class Connection:
 
 
 Observer = Callable[[Exchange | Connection], None]
-
-
-class Stopped(BaseException):
-    """Raised from a signal handler to end ``serve_forever`` (interrupting a blocked
-    receive, which a wake-up datagram cannot do when a worker process reading the same
-    socket may take it). A BaseException, like KeyboardInterrupt, so that no ``except
-    Exception`` on the way (the fault guards below, library code) can swallow it."""
 
 
 class StopPolicy:

@@ -29,9 +29,9 @@ from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns.zone_signatures import zone_problems
 from craft.dns_client import send_notify
 from craft.dns_group import ServerGroup
-from craft.dns_server import PROGRAM, DnsServer, Observer, Stopped, StopPolicy
+from craft.dns_server import PROGRAM, DnsServer, Observer, StopPolicy
 from craft.errors import CraftError, warn
-from craft.stops import STOP_SIGNALS, deflect_stops, held_stops
+from craft.stops import STOP_SIGNALS, Stopped, deflect_stops, held_stops
 from craft.zone_loader import bulk_objects, load_zone
 
 RELEASE_GRACE = 0.5  # seconds the old zones stay whole after a reload's swap

@@ -33,9 +33,9 @@ from typing import NoReturn, Protocol
 from craft.dns.server_edns import ServerEdns
 from craft.dns.zone import Zone
 from craft.dns_group import ServerGroup
-from craft.dns_server import PROGRAM, ServerError, Stopped
+from craft.dns_server import PROGRAM, ServerError
 from craft.errors import warn
-from craft.stops import STOP_SIGNALS, held_stops, stop_with_parent
+from craft.stops import STOP_SIGNALS, Stopped, held_stops, stop_with_parent
 
 RETIRE = signal.SIGUSR1  # parent to worker: leave the sockets to the next generation
 READY_WAIT = 30.0  # seconds a new generation has to say it serves before the old one retires

@@ -18,6 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+class Stopped(BaseException):
+    """Raised from a signal handler to end a serving loop (``craft.dns_server``),
+    interrupting a blocked receive, which a wake-up datagram cannot do when a worker process
+    reading the same socket may take it. A BaseException, like KeyboardInterrupt, so that
+    no ``except Exception`` on the way (fault guards, library code) can swallow it; one
+    that escapes (a second stop while the first winds down) ends ``craft.cli`` quietly."""
+
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 

@@ -527,3 +527,23 @@ def test_a_worker_that_keeps_dying_is_forked_again_less_and_less_often() -> None
     supervisor.started[1] = now - 1000  # lived long: the wait starts over, and is due now
     supervisor._lose(1)
     assert supervisor.delays[1] == RESPAWN_FIRST and supervisor.lost[1] <= time.monotonic()
+
+
+def test_with_workers_a_second_stop_while_the_workers_end_is_no_traceback() -> None:
+    """The parent holds stops while it ends its workers; one that came meanwhile is let in
+    when it is done and must end it as quietly as the first (it raised out of the cleanup,
+    a traceback, before). A stopped worker makes the wait long enough to send it."""
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--workers", "2"]) as (proc, _):
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        worker, other = (int(pid) for pid in workers_of(proc.pid))
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            proc.send_signal(signal.SIGTERM)
+            wait_until(lambda: gone_or_zombie(other), "the other worker did not end")
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)
+        finally:
+            os.kill(worker, signal.SIGCONT)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert "stopped" in err
