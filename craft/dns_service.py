@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from types import FrameType
@@ -286,8 +286,12 @@ class Service:
                  observers: list[Observer],
                  paths: Sequence[str], zones: list[Zone], allowed: Sequence[Network | Name],
                  notify: Sequence[tuple[str, int, Key | None]], mtimes: list[float] | None = None,
-                 workers: int = 1, strict: bool = False) -> None:
+                 workers: int = 1, strict: bool = False,
+                 farewell: Callable[[int], None] | None = None) -> None:
+        """``farewell``: what each worker does as it ends, given its number (its own
+        counts, which the parent never sees)."""
         self.workers = workers
+        self.farewell = farewell
         # Numbered for NSID, 1..N, in each generation (``craft.dns_supervisor``). One cookie
         # secret for all: made before the fork, every worker holds a copy.
         self.explain = authority.answerer.explain
@@ -309,7 +313,8 @@ class Service:
             # generations of workers on its sockets.
             from craft.dns_supervisor import Supervisor
 
-            Supervisor(self.server, self.reloader, self.workers, self.explain).run(watch)
+            Supervisor(self.server, self.reloader, self.workers, self.explain,
+                       self.farewell).run(watch)
             return
         self.reloader.begin()
         if watch:

@@ -26,7 +26,7 @@ import select
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import NoReturn, Protocol
 
@@ -63,8 +63,9 @@ class Supervisor:
     zones; ``explain`` is the server's EDNS policy, numbered per worker for NSID."""
 
     def __init__(self, server: ServerGroup, reloader: Reloads, count: int,
-                 explain: ServerEdns) -> None:
+                 explain: ServerEdns, farewell: Callable[[int], None] | None = None) -> None:
         self.server, self.reloader, self.count, self.explain = server, reloader, count, explain
+        self.farewell = farewell  # a worker's last words, given its number
         self.serving: list[int] = []  # the current generation
         self.retiring: list[int] = []  # told to retire, not yet reaped
         self.starting: list[int] = []  # forked, not yet serving
@@ -250,7 +251,12 @@ class Supervisor:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {*STOP_SIGNALS, signal.SIGHUP, RETIRE})
             os.write(ready, b"r")
             os.close(ready)
-            server.serve_forever()
+            try:
+                server.serve_forever()
+            finally:
+                if self.farewell is not None:
+                    with held_stops():
+                        self.farewell(number)
         except Exception as exc:  # a worker must never leave a traceback behind
             warn(f"{PROGRAM} worker", str(exc))
             code = 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import signal
 import socket
@@ -547,3 +548,17 @@ def test_with_workers_a_second_stop_while_the_workers_end_is_no_traceback() -> N
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0 and "Traceback" not in err, err
     assert "stopped" in err
+
+
+def test_with_workers_each_worker_says_what_its_oracle_checked() -> None:
+    """The parent serves nothing, so its own count is always 0 (it used to print that);
+    each worker prints its own as it ends, and together they count every message."""
+    with craft_process(["dns-serve", "--port", "0", "--quiet", "--oracle", "--workers",
+                        "2"]) as (proc, port):
+        wait_until(lambda: len(workers_of(proc.pid)) == 2, "no workers")
+        asked = sum(ask_udp(port, "google.com.", ident=i) is not None for i in range(10))
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    counts = [int(n) for n in re.findall(r"worker \d: oracle: (\d+) messages checked", err)]
+    assert len(counts) == 2 and sum(counts) == 2 * asked == 20, err
+    assert "\noracle:" not in err and not err.startswith("oracle:")

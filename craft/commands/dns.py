@@ -252,8 +252,12 @@ def dns_serve_command(
     if capture is not None:
         observers.insert(0, _capture_observer(capture))  # first: records in arrival order
     hosts = tuple(dict.fromkeys(hosts))  # an address given twice is listened on once
+    farewell = None
+    if printer is not None and use_oracle and workers > 1:
+        def farewell(number: int) -> None:  # each worker's own counts, as it ends
+            click.echo(f"craft dns-serve worker {number}: {printer.closing()}", err=True)
     service = Service(authority, hosts, port, observers, zones, loaded, allowed, targets, mtimes,
-                      workers, strict)
+                      workers, strict, farewell)
     started = False
     try:
         service.start()
@@ -277,7 +281,7 @@ def dns_serve_command(
         if capture is not None:
             capture.close()
         if started:
-            if printer is not None and use_oracle:
+            if printer is not None and use_oracle and workers <= 1:
                 click.echo(printer.closing(), err=True)
             click.echo("craft dns-serve: stopped", err=True)
 
