@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from craft.dns import zonefile
 from craft.dns.names import Name
@@ -162,3 +164,21 @@ def test_a_fault_inside_a_run_names_its_own_line(line: str, reason: str) -> None
 def test_a_run_with_no_ttl_to_take_says_so_at_its_line() -> None:
     with pytest.raises(ZoneError, match=r"<zone>:3: no TTL"):
         parse_zone("$ORIGIN e.test.\n\nh1 A 192.0.2.1\n@ SOA ns h 1 2 3 4 5\n")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab1 \t();\r", max_size=24), st.integers(0, 1))
+def test_parentheses_counted_without_the_tokenizer_are_the_tokenizers(line: str,
+                                                                      depth: int) -> None:
+    tokens: list[str] = []
+    try:
+        expected: tuple[list[str], int] | str = (tokens, zonefile._scan(line, tokens, depth, "f:1"))
+    except ZoneError as exc:
+        expected = exc.reason
+    cut = line.split(";", 1)[0]
+    try:
+        got: tuple[list[str], int] | str = (
+            cut.replace("(", " ").replace(")", " ").split(), zonefile._parens(cut, depth, "f:1"))
+    except ZoneError as exc:
+        got = exc.reason
+    assert got == expected

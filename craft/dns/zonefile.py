@@ -37,8 +37,9 @@ from craft.dns.zone import Zone, ZoneError
 from craft.dns.zonefast import SIMPLE_LINE, fast_head, new_a, new_name, new_record, simple_rdata
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
-# (the vast majority of lines) is split on blanks after cutting its comment.
-_NEEDS_SCAN = re.compile(r'[^\t\r\x20-\x7e]|["()\\]')
+# (the vast majority of lines, and the parenthesised records BIND writes) is split on
+# blanks after cutting its comment, its parentheses counted by ``_parens``.
+_NEEDS_SCAN = re.compile(r'[^\t\r\x20-\x7e]|["\\]')
 _TOKEN = re.compile(
     r"""[ \t\r\f\v]+                # blanks
     |;.*                            # comment to the end of the line
@@ -88,6 +89,24 @@ def _scan(line: str, tokens: list[str], depth: int, where: str) -> int:
     return depth
 
 
+_PAREN = re.compile(r"[()]")
+
+
+def _parens(line: str, depth: int, where: str) -> int:
+    """The parenthesis depth after a line with no quote and no escape, its comment cut:
+    what ``_scan`` gives, errors and all, without tokenizing it."""
+    for paren in _PAREN.findall(line):
+        if paren == "(":
+            if depth:
+                raise ZoneError(where, "'(' inside parentheses")
+            depth = 1
+        else:
+            if not depth:
+                raise ZoneError(where, "')' without '('")
+            depth = 0
+    return depth
+
+
 def logical_lines(text: str, filename: str = "<zone>") -> Iterator[Line]:
     """Split master-file text into entries; newlines inside parentheses do not end one."""
     for entry in _entries(text, filename, simple=False):
@@ -125,7 +144,12 @@ def _entries(text: str, filename: str, simple: bool) -> Iterator[Line | Run]:
             indented = line[:1] in (" ", "\t")
         if _NEEDS_SCAN.search(line) is None:
             cut = line.find(";")
-            tokens += (line if cut < 0 else line[:cut]).split()
+            if cut >= 0:
+                line = line[:cut]
+            if "(" in line or ")" in line:
+                depth = _parens(line, depth, f"{filename}:{number}")
+                line = line.replace("(", " ").replace(")", " ")
+            tokens += line.split()
         else:
             depth = _scan(line, tokens, depth, f"{filename}:{number}")
         if not depth and tokens:
