@@ -449,10 +449,20 @@ def test_require_cookie_sends_dig_through_badcookie_and_its_retry() -> None:
         # TCP is never BADCOOKIE'd; a query without any cookie is answered as usual
         assert status(dig(port, "+cookie", "+nobadcookie", "+tcp", "google.com")) == "NOERROR"
         assert status(dig(port, "+nocookie", "google.com")) == "NOERROR"
-        # craft's own client says so too (it does not retry, as dig does)
+        # craft's own client retries as dig does, and says so; or, told not to, stops there
         asked = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(port), "--cookie",
                     "google.com")
-        assert asked.returncode == 6 and "answered BADCOOKIE" in asked.stdout
+        assert asked.returncode == 0, asked.stdout + asked.stderr
+        assert asked.stdout.startswith(";; BADCOOKIE, retrying.\n")
+        assert "addr (4) 192.165.1.1" in asked.stdout and "(good)" in asked.stdout
+        once = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(port), "--cookie",
+                   "--no-badcookie", "google.com")
+        assert once.returncode == 6 and "answered BADCOOKIE" in once.stdout
+        assert "retrying" not in once.stdout
+        # over TCP there is nothing to retry
+        tcp = run(sys.executable, "-m", "craft", "dns-ask", "--port", str(port), "--cookie",
+                  "--tcp", "google.com")
+        assert tcp.returncode == 0 and "retrying" not in tcp.stdout
 
 
 def ask_over_udp(port: int, options: tuple[EdnsOption, ...]) -> Message:

@@ -6,6 +6,7 @@ Shells only: options in, lines out. Serving as a process (signals, reloads, work
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import os
@@ -29,7 +30,7 @@ from craft.dns.anchors import AnchorError, parse_anchors
 from craft.dns.answer_cache import Authority
 from craft.dns.codec import decode
 from craft.dns.constants import Rcode, RRType, rcode_text, type_number, type_text
-from craft.dns.edns import EdnsRequest
+from craft.dns.edns import Cookie, EdnsRequest
 from craft.dns.message import Message, message_dict
 from craft.dns.names import BadNameError, Name
 from craft.dns.transfer import LOOPBACK, Network
@@ -367,9 +368,10 @@ class AskOptions:
         hexview: bool, as_json: bool, rd: bool, edns: bool, color: bool,
         capture: CaptureWriter | None, request: EdnsRequest | None = None,
         key: Key | None = None,
-        validate: bool = False, anchors: list[Anchor] | None = None,
+        validate: bool = False, anchors: list[Anchor] | None = None, badcookie: bool = True,
     ) -> None:
         self.key = key
+        self.badcookie = badcookie  # ask again once after BADCOOKIE, as dig does
         self.request = request or EdnsRequest()
         self.validate, self.anchors = validate, anchors
         self.server, self.qtype, self.tcp = server, qtype, tcp
@@ -378,21 +380,41 @@ class AskOptions:
         self.color, self.capture = color, capture
 
 
+def _cookie_retry(request: EdnsRequest, reply: Reply) -> EdnsRequest | None:
+    """After BADCOOKIE over UDP (RFC 7873 5.3): the request again, its client cookie now
+    followed by the server cookie the reply gave; None when there is nothing to retry."""
+    edns = reply.message.edns
+    if (reply.message.rcode != Rcode.BADCOOKIE or reply.transport != "udp" or edns is None
+            or request.cookie is None):
+        return None
+    given = edns.option(Cookie)
+    if not isinstance(given, Cookie) or given.client != request.cookie.client or not given.server:
+        return None  # not our cookie, or no server cookie to send back
+    return dataclasses.replace(request, cookie=given)
+
+
 def ask_once(text: str, opts: AskOptions) -> int:
     try:
         name = Name.from_text(text if text.endswith(".") else text + ".")
     except BadNameError as exc:
         click.echo(f"{text}: {exc.reason}")
         return 2
-    query = edns_query(name, opts.qtype, opts.request, rd=opts.rd, edns=opts.edns)
-    try:
-        reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout, retries=opts.retries,
-                    key=opts.key)
-    except ClientError as exc:
-        if exc.reply is not None and opts.hexview:
-            click.echo(undecodable_view(exc.query, exc.reply, opts.color))
-        click.echo(f"{text}: {exc.reason}")
-        return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
+    request = opts.request
+    for _ in range(2):  # a second time only after BADCOOKIE, with the server's cookie
+        query = edns_query(name, opts.qtype, request, rd=opts.rd, edns=opts.edns)
+        try:
+            reply = ask(query, opts.server, tcp=opts.tcp, timeout=opts.timeout,
+                        retries=opts.retries, key=opts.key)
+        except ClientError as exc:
+            if exc.reply is not None and opts.hexview:
+                click.echo(undecodable_view(exc.query, exc.reply, opts.color))
+            click.echo(f"{text}: {exc.reason}")
+            return EXIT_TIMEOUT if exc.kind is Failure.TIMEOUT else EXIT_NETWORK
+        retry = _cookie_retry(request, reply) if opts.badcookie else None
+        if retry is None:
+            break
+        click.echo(";; BADCOOKIE, retrying.")  # as dig says it
+        request = retry
     if opts.capture is not None:
         opts.capture.exchange(reply.transport, reply.client, reply.server, reply.query,
                               reply.response)
@@ -518,6 +540,9 @@ def _open_capture(path: str | None, append: bool) -> CaptureWriter | None:
 @click.option("--rd", is_flag=True, help="Set RD (recursion desired) in the query.")
 @click.option("--edns", is_flag=True, help="Add an EDNS0 OPT record (payload 1232).")
 @edns_switches()
+@click.option("--badcookie/--no-badcookie", default=True, show_default=True,
+              help="After a BADCOOKIE answer over UDP, ask once more with the server cookie "
+                   "it gave (dig's +badcookie).")
 @click.option("--pcap", metavar="FILE", help="Capture the exchanges to FILE.")
 @click.option("--append", is_flag=True, help="Append to an existing --pcap FILE.")
 @click.option("--color/--no-color", default=None, help="Colour the hex by field.")
@@ -537,7 +562,7 @@ def dns_ask_command(
     retries: int, hexview: bool, as_json: bool, rd: bool, edns: bool, nsid: bool,
     cookie: str | None, subnet: str | None, padding: int, dnssec: bool, pcap: str | None,
     append: bool, color: bool | None, serial: int, tsig: str | None, validate: bool,
-    trust_anchor: str | None,
+    trust_anchor: str | None, badcookie: bool,
 ) -> None:
     """Ask a DNS server for NAME and print one line per answer, as the lab's client does.
 
@@ -582,7 +607,7 @@ def dns_ask_command(
         (server, port), rtype, tcp, timeout, retries, hexview, as_json, rd, edns,
         want_color(sys.stdout) if color is None else color, capture,
         edns_request(nsid, cookie, subnet, padding, dnssec or validate), key, validate,
-        anchors,
+        anchors, badcookie,
     )
     try:
         code = ask_once(name, opts) if name is not None else _interactive(opts)
