@@ -16,6 +16,7 @@ from craft.dns.constants import RRType
 from craft.dns.edns import EdnsRequest
 from craft.dns.message import Message
 from craft.dns.names import Name
+from craft.dns.tsig import Key
 from craft.dns.validate import (
     Anchor,
     KeySet,
@@ -41,6 +42,7 @@ class Asking:
     timeout: float
     retries: int
     request: EdnsRequest
+    key: Key | None = None  # -y: a server that wants TSIG for queries wants it for these
 
 
 def fetch_keys(zones: Sequence[Name], asking: Asking, anchors: Sequence[Anchor] | None,
@@ -53,11 +55,16 @@ def fetch_keys(zones: Sequence[Name], asking: Asking, anchors: Sequence[Anchor] 
         query = edns_query(zone, RRType.DNSKEY, request)
         try:
             reply = ask(query, asking.server, tcp=asking.tcp, timeout=asking.timeout,
-                        retries=asking.retries)
+                        retries=asking.retries, key=asking.key)
         except ClientError as exc:
             reason = f"could not fetch the DNSKEY RRset: {exc.reason}"
             verdict = Verdict(zone, RRType.DNSKEY, "keys", Security.BOGUS, reason)
             keysets.append(KeySet(zone, (), verdict))
+            continue
+        if reply.tsig is not None and not reply.tsig.ok:
+            reason = f"the DNSKEY answer's TSIG did not verify: {reply.tsig.reason}"
+            keysets.append(KeySet(zone, (), Verdict(zone, RRType.DNSKEY, "keys",
+                                                    Security.BOGUS, reason)))
             continue
         keysets.append(validate_keys(zone, reply.message.answer, anchors, now))
     return keysets

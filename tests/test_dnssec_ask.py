@@ -233,3 +233,26 @@ def test_validate_over_tcp(signed: tuple[int, Path]) -> None:
     status, out = _ask(port, "www.nsec3.test", "--tcp", "--trust-anchor",
                        str(workdir / "dsset-nsec3.test."))
     assert status == 0 and "www.nsec3.test. A: secure (key" in out and "alg 15" in out, out
+
+
+KEY_SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMy"  # base64 of 32 octets
+
+
+def test_validate_with_y_signs_the_dnskey_question_too(tmp_path: Path) -> None:
+    """A server that answers only TSIG-signed queries (BIND's allow-query with a key):
+    the DNSKEY question -y brings is signed as the first one is, so the answer validates;
+    without the key even the first question is refused."""
+    path = _sign(tmp_path, "keyed.test.", False, "ECDSAP256SHA256")
+    conf = (f'key "ask-key" {{ algorithm hmac-sha256; secret "{KEY_SECRET}"; }};\n'
+            f'zone "keyed.test." {{ type primary; file "{path}"; allow-query {{ key "ask-key"; }}; }};\n'
+            f'zone "plain.test." {{ type primary; file "{tmp_path / "plain.zone"}"; }};\n')
+    (tmp_path / "plain.zone").write_text("$ORIGIN plain.test.\n" + ZONE_BODY)
+    with running_named(tmp_path, conf, ["plain.test."]) as port:
+        anchor = str(tmp_path / "dsset-keyed.test.")
+        status, out = _ask(port, "www.keyed.test", "--trust-anchor", anchor,
+                           "-y", f"hmac-sha256:ask-key:{KEY_SECRET}")
+        assert status == 0, out
+        assert ";; TSIG: verified with key ask-key." in out
+        assert "www.keyed.test. A: secure" in out and "bogus" not in out
+        refused, out = _ask(port, "www.keyed.test", "--trust-anchor", anchor)
+        assert refused == 5, out

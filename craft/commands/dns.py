@@ -473,7 +473,7 @@ def _print_proof(message: Message) -> None:
 def _validation(reply: Reply, opts: AskOptions) -> Report:
     from craft.dnssec_check import Asking, check_response
 
-    asking = Asking(opts.server, opts.tcp, opts.timeout, opts.retries, opts.request)
+    asking = Asking(opts.server, opts.tcp, opts.timeout, opts.retries, opts.request, opts.key)
     return check_response(reply.message, asking, opts.anchors)
 
 
