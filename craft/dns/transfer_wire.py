@@ -1,0 +1,272 @@
+"""The octets of a zone transfer's messages, written fast: ``TransferWriter`` cuts records
+into messages of at most ``MESSAGE_BUDGET`` octets of records, each owner name compressed
+against the names already in its message (RFC 5936 2.2 leaves compression to the sender,
+RFC 1035 4.1.4), and writes runs of A and TXT records that share type, class, TTL and the
+owner's parent (most of a zone of millions) a message's worth at a time: the first record
+of a run in a message spells the parent out, the others point at it, and one
+``bytes.join`` writes them. Anything else is written by ``craft.dns.codec.record_wire``,
+so it is written (or refused) exactly as the codec does. ``craft.dns.transfer`` decides
+which records a transfer sends; this module writes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import struct
+from bisect import bisect_right
+from collections.abc import Callable, Generator, Iterable, Iterator
+from operator import add
+from typing import cast
+
+from craft.dns.codec import record_wire
+from craft.dns.message import Record
+from craft.dns.names import MAX_LABEL, MAX_NAME, Name
+from craft.dns.rdata import TXT, A
+from craft.dns.wire import HEADER, HEADER_SIZE
+
+MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
+RUN = 4096  # records gathered into one run at most (memory stays flat)
+PREFIX_MEMO = 65536  # addresses' first three octets kept packed while a transfer is written
+POINTER_LIMIT = 0x3FFF  # a compression pointer has 14 bits of offset
+
+_POINTER = struct.Struct("!H")
+_HEAD = struct.Struct("!HHI")  # type, class, TTL
+_U16 = struct.Struct("!H").pack
+_LENGTH_OCTET = [bytes((size,)) for size in range(256)]
+# The canonical spelling of each octet (no leading zero): any other is not in here.
+_OCTETS = {str(value): bytes((value,)) for value in range(256)}
+_A_FIXED = 1 + 2 + _HEAD.size + 2 + 4  # octets of an A record of a run but its first label
+_TXT_FIXED = 1 + 2 + _HEAD.size  # the same for TXT, RDLENGTH and rdata being its own
+
+Labels = tuple[bytes, ...]
+# A run's layout: where each record ends (octets from the run's start), and the writer of
+# records i to i+m given the middle they share.
+Layout = tuple[list[int], Callable[[int, int, bytes], bytes]]
+Writing = Generator[bytes, None, Record | None]  # yields messages, returns the next record
+
+
+def _wire_length(labels: Labels) -> int:
+    return sum(map(len, labels)) + len(labels) + 1
+
+
+class TransferWriter:
+    """Writes the messages of one transfer: ``first`` is the header and question of the
+    first message (``question`` the name in it, for owners to point at), ``later`` the
+    header of the rest (RFC 5936 2.2: the question may be left out after the first), ``opt``
+    the OPT record every message ends with (empty when none)."""
+
+    def __init__(self, first: bytes, later: bytes, opt: bytes, question: Name | None,
+                 budget: int = MESSAGE_BUDGET) -> None:
+        self.later, self.opt, self.budget = later, opt, budget
+        self.head = first
+        self.parts: list[bytes] = []
+        self.size = 0  # octets of records in the message so far
+        self.count = 0
+        # Each name written in this message, exactly as spelled (a transfer gives the
+        # secondary the zone's own spelling, so no case-blind match), and where it starts.
+        self.names: dict[Labels, int] = {}
+        self.prefixes: dict[str, bytes | None] = {}  # None: not canonical
+        if question is not None:
+            self._remember(question.labels, len(question.labels), HEADER_SIZE)
+
+    def messages(self, records: Iterable[Record]) -> Iterator[bytes]:
+        """The messages holding ``records`` in order; the last one even when it is empty."""
+        stream = iter(records)
+        record = next(stream, None)
+        while record is not None:
+            kind = type(record.rdata)
+            if kind is A and record.name.labels:
+                record = yield from self._a_run(record, stream)
+            elif kind is TXT and record.name.labels:
+                record = yield from self._txt_run(record, stream)
+            else:
+                yield from self._one(record)
+                record = next(stream, None)
+        yield self._flush()
+
+    def _a_run(self, first: Record, stream: Iterator[Record]) -> Writing:
+        """``first`` and the A records after it alike (type, class, TTL, owner's parent),
+        up to ``RUN``; returns the record that ends the run. An address is its first three
+        octets, packed once for all the addresses that share them, and the last."""
+        labels = first.name.labels
+        parent, rtype, rclass, ttl = labels[1:], first.rtype, first.rclass, first.ttl
+        run: list[Record] = []
+        firsts: list[bytes] = []
+        heads: list[bytes | None] = []
+        lasts: list[bytes | None] = []
+        memo = self.prefixes
+        known = memo.get
+        octet = _OCTETS.get
+        add_record, add_first, add_head, add_last = run.append, firsts.append, heads.append, lasts.append
+        following = None
+        for record in itertools.chain((first,), itertools.islice(stream, RUN - 1)):
+            rdata = record.rdata
+            labels = record.name.labels
+            if (type(rdata) is not A or labels[1:] != parent or record.ttl != ttl
+                    or record.rtype != rtype or record.rclass != rclass):
+                following = record
+                break
+            add_record(record)
+            add_first(labels[0])
+            prefix, _, last = rdata.address.rpartition(".")
+            head = known(prefix)
+            if head is None:
+                if len(memo) >= PREFIX_MEMO:
+                    memo.clear()
+                head = memo[prefix] = _three_octets(prefix)
+            add_head(head)
+            add_last(octet(last))
+        else:
+            following = next(stream, None)
+        sizes = list(map(len, firsts))
+        if None in heads or None in lasts or not self._plain(run, sizes):
+            # Not a canonical dotted quad, or an odd owner: the codec says what is wrong.
+            yield from self._each(run)
+            return following
+
+        lengths = list(map(_LENGTH_OCTET.__getitem__, sizes))
+        octets = cast(list[bytes], heads), cast(list[bytes], lasts)  # no None in them: seen
+
+        def write(i: int, m: int, middle: bytes) -> bytes:
+            pieces = [middle] * (5 * m)
+            pieces[0::5] = lengths[i:i + m]
+            pieces[1::5] = firsts[i:i + m]
+            pieces[3::5] = octets[0][i:i + m]
+            pieces[4::5] = octets[1][i:i + m]
+            return b"".join(pieces)
+
+        ends = list(itertools.accumulate(map(add, sizes, itertools.repeat(_A_FIXED)), initial=0))
+        middle = _HEAD.pack(rtype, rclass, ttl) + b"\x00\x04"
+        yield from self._place(run, (ends, write), middle)
+        return following
+
+    def _txt_run(self, first: Record, stream: Iterator[Record]) -> Writing:
+        """As ``_a_run`` for TXT records: each one's rdata is its character-strings."""
+        labels = first.name.labels
+        parent, rtype, rclass, ttl = labels[1:], first.rtype, first.rclass, first.ttl
+        run: list[Record] = []
+        firsts: list[bytes] = []
+        strings: list[tuple[bytes, ...]] = []
+        following = None
+        for record in itertools.chain((first,), itertools.islice(stream, RUN - 1)):
+            rdata = record.rdata
+            labels = record.name.labels
+            if (type(rdata) is not TXT or labels[1:] != parent or record.ttl != ttl
+                    or record.rtype != rtype or record.rclass != rclass):
+                following = record
+                break
+            run.append(record)
+            firsts.append(labels[0])
+            strings.append(rdata.strings)
+        else:
+            following = next(stream, None)
+        sizes = list(map(len, firsts))
+        try:
+            datas = [b"".join([_LENGTH_OCTET[len(s)] + s for s in each]) for each in strings]
+        except IndexError:  # a string over 255 octets
+            datas = []
+        if not datas or max(map(len, datas)) > 0xFFFF or not self._plain(run, sizes):
+            yield from self._each(run)
+            return following
+        tails = list(map(add, map(_U16, map(len, datas)), datas))
+        lengths = list(map(_LENGTH_OCTET.__getitem__, sizes))
+
+        def write(i: int, m: int, middle: bytes) -> bytes:
+            pieces = [middle] * (4 * m)
+            pieces[0::4] = lengths[i:i + m]
+            pieces[1::4] = firsts[i:i + m]
+            pieces[3::4] = tails[i:i + m]
+            return b"".join(pieces)
+
+        ends = list(itertools.accumulate(
+            map(add, map(add, sizes, map(len, tails)), itertools.repeat(_TXT_FIXED)), initial=0))
+        yield from self._place(run, (ends, write), _HEAD.pack(rtype, rclass, ttl))
+        return following
+
+    @staticmethod
+    def _plain(run: list[Record], sizes: list[int]) -> bool:
+        """Whether a run's owners may be written as a first label and a pointer: more than
+        one record, no empty or over-long label, no name over 255 octets."""
+        if len(run) < 2:
+            return False
+        longest = max(sizes)
+        return (min(sizes) > 0 and longest <= MAX_LABEL
+                and longest + 1 + _wire_length(run[0].name.labels[1:]) <= MAX_NAME)
+
+    def _place(self, run: list[Record], layout: Layout, middle: bytes) -> Iterator[bytes]:
+        """Put a run's records into messages: in each message the first of them through
+        ``_one`` (it spells the parent out), as many as fit after it by ``write``."""
+        ends, write = layout
+        parent = run[0].name.labels[1:]
+        i, n = 0, len(run)
+        while i < n:
+            at = self.names.get(parent)
+            if at is None:
+                yield from self._one(run[i])
+                i += 1
+                continue
+            m = bisect_right(ends, ends[i] + self.budget - self.size, i) - 1 - i
+            if m <= 0:  # not even one more: the next message
+                yield self._flush()
+                continue
+            self.parts.append(write(i, m, _POINTER.pack(0xC000 | at) + middle))
+            self.size += ends[i + m] - ends[i]
+            self.count += m
+            i += m
+            if i < n:
+                yield self._flush()
+
+    def _each(self, records: list[Record]) -> Iterator[bytes]:
+        for record in records:
+            yield from self._one(record)
+
+    def _one(self, record: Record) -> Iterator[bytes]:
+        """One record through the codec, its owner then compressed."""
+        wire = record_wire(record)
+        labels = record.name.labels
+        rest = wire[_wire_length(labels):]
+        owner, spelled = self._owner(labels)
+        if self.count and self.size + len(owner) + len(rest) > self.budget:
+            yield self._flush()
+            owner, spelled = self._owner(labels)
+        self._remember(labels, spelled, len(self.head) + self.size)
+        self.parts.append(owner + rest)
+        self.size += len(owner) + len(rest)
+        self.count += 1
+
+    def _owner(self, labels: Labels) -> tuple[bytes, int]:
+        """``labels`` written against this message's names: the wire form and how many
+        leading labels are spelled out (the rest is a pointer, or the root)."""
+        names = self.names
+        for spelled in range(len(labels)):
+            at = names.get(labels[spelled:])
+            if at is not None:
+                head = b"".join(_LENGTH_OCTET[len(label)] + label for label in labels[:spelled])
+                return head + _POINTER.pack(0xC000 | at), spelled
+        return Name(labels).to_wire(), len(labels)
+
+    def _remember(self, labels: Labels, spelled: int, at: int) -> None:
+        """The suffixes of ``labels`` spelled out at ``at``, for later names to point at."""
+        names = self.names
+        for i in range(spelled):
+            if at > POINTER_LIMIT:
+                return
+            names.setdefault(labels[i:], at)
+            at += 1 + len(labels[i])
+
+    def _flush(self) -> bytes:
+        head = self.head
+        ident, flags, qd, _, _, _ = HEADER.unpack_from(head)
+        message = b"".join((HEADER.pack(ident, flags, qd, self.count, 0, 1 if self.opt else 0),
+                            head[HEADER_SIZE:], *self.parts, self.opt))
+        self.head = self.later
+        self.parts, self.size, self.count, self.names = [], 0, 0, {}
+        return message
+
+
+def _three_octets(prefix: str) -> bytes | None:
+    """The first three octets of a canonical dotted quad, or None."""
+    parts = prefix.split(".")
+    if len(parts) != 3 or not all(part in _OCTETS for part in parts):
+        return None
+    return b"".join(map(_OCTETS.__getitem__, parts))
