@@ -322,6 +322,18 @@ def test_a_transfer_sends_every_record_as_it_is_alone_and_in_runs(name: str, bud
             assert len(message) <= question + budget
 
 
+@pytest.mark.parametrize("budget", [MESSAGE_BUDGET, 200, 1])
+def test_txt_runs_with_the_same_and_with_different_numbers_of_strings(budget: int) -> None:
+    base = lab_zone("big.test", 60, ("10.0.0.1",), 7)
+    def txt(name: str, *strings: bytes) -> Record:
+        return Record.make(Name.from_text(f"{name}.big.test."), 60, TXT(strings))
+    same = [txt(f"s{i}", b"a" * i, b"", b"c" * (255 - i)) for i in range(30)]
+    mixed = [txt(f"m{i}", *[b"%d" % j for j in range(i % 4 + 1)]) for i in range(30)]
+    zone = Zone(base.origin, base.records + tuple(same + mixed))
+    expected = [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
+    assert _records_of(_sent(zone, budget)) == expected
+
+
 @pytest.mark.parametrize("name", list(FAULTY_RECORDS))
 def test_a_transfer_refuses_what_the_codec_refuses(name: str) -> None:
     record = FAULTY_RECORDS[name]

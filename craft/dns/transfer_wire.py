@@ -15,6 +15,7 @@ import itertools
 import struct
 from bisect import bisect_right
 from collections.abc import Callable, Generator, Iterable, Iterator
+from itertools import repeat
 from operator import add
 from typing import cast
 
@@ -33,10 +34,12 @@ _POINTER = struct.Struct("!H")
 _HEAD = struct.Struct("!HHI")  # type, class, TTL
 _U16 = struct.Struct("!H").pack
 _LENGTH_OCTET = [bytes((size,)) for size in range(256)]
+# The length octet of each length a label may have (0 and over 63 are the codec's).
+_LABEL_OCTET = {size: bytes((size,)) for size in range(1, MAX_LABEL + 1)}
 # The canonical spelling of each octet (no leading zero): any other is not in here.
 _OCTETS = {str(value): bytes((value,)) for value in range(256)}
 _A_FIXED = 1 + 2 + _HEAD.size + 2 + 4  # octets of an A record of a run but its first label
-_TXT_FIXED = 1 + 2 + _HEAD.size  # the same for TXT, RDLENGTH and rdata being its own
+_TXT_FIXED = 1 + 2 + _HEAD.size + 2  # the same for TXT, but its character-strings
 
 Labels = tuple[bytes, ...]
 # A run's layout: where each record ends (octets from the run's start), and the writer of
@@ -119,12 +122,11 @@ class TransferWriter:
         else:
             following = next(stream, None)
         sizes = list(map(len, firsts))
-        if None in heads or None in lasts or not self._plain(run, sizes):
-            # Not a canonical dotted quad, or an odd owner: the codec says what is wrong.
+        lengths = _label_lengths(run, sizes)
+        if lengths is None or None in heads or None in lasts:
+            # An odd owner, or not a canonical dotted quad: the codec says what is wrong.
             yield from self._each(run)
             return following
-
-        lengths = list(map(_LENGTH_OCTET.__getitem__, sizes))
         octets = cast(list[bytes], heads), cast(list[bytes], lasts)  # no None in them: seen
 
         def write(i: int, m: int, middle: bytes) -> bytes:
@@ -135,7 +137,7 @@ class TransferWriter:
             pieces[4::5] = octets[1][i:i + m]
             return b"".join(pieces)
 
-        ends = list(itertools.accumulate(map(add, sizes, itertools.repeat(_A_FIXED)), initial=0))
+        ends = list(itertools.accumulate(map(add, sizes, repeat(_A_FIXED)), initial=0))
         middle = _HEAD.pack(rtype, rclass, ttl) + b"\x00\x04"
         yield from self._place(run, (ends, write), middle)
         return following
@@ -161,37 +163,13 @@ class TransferWriter:
         else:
             following = next(stream, None)
         sizes = list(map(len, firsts))
-        try:
-            datas = [b"".join([_LENGTH_OCTET[len(s)] + s for s in each]) for each in strings]
-        except IndexError:  # a string over 255 octets
-            datas = []
-        if not datas or max(map(len, datas)) > 0xFFFF or not self._plain(run, sizes):
+        lengths = _label_lengths(run, sizes)
+        layout = None if lengths is None else _strings(strings, firsts, sizes, lengths)
+        if layout is None:
             yield from self._each(run)
-            return following
-        tails = list(map(add, map(_U16, map(len, datas)), datas))
-        lengths = list(map(_LENGTH_OCTET.__getitem__, sizes))
-
-        def write(i: int, m: int, middle: bytes) -> bytes:
-            pieces = [middle] * (4 * m)
-            pieces[0::4] = lengths[i:i + m]
-            pieces[1::4] = firsts[i:i + m]
-            pieces[3::4] = tails[i:i + m]
-            return b"".join(pieces)
-
-        ends = list(itertools.accumulate(
-            map(add, map(add, sizes, map(len, tails)), itertools.repeat(_TXT_FIXED)), initial=0))
-        yield from self._place(run, (ends, write), _HEAD.pack(rtype, rclass, ttl))
+        else:
+            yield from self._place(run, layout, _HEAD.pack(rtype, rclass, ttl))
         return following
-
-    @staticmethod
-    def _plain(run: list[Record], sizes: list[int]) -> bool:
-        """Whether a run's owners may be written as a first label and a pointer: more than
-        one record, no empty or over-long label, no name over 255 octets."""
-        if len(run) < 2:
-            return False
-        longest = max(sizes)
-        return (min(sizes) > 0 and longest <= MAX_LABEL
-                and longest + 1 + _wire_length(run[0].name.labels[1:]) <= MAX_NAME)
 
     def _place(self, run: list[Record], layout: Layout, middle: bytes) -> Iterator[bytes]:
         """Put a run's records into messages: in each message the first of them through
@@ -270,3 +248,78 @@ def _three_octets(prefix: str) -> bytes | None:
     if len(parts) != 3 or not all(part in _OCTETS for part in parts):
         return None
     return b"".join(map(_OCTETS.__getitem__, parts))
+
+
+def _label_lengths(run: list[Record], sizes: list[int]) -> list[bytes] | None:
+    """The length octets of a run's first labels, or None when the run is better left to
+    ``_one``: a single record, an empty or over-long label, a name over 255 octets."""
+    if len(run) < 2:
+        return None
+    try:
+        lengths = list(map(_LABEL_OCTET.__getitem__, sizes))
+    except KeyError:
+        return None
+    parent = _wire_length(run[0].name.labels[1:])
+    if parent + 1 + MAX_LABEL > MAX_NAME and parent + 1 + max(sizes) > MAX_NAME:
+        return None
+    return lengths
+
+
+def _strings(strings: list[tuple[bytes, ...]], firsts: list[bytes], sizes: list[int],
+             lengths: list[bytes]) -> Layout | None:
+    """How to write a run of TXT records: length octet, label, the middle (pointer, type,
+    class, TTL), RDLENGTH, and the character-strings, each its length octet and octets.
+    When every record has the same number of strings (the usual), the pieces are laid out
+    by slices; otherwise each rdata is joined on its own. None when a string is over 255
+    octets or there is none (the codec's to refuse or write)."""
+    counts = set(map(len, strings))
+    if len(counts) != 1:
+        return _joined_strings(strings, firsts, sizes, lengths)
+    each = counts.pop()
+    flat = list(itertools.chain.from_iterable(strings))
+    octets = list(map(len, flat))
+    if not each or max(octets) > 255:
+        return None
+    marks = list(map(_LENGTH_OCTET.__getitem__, octets))
+    totals = octets[0::each]
+    for j in range(1, each):
+        totals = list(map(add, totals, octets[j::each]))
+    rdlengths = list(map(_U16, map(add, totals, repeat(each))))  # at most 255 * 256 + 255
+    stride = 4 + 2 * each
+
+    def write(i: int, m: int, middle: bytes) -> bytes:
+        pieces = [middle] * (stride * m)
+        pieces[0::stride] = lengths[i:i + m]
+        pieces[1::stride] = firsts[i:i + m]
+        pieces[3::stride] = rdlengths[i:i + m]
+        for j in range(each):
+            pieces[4 + 2 * j::stride] = marks[i * each + j:(i + m) * each:each]
+            pieces[5 + 2 * j::stride] = flat[i * each + j:(i + m) * each:each]
+        return b"".join(pieces)
+
+    ends = list(itertools.accumulate(map(add, map(add, sizes, totals), repeat(_TXT_FIXED + each)),
+                                     initial=0))
+    return ends, write
+
+
+def _joined_strings(strings: list[tuple[bytes, ...]], firsts: list[bytes], sizes: list[int],
+                    lengths: list[bytes]) -> Layout | None:
+    """``_strings`` for a run whose records hold different numbers of strings."""
+    try:
+        datas = [b"".join([_LENGTH_OCTET[len(s)] + s for s in each]) for each in strings]
+    except IndexError:  # a string over 255 octets
+        return None
+    if not all(datas) or max(map(len, datas)) > 0xFFFF:
+        return None
+    tails = list(map(add, map(_U16, map(len, datas)), datas))
+
+    def write(i: int, m: int, middle: bytes) -> bytes:
+        pieces = [middle] * (4 * m)
+        pieces[0::4] = lengths[i:i + m]
+        pieces[1::4] = firsts[i:i + m]
+        pieces[3::4] = tails[i:i + m]
+        return b"".join(pieces)
+
+    ends = list(itertools.accumulate(map(add, map(add, sizes, map(len, tails)),
+                                         repeat(_TXT_FIXED - 2)), initial=0))
+    return ends, write
