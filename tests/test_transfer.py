@@ -334,6 +334,16 @@ def test_txt_runs_with_the_same_and_with_different_numbers_of_strings(budget: in
     assert _records_of(_sent(zone, budget)) == expected
 
 
+@pytest.mark.parametrize(("run", "memo"), [(3, 2), (4096, 16384)])
+def test_long_runs_are_cut_and_the_address_memo_refills(run: int, memo: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("craft.dns.transfer_wire.RUN", run)
+    monkeypatch.setattr("craft.dns.transfer_wire.PREFIX_MEMO", memo)
+    zone = big_zone(5000)
+    records = _records_of(_sent(zone))
+    assert records == [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
+
+
 @pytest.mark.parametrize("name", list(FAULTY_RECORDS))
 def test_a_transfer_refuses_what_the_codec_refuses(name: str) -> None:
     record = FAULTY_RECORDS[name]

@@ -27,7 +27,7 @@ from craft.dns.wire import HEADER, HEADER_SIZE
 
 MESSAGE_BUDGET = 16384  # octets of records per message: well under 64 KiB, kind to readers
 RUN = 4096  # records gathered into one run at most (memory stays flat)
-PREFIX_MEMO = 65536  # addresses' first three octets kept packed while a transfer is written
+PREFIX_MEMO = 16384  # addresses' first three octets kept packed (a few MB at most)
 POINTER_LIMIT = 0x3FFF  # a compression pointer has 14 bits of offset
 
 _POINTER = struct.Struct("!H")
