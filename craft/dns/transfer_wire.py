@@ -143,7 +143,9 @@ class TransferWriter:
         return following
 
     def _txt_run(self, first: Record, stream: Iterator[Record]) -> Writing:
-        """As ``_a_run`` for TXT records: each one's rdata is its character-strings."""
+        """As ``_a_run`` for TXT records: each one's rdata is its character-strings. (The
+        gathering loop is ``_a_run``'s, written out again: it runs once a record, and a
+        call a record to share it would cost more than the rest of the loop.)"""
         labels = first.name.labels
         parent, rtype, rclass, ttl = labels[1:], first.rtype, first.rclass, first.ttl
         run: list[Record] = []
