@@ -270,6 +270,7 @@ ODD_RECORDS = {
     "txt-root": Record.make(Name.root(), 60, TXT((b"root",))),
     "mx": Record.make(Name.from_text("mx.big.test."), 60, MX(10, Name.from_text("Mail.big.test."))),
     "label-63": Record.make(Name((b"x" * 63, b"big", b"test")), 60, A("10.1.1.1")),
+    "ttl-max": Record.make(Name.from_text("m.big.test."), 2**31 - 1, A("10.1.1.2")),
 }
 FAULTY_RECORDS = {  # the codec refuses them, and so does a transfer
     "leading-zero": Record.make(Name.from_text("odd.big.test."), 60, A("10.0.0.010")),
@@ -332,6 +333,15 @@ def test_txt_runs_with_the_same_and_with_different_numbers_of_strings(budget: in
     zone = Zone(base.origin, base.records + tuple(same + mixed))
     expected = [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
     assert _records_of(_sent(zone, budget)) == expected
+
+
+def test_names_under_the_root_and_the_root_itself_are_sent_as_they_are() -> None:
+    records = [Record.make(Name.from_text(name), 60, rdata)
+               for rdata in (A("10.0.0.1"), TXT((b"x",)))
+               for name in ("com.", ".", "net.", "org.", ".", "a.com.")]
+    header = encode(Message(Header(id=3, qr=True, aa=True)))
+    writer = TransferWriter(header, header, b"", Name.root())
+    assert _records_of(list(writer.messages(records))) == records
 
 
 @pytest.mark.parametrize(("run", "memo"), [(3, 2), (4096, 16384)])

@@ -78,9 +78,11 @@ class TransferWriter:
         record = next(stream, None)
         while record is not None:
             kind = type(record.rdata)
-            if kind is A and record.name.labels:
+            # Runs under a parent other than the root: there, the root's own name would
+            # share the parent () with its children while having no first label.
+            if kind is A and len(record.name.labels) > 1:
                 record = yield from self._a_run(record, stream)
-            elif kind is TXT and record.name.labels:
+            elif kind is TXT and len(record.name.labels) > 1:
                 record = yield from self._txt_run(record, stream)
             else:
                 yield from self._one(record)
@@ -138,7 +140,7 @@ class TransferWriter:
             return b"".join(pieces)
 
         ends = list(itertools.accumulate(map(add, sizes, repeat(_A_FIXED)), initial=0))
-        middle = _HEAD.pack(rtype, rclass, ttl) + b"\x00\x04"
+        middle = _head(rtype, rclass, ttl) + b"\x00\x04"
         yield from self._place(run, (ends, write), middle)
         return following
 
@@ -170,7 +172,7 @@ class TransferWriter:
         if layout is None:
             yield from self._each(run)
         else:
-            yield from self._place(run, layout, _HEAD.pack(rtype, rclass, ttl))
+            yield from self._place(run, layout, _head(rtype, rclass, ttl))
         return following
 
     def _place(self, run: list[Record], layout: Layout, middle: bytes) -> Iterator[bytes]:
@@ -242,6 +244,11 @@ class TransferWriter:
         self.head = self.later
         self.parts, self.size, self.count, self.names = [], 0, 0, {}
         return message
+
+
+def _head(rtype: int, rclass: int, ttl: int) -> bytes:
+    """Type, class and TTL as the codec writes them (each cut to its field's width)."""
+    return _HEAD.pack(rtype & 0xFFFF, rclass & 0xFFFF, ttl & 0xFFFFFFFF)
 
 
 def _three_octets(prefix: str) -> bytes | None:
