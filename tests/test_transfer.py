@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,16 +25,16 @@ from conftest import (
 
 from craft.dns.codec import decode, encode, record_wire
 from craft.dns.constants import Rcode, RRType
-from craft.dns.message import Record
+from craft.dns.message import Header, Message, Record
 from craft.dns.names import Name
 from craft.dns.rdata import MX, TXT, A
 from craft.dns.transfer import (
     LOOPBACK,
-    _RecordWire,
     bump_serial,
     serial_newer,
     transfer_response,
 )
+from craft.dns.transfer_wire import MESSAGE_BUDGET, TransferWriter
 from craft.dns.zone import LAB_TABLE, Zone, default_zones, lab_zone
 from craft.dns_client import axfr, build_query
 
@@ -259,28 +260,121 @@ def test_knot_secondary_transfers_the_lab_zones_and_follows_a_notify(tmp_path: P
     assert "2022101401 -> 2022101402" in knot_log
 
 
-@pytest.mark.parametrize("record", [
-    Record.make(Name.from_text("Host7.Big.TEST."), 300, A("10.0.255.7")),
-    Record.make(Name.from_text("a.b.c.big.test."), 0, A("0.0.0.0")),
-    Record.make(Name.root(), 60, A("255.255.255.255")),
-    Record.make(Name.from_text("odd.test."), 60, A("10.0.0.010")),  # not canonical: the codec
-    Record.make(Name.from_text("short.test."), 60, A("10.0.1")),
-    Record.make(Name.from_text("t.big.test."), 60, TXT((b"x", b""))),
-    Record.make(Name.from_text("T.Big.test."), 60, TXT((b"y" * 255, b"\x00\xff"))),
-    Record.make(Name.from_text("t.big.test."), 60, TXT((b"z" * 256,))),  # too long: the codec
-    Record.make(Name.root(), 60, TXT((b"root",))),
-    Record.make(Name.from_text("mx.big.test."), 60, MX(10, Name.from_text("Mail.big.test."))),
-], ids=["a", "deep", "root", "leading-zero", "three-octets", "txt", "txt-long", "txt-256",
-        "txt-root", "mx"])
-def test_a_transfers_records_are_written_as_the_codec_writes_them(record: Record) -> None:
-    write = _RecordWire()
-    try:
-        expected: bytes | type[Exception] = record_wire(record)
-    except ValueError as exc:
-        expected = type(exc)
-    for _ in range(2):  # the second time from the parents memo
-        if isinstance(expected, bytes):
-            assert write(record) == expected
-        else:
-            with pytest.raises(expected):
-                write(record)
+ODD_RECORDS = {
+    "a": Record.make(Name.from_text("Host7.Big.TEST."), 300, A("10.0.255.7")),
+    "deep": Record.make(Name.from_text("a.b.c.big.test."), 0, A("0.0.0.0")),
+    "root": Record.make(Name.root(), 60, A("255.255.255.255")),
+    "apex": Record.make(Name.from_text("big.test."), 60, A("10.9.9.9")),
+    "txt": Record.make(Name.from_text("t.big.test."), 60, TXT((b"x", b""))),
+    "txt-long": Record.make(Name.from_text("T.Big.test."), 60, TXT((b"y" * 255, b"\x00\xff"))),
+    "txt-root": Record.make(Name.root(), 60, TXT((b"root",))),
+    "mx": Record.make(Name.from_text("mx.big.test."), 60, MX(10, Name.from_text("Mail.big.test."))),
+    "label-63": Record.make(Name((b"x" * 63, b"big", b"test")), 60, A("10.1.1.1")),
+    "ttl-max": Record.make(Name.from_text("m.big.test."), 2**31 - 1, A("10.1.1.2")),
+}
+FAULTY_RECORDS = {  # the codec refuses them, and so does a transfer
+    "leading-zero": Record.make(Name.from_text("odd.big.test."), 60, A("10.0.0.010")),
+    "three-octets": Record.make(Name.from_text("short.big.test."), 60, A("10.0.1")),
+    "five-octets": Record.make(Name.from_text("long.big.test."), 60, A("10.0.1.2.3")),
+    "octet-256": Record.make(Name.from_text("big.big.test."), 60, A("10.0.1.256")),
+    "label-64": Record.make(Name((b"x" * 64, b"big", b"test")), 60, A("10.1.1.1")),
+}
+
+
+def _neighbours(record: Record, count: int = 3) -> list[Record]:
+    """``count`` records alike ``record`` under the same parent (so they form a run)."""
+    labels = record.name.labels
+    parent = labels[1:] if labels else (b"big", b"test")
+    return [replace(record, name=Name((f"n{i}".encode(), *parent))) for i in range(count)]
+
+
+def _sent(zone: Zone, budget: int = MESSAGE_BUDGET) -> list[bytes]:
+    """The messages of an AXFR of ``zone`` (by ``transfer_response`` at the usual budget,
+    by a writer of its own otherwise)."""
+    query = build_query(zone.origin, RRType.AXFR)
+    if budget == MESSAGE_BUDGET:
+        return list(transfer_response(query, [zone], "127.0.0.1", LOOPBACK))
+    header = Header(id=query.header.id, qr=True, aa=True)
+    writer = TransferWriter(encode(Message(header, query.question)), encode(Message(header)), b"",
+                            zone.origin, budget)
+    soa = zone.soa
+    return list(writer.messages([soa, *(r for r in zone.records if r is not soa), soa]))
+
+
+def _records_of(messages: list[bytes]) -> list[Record]:
+    return [r for m in messages for r in decode(m).answer]
+
+
+@pytest.mark.parametrize("budget", [MESSAGE_BUDGET, 120, 1])
+@pytest.mark.parametrize("name", list(ODD_RECORDS))
+def test_a_transfer_sends_every_record_as_it_is_alone_and_in_runs(name: str, budget: int) -> None:
+    record = ODD_RECORDS[name]
+    base = lab_zone("big.test", 60, ("10.0.0.1",), 7)
+    extra = (record, *_neighbours(record), record, *_neighbours(record, 2))
+    zone = Zone(base.origin, base.records + extra)
+    messages = _sent(zone, budget)
+    records = _records_of(messages)
+    expected = [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
+    assert records == expected
+    assert [r.name.labels for r in records] == [r.name.labels for r in expected]  # case kept
+    question = 12 + len(zone.origin.to_wire()) + 4
+    for message in messages:  # within the budget, unless one record alone is over it
+        if len(decode(message).answer) > 1:
+            assert len(message) <= question + budget
+
+
+@pytest.mark.parametrize("budget", [MESSAGE_BUDGET, 200, 1])
+def test_txt_runs_with_the_same_and_with_different_numbers_of_strings(budget: int) -> None:
+    base = lab_zone("big.test", 60, ("10.0.0.1",), 7)
+    def txt(name: str, *strings: bytes) -> Record:
+        return Record.make(Name.from_text(f"{name}.big.test."), 60, TXT(strings))
+    same = [txt(f"s{i}", b"a" * i, b"", b"c" * (255 - i)) for i in range(30)]
+    mixed = [txt(f"m{i}", *[b"%d" % j for j in range(i % 4 + 1)]) for i in range(30)]
+    zone = Zone(base.origin, base.records + tuple(same + mixed))
+    expected = [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
+    assert _records_of(_sent(zone, budget)) == expected
+
+
+def test_names_under_the_root_and_the_root_itself_are_sent_as_they_are() -> None:
+    records = [Record.make(Name.from_text(name), 60, rdata)
+               for rdata in (A("10.0.0.1"), TXT((b"x",)))
+               for name in ("com.", ".", "net.", "org.", ".", "a.com.")]
+    header = encode(Message(Header(id=3, qr=True, aa=True)))
+    writer = TransferWriter(header, header, b"", Name.root())
+    assert _records_of(list(writer.messages(records))) == records
+
+
+@pytest.mark.parametrize(("run", "memo"), [(3, 2), (4096, 16384)])
+def test_long_runs_are_cut_and_the_address_memo_refills(run: int, memo: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("craft.dns.transfer_wire.RUN", run)
+    monkeypatch.setattr("craft.dns.transfer_wire.PREFIX_MEMO", memo)
+    zone = big_zone(5000)
+    records = _records_of(_sent(zone))
+    assert records == [zone.soa, *[r for r in zone.records if r is not zone.soa], zone.soa]
+
+
+@pytest.mark.parametrize("name", list(FAULTY_RECORDS))
+def test_a_transfer_refuses_what_the_codec_refuses(name: str) -> None:
+    record = FAULTY_RECORDS[name]
+    with pytest.raises(ValueError):
+        record_wire(record)
+    base = lab_zone("big.test", 60, ("10.0.0.1",), 7)
+    for extra in ((record,), (*_neighbours(record), record), (record, *_neighbours(record))):
+        zone = Zone(base.origin, base.records + extra)
+        with pytest.raises(ValueError):
+            _sent(zone)
+
+
+def test_a_big_transfer_is_compressed_and_cut_as_the_budget_says() -> None:
+    zone = big_zone(3000)
+    zone = Zone(zone.origin, zone.records + tuple(
+        Record.make(Name.from_text(f"t{i}.Sub.big.test."), 30, TXT((b"v=%d" % i, b"x" * (i % 40))))
+        for i in range(500)))
+    messages = _sent(zone)
+    records = _records_of(messages)
+    assert records[1:-1] == [r for r in zone.records if r is not zone.soa]
+    plain = sum(len(record_wire(r)) for r in records)
+    assert sum(len(m) for m in messages) < plain * 0.8  # the owners' parents are pointers
+    assert all(len(m) <= 12 + len(zone.origin.to_wire()) + 4 + MESSAGE_BUDGET for m in messages)
+    assert all(len(m) > MESSAGE_BUDGET - 100 for m in messages[:-1])  # full before the next
