@@ -249,10 +249,12 @@ def running(work: Path, zone: Path, servers: tuple[tuple[str, list[str], int], .
         notes.append(f"{name}: a new TCP query with {IDLE:,} idle connections open "
                      f"{'answered' if ok else 'NOT answered'} in {seconds:.2f} s")
     for round_ in range(ROUNDS):
-        for name, _, port in servers:
+        # The order alternates; each secondary gets a fresh home (one that finds its old
+        # zone file only checks the SOA, and transfers nothing).
+        for name, _, port in servers[::-1] if round_ % 2 else servers:
             print(f"bench: scale: AXFR from {name}, round {round_ + 1} of {ROUNDS} ...", flush=True)
             results.setdefault(f"scale {name} axfr s", []).append(
-                transfer_time(work, f"sec-{name}", port, last))
+                transfer_time(work, f"sec-{name}-{round_}", port, last))
     notes.append("AXFR to an NSD secondary, interleaved rounds: from NSD " + ", ".join(
         f"{s:.2f}" for s in results["scale nsd axfr s"]) + " s; from craft " + ", ".join(
         f"{s:.2f}" for s in results["scale craft axfr s"]) + " s")
