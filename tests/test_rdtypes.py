@@ -5,6 +5,8 @@ in dnspython); hypothesis-made rdata of every type round-trips; malformed rdata 
 
 from __future__ import annotations
 
+import re
+
 import dns.name
 import dns.rdata
 import dns.rdataclass
@@ -13,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from strategies import every_rdata
 
-from craft.dns.codec import decode, encode
+from craft.dns.codec import decode, encode, record_wire
 from craft.dns.constants import RRType, type_number, type_text
 from craft.dns.message import Message, Record, fold_case
 from craft.dns.names import Name
-from craft.dns.rdata import Opaque, Rdata
+from craft.dns.rdata import TXT, Opaque, Rdata
 from craft.dns.rdtypes import RDATA_TYPES
 from craft.dns.rdtypes.dnssec import RRSIG
 from craft.dns.wire import Reader, WireError, Writer
@@ -337,3 +339,17 @@ def test_rrsig_times_read(when: str, seconds: int) -> None:
 def test_rrsig_times_out_of_range_are_refused(when: str) -> None:
     with pytest.raises(ValueError, match="bad time"):
         parse_record(_SIG.format(when))
+
+
+@pytest.mark.parametrize(("strings", "says"), [
+    ((b"x" * 256,), "at most 255 octets, not 256"), ((), "at least one string"),
+    ((b"ok", b"y" * 300), "not 300"),
+])
+def test_character_strings_made_in_code_that_no_reader_takes_are_refused(
+        strings: tuple[bytes, ...], says: str) -> None:
+    """The decoder refuses them, so the encoder must not write them (a 256-octet string
+    came out with a length octet of 0 before)."""
+    record = Record.make(Name.from_text("t.example."), 60, TXT(strings))
+    with pytest.raises(ValueError, match=re.escape(says)):
+        record_wire(record)
+    assert record_wire(Record.make(Name.from_text("t.example."), 60, TXT((b"x" * 255,))))

@@ -285,7 +285,13 @@ class CharStrings(FieldKind):
         return tuple(strings)
 
     def encode(self, w: Writer, value: Any, compress: bool) -> None:
+        # A value made in code may break what the decoder and every reader hold to: say so
+        # here rather than write a length octet that wraps (256 -> 0) or an empty rdata.
+        if not value:
+            raise ValueError("a TXT needs at least one string")
         for string in value:
+            if len(string) > 255:
+                raise ValueError(f"a character string holds at most 255 octets, not {len(string)}")
             w.u8(len(string))
             w.raw(string)
 
