@@ -208,6 +208,7 @@ def test_generated_rdata_round_trips(rdata: Rdata) -> None:
     ("LOC", "00a21613800000008000000000989680", 0, "mantissa"),
     ("RRSIG", "0001080200000e1063b0cd006387ee803039", 0, "name runs past"),
     ("DS", "30390802aabb", 0, "digest of 2 octets"),
+    ("SSHFP", "0101aabb", 0, "SSHFP digest of 2 octets, type 1 gives 20"),
     ("CAA", "0005697373", 0, "too short"),
     ("CAA", "00022d2d", 0, "letters and digits"),
     ("APL", "000315", 0, "too short"),

@@ -58,6 +58,7 @@ DIGEST = Hex()
 _DS_DIGEST_SIZES = {1: 20, 2: 32, 3: 32, 4: 48}
 _TLSA_SIZES = {1: 32, 2: 64}  # RFC 6698 2.1.3: SHA-256, SHA-512
 _ZONEMD_SIZES = {1: 48, 2: 64}  # RFC 8976 2.2.3: SHA-384, SHA-512
+_SSHFP_SIZES = {1: 20, 2: 32}  # RFC 4255 3.1.2: SHA-1; RFC 6594 3: SHA-256
 
 
 def _digest_problem(kind: str, digest_type: int, digest: bytes, sizes: dict[int, int]) -> str | None:
@@ -271,6 +272,10 @@ class SSHFP(Rdata):
     fingerprint: bytes
     rtype: ClassVar[int] = RRType.SSHFP
     fields: ClassVar[Fields] = (("algorithm", U8), ("fp_type", U8), ("fingerprint", DIGEST))
+
+    def problem(self) -> str | None:
+        # As dnspython and BIND hold it: a known fingerprint type fixes the length.
+        return _digest_problem("SSHFP", self.fp_type, self.fingerprint, _SSHFP_SIZES)
 
 
 _TLSA_FIELDS: Fields = (("usage", U8), ("selector", U8), ("matching_type", U8),
