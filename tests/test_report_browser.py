@@ -189,3 +189,30 @@ def test_only_the_rows_in_view_are_drawn(browser: Any, tmp_path: Path) -> None:
         ".find(r => r.innerText.trim().split(/\\s+/)[0] === '3000');"
         "if (r) { r.click(); } return Boolean(r);"))
     assert "h2999.amazon.ca." in browser.find_element(By.ID, "detail").text
+
+
+def test_past_the_detail_limit_an_exchange_keeps_its_row_and_verdict(browser: Any,
+                                                                     tmp_path: Path) -> None:
+    """A million messages made an 841 MB page whose details Chromium never showed: past
+    --html-detail messages keep their row and Scapy's verdict, not their hex and fields."""
+    capture, page = tmp_path / "many.pcap", tmp_path / "limited.html"
+    many_exchanges(capture, 50)
+    done = subprocess.run([sys.executable, "-m", "craft", "verify", str(capture), "--html",
+                           str(page), "--html-detail", "10"], capture_output=True, text=True,
+                          timeout=300, check=False, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    open_page(browser, page.as_uri())
+    assert "the other 90 keep their row" in browser.find_element(By.ID, "limits").text
+
+    def click(number: str) -> str:
+        WebDriverWait(browser, 10).until(lambda d: d.execute_script(
+            "const r = [...document.querySelectorAll('#rows .r')]"
+            f".find(r => r.innerText.trim().split(/\\s+/)[0] === '{number}');"
+            "if (r) { r.click(); } return Boolean(r);"))
+        return str(browser.find_element(By.ID, "detail").text)
+
+    early = click("1")  # messages 1 and 2 of 100: kept whole
+    assert "not kept" not in early and "QNAME" in early and "Scapy agrees" in early
+    late = click("20")  # messages 39 and 40
+    assert late.count("hex and fields not kept") == 2 and "QNAME" not in late
+    assert late.count("scapy: Scapy agrees") == 2

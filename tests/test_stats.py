@@ -376,3 +376,21 @@ def test_html_page_is_self_contained_and_bounded(tmp_path: Path) -> None:
                              cwd=REPO)
         assert bad.returncode == 2 and "Traceback" not in bad.stderr, bad.stderr
         assert target in bad.stderr
+
+
+def test_html_keeps_hex_for_the_first_messages_and_for_later_ones_with_a_problem(
+        tmp_path: Path) -> None:
+    from craft.report import html
+    from craft.verify import Outcome, ProblemKind
+
+    page = html.HtmlReport(str(tmp_path / "p.html"), "x.pcap", detailed=2)
+    data = encode(build_query(Name.from_text("a.example."), ident=7))
+    clean, bad = Outcome("query"), Outcome("query", ((ProblemKind.DISAGREE, "qr: 0 / 1"),))
+    for number, outcome in enumerate((clean, clean, clean, bad, clean), 1):
+        page.message(DnsItem(number, 0.0, "udp", ("127.0.0.1", 1), ("127.0.0.1", 53), data),
+                     outcome)
+    page._messages.seek(0)
+    lines = [json.loads(line) for line in page._messages]
+    assert [line[6] is not None for line in lines] == [True, True, False, True, False]
+    assert lines[3][9] == "disagree: qr: 0 / 1" and lines[2][9] == ""
+    assert page.undetailed == 2 and page.status.decode() == "00010"

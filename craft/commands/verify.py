@@ -111,13 +111,17 @@ def _run(path: str, memo: bool, jobs: int = 1, observer: Observer | None = None)
 @click.option("--html", "html_path", metavar="FILE",
               help="Write one self-contained page: the exchanges on a timeline, each message "
                    "field by field with Scapy's verdict, charts and problems.")
+@click.option("--html-detail", type=click.IntRange(0), default=None, metavar="N",
+              help="--html: how many messages, first in capture order, keep their hex and "
+                   "fields in the page (default 100,000; later ones with a problem keep them "
+                   "too, up to 10,000); the others keep their row and verdict.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None,
               help="Processes checking messages (default: the number of cores); the report, "
                    "--stats, --log and --html are the same whatever the number.")
 def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | None, rate: float,
                    max_time: float, timeout: float, force: bool, with_stats: bool,
                    log_path: TextIO | None, log_format: str, html_path: str | None,
-                   jobs: int | None) -> None:
+                   html_detail: int | None, jobs: int | None) -> None:
     """Check every DNS message in a pcap or pcapng FILE with craft and with Scapy.
 
     Each message is decoded by both codecs and compared field by field, and craft's
@@ -128,7 +132,7 @@ def verify_command(path: str, as_json: bool, no_memo: bool, replay_to: str | Non
     target = _target(replay_to, force) if replay_to else None
     if html_path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(html_path))):
         raise click.BadParameter(f"no such folder for {html_path!r}", param_hint="--html")
-    observer = (Observer(log_path, log_format, html_path, path)
+    observer = (Observer(log_path, log_format, html_path, path, html_detail)
                 if with_stats or log_path or html_path else None)
     try:
         # CaptureError (exit 2) when the file cannot be read

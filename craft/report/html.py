@@ -3,7 +3,9 @@
 The page carries compact data, not markup per message: for each message its hex, its
 field spans (from craft's decoder, coloured as ``craft.view.hexview`` colours the lab's
 figure) and Scapy's verdict from ``craft verify``'s oracle check, as one JSON line; for
-each exchange one short JSON array. The page's script parses an exchange's messages
+each exchange one short JSON array (hex and spans for the first ``MAX_DETAILED``
+messages and up to ``MAX_LATE_PROBLEMS`` later ones with a problem; the others keep
+their row, status and verdict). The page's script parses an exchange's messages
 only when it is clicked, and draws only the timeline rows in view, so a capture of
 100,000 messages opens and scrolls as a small one does. Each message's line is at most
 ``MAX_ENTRY`` characters (4,096 octets of hex at most, then fewer spans, values cut at
@@ -35,6 +37,12 @@ MAX_VALUE = 120
 MAX_VERDICT = 2000
 MAX_ENTRY = 16384
 MAX_PROBLEMS = 1000
+# Messages whose hex and field spans the page holds: the first MAX_DETAILED in capture
+# order (``--html-detail``), and up to MAX_LATE_PROBLEMS later ones with a problem. A browser holds the page's
+# message data as one string: at about 830 octets a message, a million messages made a
+# page of 841 MB that Chromium opened but whose details it never showed.
+MAX_DETAILED = 100_000
+MAX_LATE_PROBLEMS = 10_000
 PROBLEM_BITS = ("unanswered", "unsolicited", "duplicate response", "retransmitted",
                 "duplicate", "truncated", "tc retry", "disagree", "malformed")
 _STATUS = {"query": 0, "response": 0, "malformed": 2}
@@ -49,14 +57,18 @@ class HtmlReport:
     """Collects messages (``message``) and exchanges (``exchange``) in capture order and
     writes the page (``finish``)."""
 
-    def __init__(self, path: str, source: str = "") -> None:
+    def __init__(self, path: str, source: str = "", detailed: int = MAX_DETAILED) -> None:
+        """``detailed``: how many messages, first in capture order, keep hex and fields."""
         self.path = path
+        self.detailed = detailed
         self.source = source
         self.start: float | None = None
         self.words: dict[str, int] = {}
         self._spans: dict[tuple[str, str, str], tuple[int, int, int]] = {}
         self.status = bytearray()
         self.packets: list[int] = []
+        self.undetailed = 0  # messages past the limits, kept without hex and fields
+        self.late_problems = 0  # messages past MAX_DETAILED kept whole for their problem
         # Closed by ``finish``, which every run reaches (verify's command calls it).
         self._messages: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
         self._rows: IO[str] = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
@@ -83,6 +95,18 @@ class HtmlReport:
 
     def message(self, item: DnsItem, outcome: Outcome) -> None:
         data = item.data
+        status = 1 if outcome.problems and outcome.role != "malformed" else _STATUS[outcome.role]
+        verdict = "; ".join(f"{kind}: {detail}" for kind, detail in outcome.problems)
+        if len(verdict) > MAX_VERDICT:
+            verdict = verdict[:MAX_VERDICT] + "…"
+        head = [item.packet, self._time(item.time), item.transport,
+                endpoint_text(item.src), endpoint_text(item.dst), len(data)]
+        if len(self.packets) >= self.detailed:
+            if status == 0 or self.late_problems >= MAX_LATE_PROBLEMS:
+                self._write(item, _json([*head, None, [], status, verdict]), status)  # no detail
+                self.undetailed += 1
+                return
+            self.late_problems += 1
         spans: list[Span] = []
         try:
             decode(data, spans)
@@ -98,17 +122,14 @@ class HtmlReport:
             cells.append([span.start, span.end, span.level,
                           PALETTE.index(colour) if colour is not None else -1,
                           section, name, value, kind])
-        status = 1 if outcome.problems and outcome.role != "malformed" else _STATUS[outcome.role]
-        verdict = "; ".join(f"{kind}: {detail}" for kind, detail in outcome.problems)
-        if len(verdict) > MAX_VERDICT:
-            verdict = verdict[:MAX_VERDICT] + "…"
-        head = [item.packet, self._time(item.time), item.transport,
-                endpoint_text(item.src), endpoint_text(item.dst), len(data)]
         hexed = data[:MAX_OCTETS].hex()
         line = _json([*head, hexed, cells, status, verdict])
         while len(line) > MAX_ENTRY and cells:
             cells = cells[: len(cells) // 2]  # fewer rows in the field table, stated on the page
             line = _json([*head, hexed, cells, status, verdict + " (field table cut)"])
+        self._write(item, line, status)
+
+    def _write(self, item: DnsItem, line: str, status: int) -> None:
         self._messages.write(line + "\n")
         self.status.append(0x30 + status)  # an ASCII digit
         self.packets.append(item.packet)
@@ -142,6 +163,8 @@ class HtmlReport:
             "words": sorted(self.words, key=self.words.__getitem__),
             "bits": PROBLEM_BITS, "max_entry": MAX_ENTRY, "max_octets": MAX_OCTETS,
             "packets": self.packets, "status": self.status.decode("ascii"),
+            "detailed": self.detailed, "late_problems": MAX_LATE_PROBLEMS,
+            "undetailed": self.undetailed,
         }
         before, _, rest = PAGE.partition("<!--META-->")
         middle, _, rest = rest.partition("<!--ROWS-->")

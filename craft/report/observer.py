@@ -24,12 +24,16 @@ class ReportWriteError(CraftError):
 
 class Observer:
     def __init__(self, log: TextIO | None = None, log_format: str = "json",
-                 html: str | None = None, source: str = "") -> None:
+                 html: str | None = None, source: str = "",
+                 html_detail: int | None = None) -> None:
         from craft.report.html import HtmlReport  # the page's template loads only when wanted
 
         self.pairing = Pairing(exchanges=log is not None or html is not None)
         self.log = ExchangeLog(log, log_format) if log is not None else None
-        self.html = HtmlReport(html, source) if html is not None else None
+        self.html = None
+        if html is not None:
+            self.html = (HtmlReport(html, source) if html_detail is None
+                         else HtmlReport(html, source, html_detail))
 
     @property
     def stats(self) -> CaptureStats:

@@ -288,7 +288,8 @@ function reveal(i) {
 // ---- one exchange, the lab's way ----
 function panel(title, i) {
   const m = message(i);  // [packet, t, proto, src, dst, length, hex, spans, status, verdict]
-  const [packet, , proto, src, dst, length, hex, spans, status, verdict] = m;
+  const [packet, , proto, src, dst, length, kept, spans, status, verdict] = m;
+  const hex = kept === null ? "" : kept;  // null: past the page's limits (see the note)
   const n = hex.length / 2, colour = new Array(n).fill(-1);
   for (const s of spans) if (s[2] === 0 && s[3] >= 0) for (let o = s[0]; o < Math.min(s[1], n); o++) colour[o] = s[3];
   let dump = "";
@@ -310,7 +311,8 @@ function panel(title, i) {
   }
   const agree = status === 0;
   const said = agree ? "Scapy agrees with craft on every field, and craft re-encodes it" : verdict;
-  const cut = length > n ? ` <span class="note">(first ${n} of ${length} octets shown)</span>` : "";
+  const cut = kept === null ? ` <span class="note">(hex and fields not kept: see the note under the timeline)</span>`
+    : length > n ? ` <span class="note">(first ${n} of ${length} octets shown)</span>` : "";
   return `<div class="msg"><h3>${title} <span class="where">packet ${packet} · ${proto} ${esc(src)} → ${esc(dst)} · ${length} octets</span>${cut}</h3>` +
     `<div class="hex">${dump}</div><table class="fields"><thead><tr><th>SECTION</th><th>FIELD</th><th>BYTES</th><th>VALUE</th></tr></thead><tbody>${rows}</tbody></table>` +
     `<div class="verdict-line${agree ? "" : " bad"}">scapy: ${esc(said)}</div></div>`;
@@ -330,7 +332,8 @@ function showAlone(i) {
   selected = -1; render();
   $("detail").innerHTML = `<h2>Message</h2>` + panel("Message", i);
 }
-$("limits").textContent = `Each message's data in this page is at most ${meta.max_entry.toLocaleString()} characters (hex of its first ${meta.max_octets.toLocaleString()} octets, field spans, Scapy's verdict); only the rows in view are drawn.`;
+$("limits").textContent = `Each message's data in this page is at most ${meta.max_entry.toLocaleString()} characters (hex of its first ${meta.max_octets.toLocaleString()} octets, field spans, Scapy's verdict); only the rows in view are drawn.` +
+  (meta.undetailed ? ` Hex and fields are kept for the first ${meta.detailed.toLocaleString()} messages and up to ${meta.late_problems.toLocaleString()} later ones with a problem; the other ${meta.undetailed.toLocaleString()} keep their row and Scapy's verdict (a browser holds the page's data as one string).` : "");
 apply();
 })();
 </script>
