@@ -255,9 +255,10 @@ def running(work: Path, zone: Path, servers: tuple[tuple[str, list[str], int], .
             print(f"bench: scale: AXFR from {name}, round {round_ + 1} of {ROUNDS} ...", flush=True)
             results.setdefault(f"scale {name} axfr s", []).append(
                 transfer_time(work, f"sec-{name}-{round_}", port, last))
-    notes.append("AXFR to an NSD secondary, interleaved rounds: from NSD " + ", ".join(
-        f"{s:.2f}" for s in results["scale nsd axfr s"]) + " s; from craft " + ", ".join(
-        f"{s:.2f}" for s in results["scale craft axfr s"]) + " s")
+    notes.append("AXFR to an NSD secondary, craft / NSD per round: " + ", ".join(
+        f"{c:.2f} / {n:.2f} s = {c / n:.2f}" for n, c in zip(
+            results["scale nsd axfr s"], results["scale craft axfr s"], strict=True))
+        + f" (load average {os.getloadavg()[0]:.1f})")
     craft_port = servers[1][2]
     load = statistics.median(results["scale craft first answer s"])
     seconds_run = int(min(600, load * 2 + 10))
@@ -308,7 +309,10 @@ def bench_scale(work: Path, results: dict[str, list[float]], notes: list[str]) -
     starts = {name: ", ".join(f"{s:.1f}" for s in results[f"scale {name} first answer s"])
               for name, _, _ in servers}
     notes.append(f"first answers over {ROUNDS} interleaved cold starts: NSD {starts['nsd']} s; "
-                 f"craft {starts['craft']} s")
+                 f"craft {starts['craft']} s (ratios per round: " + ", ".join(
+                     f"{c / n:.2f}" for n, c in zip(results["scale nsd first answer s"],
+                                                    results["scale craft first answer s"],
+                                                    strict=True)) + ")")
     reload_with_workers(work, zone, hosts, last, results, notes)
     verify_jobs(work, results, notes)
 
