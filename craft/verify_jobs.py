@@ -10,9 +10,10 @@ itself instead of waiting, so no core idles while this one reads and tallies, an
 split balances itself whatever the observer costs here. Outcomes are settled here, in
 capture order, and the observer of ``--stats``, ``--log`` and ``--html`` sees them so. The
 memo of clean outcomes is applied here, in capture order, exactly as the single job applies
-it, so the report is the same to the count; a message checked before the memo could supply
-its outcome was only checked twice, never counted twice. A bounded number of chunks is
-in flight: memory stays flat whatever the capture's size.
+it, so the report is the same to the count. No message is checked that the single job would
+not check: one that repeats (ID aside) a message still being checked waits for it, and takes
+the memo's outcome when that one's is clean, else is checked here as it is settled. A bounded
+number of chunks is in flight: memory stays flat whatever the capture's size.
 """
 
 from __future__ import annotations
@@ -69,6 +70,14 @@ def _work(tasks: Queue[Task], results: Queue[Done]) -> None:
         results.put((number, _check_chunk(datas)))
 
 
+def _own(computed: dict[bytes, Outcome], data: bytes) -> Outcome:
+    """A message's outcome: the one checked for its chunk, taken once; else (it repeats,
+    ID aside, a message whose outcome was not clean, so not remembered) checked here and
+    now, as the single job checks it."""
+    outcome = computed.pop(data[2:], None)
+    return outcome if outcome is not None else check_data(data)
+
+
 @dataclass(frozen=True, slots=True)
 class _Pending:
     number: int
@@ -95,6 +104,7 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
     repeats = 0
     pending: deque[_Pending] = deque()
     done: dict[int, list[Outcome]] = {}
+    checking: set[bytes] = set()  # with the memo: the work of the chunks not yet settled
     given = 0  # chunks given to the workers and not yet back
     numbered = 0
     workers = jobs - 1
@@ -133,9 +143,10 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         while pending and pending[0].number in done:
             chunk = pending.popleft()
             computed = dict(zip(chunk.keys, done.pop(chunk.number), strict=True))
+            checking.difference_update(chunk.keys)
             for item in chunk.items:
                 key = item.data[2:]
-                outcome, repeated = recall(outcomes, key, memo, partial(computed.__getitem__, key))
+                outcome, repeated = recall(outcomes, key, memo, partial(_own, computed, item.data))
                 repeats += repeated
                 tally.add(item.packet, outcome)
                 if observe is not None:
@@ -147,9 +158,15 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         nonlocal given, numbered
         collect(block=False)
         settle_ready()  # first, so the memo is as fresh as it can be
-        # Each message once per chunk; none whose clean outcome is already known.
-        work = {item.data[2:]: item.data for item in items
-                if not (memo and item.data[2:] in outcomes)}
+        # Each message once per chunk; with the memo, none whose clean outcome is known
+        # or will be by the time this chunk is settled (it is in an earlier chunk's work).
+        work: dict[bytes, bytes] = {}
+        for item in items:
+            key = item.data[2:]
+            if not (memo and (key in outcomes or key in checking)):
+                work.setdefault(key, item.data)
+        if memo:
+            checking.update(work)
         numbered += 1
         pending.append(_Pending(numbered, items, list(work)))
         if not work:

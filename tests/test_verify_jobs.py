@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import craft.verify as verify_module
 import craft.verify_jobs as verify_jobs_module
 from craft.capture.writer import CaptureWriter
 from craft.dns.answer_cache import Authority
@@ -166,3 +167,31 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(capture: Path,
     with pytest.raises(verify_jobs_module.WorkerError, match="exit 9"):
         verify_jobs(str(capture), 3)
     assert not multiprocessing.active_children()  # none left behind
+
+
+@pytest.mark.parametrize("memo", [True, False], ids=["memo", "no-memo"])
+def test_no_message_is_checked_that_the_single_job_would_not_check(
+        capture: Path, tmp_path: Path, memo: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeats (ID aside) of a message still in flight wait for its outcome instead of
+    being checked again; a repeat of a malformed one is checked, as one job checks it.
+    Every check, in any process, appends a line to a file."""
+    monkeypatch.setattr(verify_jobs_module, "CHUNK", 64)
+    counts = tmp_path / "checks"
+    check_data = verify_module.check_data
+
+    def counting(module: object) -> None:
+        def counted(data: bytes) -> verify_module.Outcome:
+            with counts.open("a") as out:
+                out.write(f"{data[2:].hex()}\n")
+            return check_data(data)
+
+        monkeypatch.setattr(module, "check_data", counted)
+
+    counting(verify_module)
+    single = verify(str(capture), memo=memo)
+    one = sorted(counts.read_text().splitlines())
+    counts.unlink()
+    counting(verify_jobs_module)
+    assert verify_jobs(str(capture), 3, memo=memo) == single
+    assert sorted(counts.read_text().splitlines()) == one
+    assert len(set(one)) < len(one) if not memo else single.repeats > 0
