@@ -130,9 +130,10 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
                 if not block:
                     return
                 for process in processes:
-                    if process.exitcode is not None:
-                        raise WorkerError("verify", f"a checking process ended early "
-                                                    f"(exit {process.exitcode})") from None
+                    code = process.exitcode
+                    if code is not None:
+                        how = f"killed by signal {-code}" if code < 0 else f"exit {code}"
+                        raise WorkerError("", f"a checking process ended early ({how})") from None
                 continue
             done[number] = got
             given -= 1
