@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import craft.verify as verify_module
 import craft.verify_jobs as verify_jobs_module
 from craft.capture.writer import CaptureWriter
 from craft.dns.answer_cache import Authority
@@ -127,3 +130,68 @@ def test_a_log_on_stdout_is_the_same_with_jobs(capture: Path) -> None:
     one = run("1")
     assert sum(line.startswith("{") for line in one) > 1000
     assert run("2") == one
+
+
+def test_this_process_and_the_workers_each_check_a_share(capture: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither idles: the reading process checks chunks itself once the workers have
+    enough queued. Only this process's calls are counted here (workers count in their
+    own copies of the list)."""
+    monkeypatch.setattr(verify_jobs_module, "CHUNK", 64)
+    here: list[int] = []
+    check_chunk = verify_jobs_module._check_chunk
+
+    def counted(datas: list[bytes]) -> list[verify_jobs_module.Outcome]:
+        here.append(len(datas))
+        return check_chunk(datas)
+
+    monkeypatch.setattr(verify_jobs_module, "_check_chunk", counted)
+    report = verify_jobs(str(capture), 2, memo=False)
+    assert report == verify(str(capture), memo=False)
+    assert 0 < sum(here) < report.messages
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(capture: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify_jobs_module, "CHUNK", 64)
+    monkeypatch.setattr(verify_jobs_module, "WAIT", 0.05)
+    parent = os.getpid()
+    check_chunk = verify_jobs_module._check_chunk
+
+    def dying(datas: list[bytes]) -> list[verify_jobs_module.Outcome]:
+        if os.getpid() != parent:
+            os._exit(9)
+        return check_chunk(datas)
+
+    monkeypatch.setattr(verify_jobs_module, "_check_chunk", dying)
+    with pytest.raises(verify_jobs_module.WorkerError, match="exit 9"):
+        verify_jobs(str(capture), 3)
+    assert not multiprocessing.active_children()  # none left behind
+
+
+@pytest.mark.parametrize("memo", [True, False], ids=["memo", "no-memo"])
+def test_no_message_is_checked_that_the_single_job_would_not_check(
+        capture: Path, tmp_path: Path, memo: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repeats (ID aside) of a message still in flight wait for its outcome instead of
+    being checked again; a repeat of a malformed one is checked, as one job checks it.
+    Every check, in any process, appends a line to a file."""
+    monkeypatch.setattr(verify_jobs_module, "CHUNK", 64)
+    counts = tmp_path / "checks"
+    check_data = verify_module.check_data
+
+    def counting(module: object) -> None:
+        def counted(data: bytes) -> verify_module.Outcome:
+            with counts.open("a") as out:
+                out.write(f"{data[2:].hex()}\n")
+            return check_data(data)
+
+        monkeypatch.setattr(module, "check_data", counted)
+
+    counting(verify_module)
+    single = verify(str(capture), memo=memo)
+    one = sorted(counts.read_text().splitlines())
+    counts.unlink()
+    counting(verify_jobs_module)
+    assert verify_jobs(str(capture), 3, memo=memo) == single
+    assert sorted(counts.read_text().splitlines()) == one
+    assert len(set(one)) < len(one) if not memo else single.repeats > 0

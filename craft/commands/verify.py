@@ -3,7 +3,7 @@
 Exit status: 0 when every message decodes and craft and Scapy agree on all of it (and,
 with ``--replay``, every live answer matches the captured one), also when the capture holds
 no DNS at all (the verdict says so); 1 when anything does not agree or decode; 2 when the
-file cannot be read (a one-line message on stderr).
+file cannot be read, or a ``--jobs`` checking process dies (a one-line message on stderr).
 """
 
 from __future__ import annotations
