@@ -23,7 +23,7 @@ from types import FrameType
 
 from craft.dns.answer_cache import Authority
 from craft.dns.names import Name
-from craft.dns.transfer import Network, bump_serial, journaled, notify_message
+from craft.dns.transfer import Network, notify_message, reloaded
 from craft.dns.tsig import Key
 from craft.dns.zone import Zone, ZoneError, default_zones
 from craft.dns.zone_signatures import zone_problems
@@ -201,9 +201,10 @@ class Reloader:
             before: Zone | None = None
             for zone in fresh:
                 before = old.get(zone.origin.key)
+                differs = True
                 if before is not None:
-                    zone = journaled(before, bump_serial(before, zone))
-                if before is None or set(before.records) != set(zone.records):
+                    zone, differs = reloaded(before, zone)
+                if differs:
                     changed.append(zone)
                     was = before.serial if before is not None else "new"
                     warn(PROGRAM, f"reloaded {zone.origin.to_text()} serial {was} -> {zone.serial}")

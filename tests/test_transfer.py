@@ -27,10 +27,12 @@ from craft.dns.codec import decode, encode, record_wire
 from craft.dns.constants import Rcode, RRType
 from craft.dns.message import Header, Message, Record
 from craft.dns.names import Name
-from craft.dns.rdata import MX, TXT, A
+from craft.dns.rdata import MX, SOA, TXT, A
 from craft.dns.transfer import (
     LOOPBACK,
     bump_serial,
+    journaled,
+    reloaded,
     serial_newer,
     transfer_response,
 )
@@ -378,3 +380,37 @@ def test_a_big_transfer_is_compressed_and_cut_as_the_budget_says() -> None:
     assert sum(len(m) for m in messages) < plain * 0.8  # the owners' parents are pointers
     assert all(len(m) <= 12 + len(zone.origin.to_wire()) + 4 + MESSAGE_BUDGET for m in messages)
     assert all(len(m) > MESSAGE_BUDGET - 100 for m in messages[:-1])  # full before the next
+
+
+def _soa_with(zone: Zone, serial: int, refresh: int | None = None) -> Zone:
+    soa = zone.soa
+    assert isinstance(soa.rdata, SOA)
+    rdata = replace(soa.rdata, serial=serial, refresh=soa.rdata.refresh if refresh is None else refresh)
+    return Zone(zone.origin, tuple(replace(r, rdata=rdata) if r is soa else r for r in zone.records))
+
+
+def _reload_cases() -> list[tuple[str, Zone, Zone]]:
+    old = default_zones()[0]
+    www = Record.make(Name.from_text("www.google.com."), 60, A("1.2.3.4"))
+    grown = Zone(old.origin, (*old.records, www))
+    shrunk = Zone(old.origin, tuple(r for r in old.records if r.rdata != A("192.165.1.10")))
+    return [
+        ("same", old, old),
+        ("added, serial kept", old, grown),
+        ("removed, serial kept", old, shrunk),
+        ("added, serial moved on", old, _soa_with(grown, old.serial + 5)),
+        ("added, serial moved back", old, _soa_with(grown, old.serial - 5)),
+        ("SOA alone changed", old, _soa_with(old, old.serial, refresh=7)),
+        ("journal carried", journaled(old, _soa_with(grown, old.serial + 1)),
+         _soa_with(shrunk, old.serial + 2)),
+    ]
+
+
+@pytest.mark.parametrize(("case", "old", "new"), _reload_cases())
+def test_a_reload_compares_once_what_bump_serial_and_journaled_compare(
+        case: str, old: Zone, new: Zone) -> None:
+    zone, differs = reloaded(old, new)
+    expected = journaled(old, bump_serial(old, new))
+    assert (zone.records, zone.journal, zone.serial) == (
+        expected.records, expected.journal, expected.serial), case
+    assert differs == (set(old.records) != set(expected.records)), case

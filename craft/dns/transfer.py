@@ -3,8 +3,8 @@ zone's journal of recent reloads, a full transfer when the client's serial is no
 NOTIFY messages (RFC 1996) and SOA serial arithmetic (RFC 1982).
 
 The answering of a TCP query asks ``transfer_response`` for the messages to stream back; reloads
-use ``bump_serial`` so secondaries see a change even when a zone file kept its serial, and
-``journaled`` to keep what changed.
+use ``reloaded`` (``bump_serial`` so secondaries see a change even when a zone file kept its
+serial, and ``journaled`` to keep what changed, with the records compared once).
 """
 
 from __future__ import annotations
@@ -135,16 +135,41 @@ def _serial_of(soa: Record) -> int:
 def journaled(old: Zone, new: Zone) -> Zone:
     """``new`` carrying ``old``'s journal, plus the change from ``old`` when there is one;
     the oldest changes go first once they hold more than ``JOURNAL_RECORDS`` records."""
+    return _journaled(old, new, *_difference(old, new))
+
+
+def _journaled(old: Zone, new: Zone, removed: Sequence[Record], added: Sequence[Record]) -> Zone:
+    """``journaled``, given what went and what came (SOAs among them or not)."""
     if old.serial == new.serial:
         return Zone(new.origin, new.records, old.journal, new.owner_keys)
-    before, after = set(old.records), set(new.records)
-    change = ZoneChange(old.soa, new.soa,
-                        tuple(r for r in old.records if r not in after and r.rtype != RRType.SOA),
-                        tuple(r for r in new.records if r not in before and r.rtype != RRType.SOA))
+    change = ZoneChange(old.soa, new.soa, tuple(r for r in removed if r.rtype != RRType.SOA),
+                        tuple(r for r in added if r.rtype != RRType.SOA))
     journal = [*old.journal, change]
     while journal and sum(len(c.removed) + len(c.added) for c in journal) > JOURNAL_RECORDS:
         journal.pop(0)
     return Zone(new.origin, new.records, tuple(journal), new.owner_keys)
+
+
+def _difference(old: Zone, new: Zone) -> tuple[list[Record], list[Record]]:
+    """The records of ``old`` not in ``new``, and those of ``new`` not in ``old``, in zone
+    order. One set of each (hashing a million records takes seconds, so a reload makes
+    them once: ``reloaded``)."""
+    before, after = set(old.records), set(new.records)
+    return ([r for r in old.records if r not in after],
+            [r for r in new.records if r not in before])
+
+
+def reloaded(old: Zone, new: Zone) -> tuple[Zone, bool]:
+    """What a reload serves in place of ``old`` when the file now reads ``new``: its serial
+    bumped if the content changed and the serial did not move (``bump_serial``), the
+    journal carried and the change added (``journaled``); and whether anything changed.
+    The same as ``journaled(old, bump_serial(old, new))``, with the records compared once."""
+    removed, added = _difference(old, new)
+    if not removed and not added:
+        return _journaled(old, new, removed, added), False
+    if not serial_newer(new.serial, old.serial):
+        new = _bumped(old, new)  # only the SOA changes, and SOAs are not journaled
+    return _journaled(old, new, removed, added), True
 
 
 def _body(soa: Record, records: Sequence[Record]) -> Iterator[Record]:
@@ -173,6 +198,10 @@ def bump_serial(old: Zone, new: Zone) -> Zone:
     serial did not (so secondaries notice the change)."""
     if set(old.records) == set(new.records) or serial_newer(new.serial, old.serial):
         return new
+    return _bumped(old, new)
+
+
+def _bumped(old: Zone, new: Zone) -> Zone:
     soa = new.soa
     assert isinstance(soa.rdata, SOA)
     bumped = replace(soa, rdata=replace(soa.rdata, serial=(old.serial + 1) % 2**32))
