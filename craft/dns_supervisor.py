@@ -129,6 +129,9 @@ class Supervisor:
         changed = self.reloader.renew()
         if changed is None:
             return
+        if not changed:  # the workers already serve these very records, as NSD and BIND see it
+            warn(PROGRAM, f"reload: no zone changed; generation {self.generation} serves on")
+            return
         for thread in self.reloader.notifying:  # no fork beside another thread
             thread.join(NOTIFY_WAIT)
         new = self._spawn()

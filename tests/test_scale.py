@@ -562,3 +562,19 @@ def test_with_workers_each_worker_says_what_its_oracle_checked() -> None:
     counts = [int(n) for n in re.findall(r"worker \d: oracle: (\d+) messages checked", err)]
     assert len(counts) == 2 and sum(counts) == 2 * asked == 20, err
     assert "\noracle:" not in err and not err.startswith("oracle:")
+
+
+def test_with_workers_a_reload_that_changes_nothing_keeps_the_generation(tmp_path: Path) -> None:
+    path = tmp_path / "scale.zone"
+    path.write_text(zone_text("192.0.2.1", 100))
+    with two_workers(path) as (proc, port, err):
+        before = set(workers_of(proc.pid))
+        path.write_text(zone_text("192.0.2.1", 100) + "; only a comment more\n")
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bool(err.having("no zone changed; generation 1 serves on")),
+                   "no line for the reload")
+        assert set(workers_of(proc.pid)) == before and not err.having("zones loaded once")
+        assert marker(port) == "192.0.2.1"
+        path.write_text(zone_text("192.0.2.2", 100))  # a real change still takes over
+        proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: bool(err.having("generation 2 (2 workers)")), "no new generation")
