@@ -9,7 +9,7 @@ this lane changes speed only: what it returns is what the full parser returns.
 ``SIMPLE_LINE`` goes one step further for the two forms a big zone is made of, a whole
 line ``host [ttl] [IN] A 10.0.0.1`` or ``t [ttl] [IN] TXT "quoted" "strings"`` with a
 one-label relative owner: one regular-expression match reads all of it, and the reader
-builds the record from the groups without tokens (``simple_rdata``), with ``new_name``,
+builds the record from the groups without tokens (``simple_txt``), with ``new_name``,
 ``new_a`` and ``new_record``: the same frozen values, made without the per-field
 ``object.__setattr__`` of a frozen dataclass's ``__init__`` (which cost more than the object
 itself, at a million records).
@@ -89,12 +89,9 @@ SIMPLE_LINE = re.compile(
 _STRING = re.compile(r'"([^"]*)"')
 
 
-def simple_rdata(address: str | None, strings: str | None) -> A | TXT | None:
-    """The rdata of a ``SIMPLE_LINE`` match: its A, or its TXT (None when a string is
-    over 255 octets: the full parser says so)."""
-    if address is not None:
-        return new_a(address)
-    assert strings is not None
+def simple_txt(strings: str) -> TXT | None:
+    """The TXT of a ``SIMPLE_LINE`` match's quoted strings (None when a string is over 255
+    octets: the full parser says so); its A is ``new_a`` of the address."""
     parts = tuple(text.encode("ascii") for text in _STRING.findall(strings))
     if any(len(part) > 255 for part in parts):
         return None

@@ -34,7 +34,7 @@ from craft.dns.rdata import (
 from craft.dns.rdtypes import rdata_class
 from craft.dns.wire import Reader, WireError, Writer
 from craft.dns.zone import Zone, ZoneError
-from craft.dns.zonefast import SIMPLE_LINE, fast_head, new_a, new_name, new_record, simple_rdata
+from craft.dns.zonefast import SIMPLE_LINE, fast_head, new_a, new_name, new_record, simple_txt
 
 # A physical line needs the full tokenizer only when it holds one of these; anything else
 # (the vast majority of lines, and the parenthesised records BIND writes) is split on
@@ -397,33 +397,27 @@ class _Reader:
         self.add(line.number, owner, key, ttl, rclass, rtype, rdata)
 
     def simple(self, number: int, match: re.Match[str]) -> None:
-        """A line ``SIMPLE_LINE`` matched: a one-label owner under the origin, an A or a
-        TXT. Whatever it cannot take as sure (no origin yet, a TTL or a string too long, a
-        name too long) goes to ``entry``, which says what is wrong."""
-        label, ttl_text, klass, address, strings = match.groups()
-        origin = self.names.origin
-        ttl = None if ttl_text is None else int(ttl_text)
-        rdata = simple_rdata(address, strings)
-        if (origin is None or rdata is None or (ttl is not None and ttl > TTL_MAX)
-                or len(label) + 1 + len(self.key_of(origin)) > MAX_NAME):
-            tokens: list[str] = []
-            _scan(match.string, tokens, 0, str(number))
-            self.entry(Line(number, False, tokens))
-            return
-        raw = label.encode("ascii")
-        owner = Name((raw, *origin.labels))
-        key = bytes((len(raw),)) + raw.translate(LOWER) + self.key_of(origin)
-        self.add(number, owner, key, ttl, _IN if klass else None, rdata.rtype, rdata)
+        """A line ``SIMPLE_LINE`` matched: ``simple_run`` of that line alone."""
+        self.simple_run([(number, match)])
+
+    def tokenized(self, number: int, match: re.Match[str]) -> None:
+        """A line ``SIMPLE_LINE`` matched but the simple lane is not sure of (no origin yet,
+        no TTL to take, a TTL or a string too long, a name too long), read as ``entry``
+        reads any line: it says what is wrong."""
+        self.failed = number
+        tokens: list[str] = []
+        _scan(match.string, tokens, 0, str(number))
+        self.entry(Line(number, False, tokens))
 
     def simple_run(self, run: Run) -> None:
-        """``simple`` for each line of a run, in one loop: a big zone is mostly such lines,
-        and the calls per line were a good part of reading it. A line this loop is not sure
-        of goes to ``simple``, with the reader's state brought up to date first."""
+        """Lines ``SIMPLE_LINE`` matched, in file order: a one-label owner under the origin,
+        an A or a TXT; one loop, the reader's state in locals (a big zone is mostly such
+        lines, and a call per line was a good part of reading it). A line it is not sure
+        of goes to ``tokenized``, with the reader's state brought up to date first."""
         origin = self.names.origin
         if origin is None:
             for number, match in run:
-                self.failed = number
-                self.simple(number, match)
+                self.tokenized(number, match)
             return
         origin_key = self.key_of(origin)
         labels = origin.labels
@@ -438,7 +432,7 @@ class _Reader:
             if address is not None:
                 rdata, rtype = new_a(address), _A
             else:
-                rdata, rtype = simple_rdata(None, strings), _TXT
+                rdata, rtype = simple_txt(strings), _TXT
             if ttl_text is not None:
                 ttl: int | None = int(ttl_text)
             else:
@@ -446,8 +440,7 @@ class _Reader:
             if rdata is None or ttl is None or ttl > TTL_MAX or len(label) > room:
                 self.last_owner, self.last_key, self.last_ttl, self.last_class = \
                     owner, key, last_ttl, last_class
-                self.failed = number
-                self.simple(number, match)  # which says what is wrong, or reads it
+                self.tokenized(number, match)
                 owner, key, last_ttl, last_class = self.last_owner, self.last_key, \
                     self.last_ttl, self.last_class
                 continue
