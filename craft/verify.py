@@ -181,17 +181,38 @@ def remember(outcomes: dict[bytes, Outcome], key: bytes, outcome: Outcome) -> No
         outcomes[key] = outcome
 
 
-def recall(outcomes: dict[bytes, Outcome], key: bytes, memo: bool,
-           check: Callable[[], Outcome]) -> tuple[Outcome, bool]:
-    """A message's outcome: the memo's for a clean message equal but for the ID (True: a
-    repeat), else ``check()``'s, remembered when clean."""
-    outcome = outcomes.get(key) if memo else None
-    if outcome is not None:
-        return outcome, True
-    outcome = check()
-    if memo:
-        remember(outcomes, key, outcome)
-    return outcome, False
+class Settling:
+    """What every way of checking a capture (one job here, several in
+    ``craft.verify_jobs``) does with each message's outcome, in capture order: the memo of
+    clean outcomes (a message equal but for its ID is a repeat, not checked again), the
+    tally, the count of repeats, and the observer of ``--stats``, ``--log`` and ``--html``."""
+
+    __slots__ = ("memo", "observe", "outcomes", "repeats", "tally")
+
+    def __init__(self, memo: bool, observe: Callable[[DnsItem, Outcome], None] | None) -> None:
+        self.memo, self.observe = memo, observe
+        self.outcomes: dict[bytes, Outcome] = {}
+        self.tally = Tally()
+        self.repeats = 0
+
+    def take(self, item: DnsItem, check: Callable[[], Outcome]) -> None:
+        """Settle ``item``: the memo's outcome for a repeat, else ``check()``'s (remembered
+        when clean), counted and shown."""
+        key = item.data[2:]
+        outcome = self.outcomes.get(key) if self.memo else None
+        if outcome is not None:
+            self.repeats += 1
+        else:
+            outcome = check()
+            if self.memo:
+                remember(self.outcomes, key, outcome)
+        self.tally.add(item.packet, outcome)
+        if self.observe is not None:
+            self.observe(item, outcome)
+
+    def known(self, key: bytes) -> bool:
+        """Whether the memo holds the clean outcome of a message (ID aside) of key ``key``."""
+        return self.memo and key in self.outcomes
 
 
 def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool = True,
@@ -202,24 +223,17 @@ def verify(path: str, progress: Callable[[int], None] | None = None, memo: bool 
     message and its outcome, in capture order (``--stats``, ``--log`` and ``--html``). Raises ``CaptureError``
     when the file cannot be read at all; a fault after some whole frames (a cut or corrupt
     file) ends the report early with ``error`` set."""
-    tally = Tally()
+    settling = Settling(memo, observe)
     stats = Stats()
     error: str | None = None
-    outcomes: dict[bytes, Outcome] = {}
-    repeats = 0
     try:
         for item in dns_messages(path, stats):
-            outcome, repeated = recall(outcomes, item.data[2:], memo,
-                                       partial(check_data, item.data))
-            repeats += repeated
-            tally.add(item.packet, outcome)
-            if observe is not None:
-                observe(item, outcome)
+            settling.take(item, partial(check_data, item.data))
             if progress is not None:
                 progress(stats.offset)
     except CaptureError as exc:
-        error = capture_error(exc, stats, tally)
-    return finish(tally, stats, error, repeats)
+        error = capture_error(exc, stats, settling.tally)
+    return finish(settling.tally, stats, error, settling.repeats)
 
 
 def capture_error(exc: CaptureError, stats: Stats, tally: Tally) -> str:

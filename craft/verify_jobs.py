@@ -33,7 +33,7 @@ from multiprocessing.queues import Queue
 
 from craft.capture.reader import CaptureError, DnsItem, Stats, dns_messages
 from craft.errors import CraftError
-from craft.verify import Outcome, Report, Tally, capture_error, check_data, finish, recall, verify
+from craft.verify import Outcome, Report, Settling, capture_error, check_data, finish, verify
 
 CHUNK = 250  # messages per piece of work: about a tenth of a second of checking
 AHEAD = 2  # chunks given to each worker at once: one to check, one waiting for it
@@ -97,11 +97,9 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
 
     with contextlib.suppress(Exception):  # a missing Scapy is each verdict's to say
         scapy()  # imported once here, inherited by every worker
-    tally = Tally()
+    settling = Settling(memo, observe)
     stats = Stats()
     error: str | None = None
-    outcomes: dict[bytes, Outcome] = {}
-    repeats = 0
     pending: deque[_Pending] = deque()
     done: dict[int, list[Outcome]] = {}
     checking: set[bytes] = set()  # with the memo: the work of the chunks not yet settled
@@ -140,18 +138,12 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
             block = False
 
     def settle_ready() -> None:
-        nonlocal repeats
         while pending and pending[0].number in done:
             chunk = pending.popleft()
             computed = dict(zip(chunk.keys, done.pop(chunk.number), strict=True))
             checking.difference_update(chunk.keys)
             for item in chunk.items:
-                key = item.data[2:]
-                outcome, repeated = recall(outcomes, key, memo, partial(_own, computed, item.data))
-                repeats += repeated
-                tally.add(item.packet, outcome)
-                if observe is not None:
-                    observe(item, outcome)
+                settling.take(item, partial(_own, computed, item.data))
             if progress is not None:
                 progress(stats.offset)
 
@@ -164,7 +156,7 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         work: dict[bytes, bytes] = {}
         for item in items:
             key = item.data[2:]
-            if not (memo and (key in outcomes or key in checking)):
+            if not (settling.known(key) or (memo and key in checking)):
                 work.setdefault(key, item.data)
         if memo:
             checking.update(work)
@@ -205,7 +197,7 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
             if chunk:
                 dispatch(chunk)
             drain()
-            error = capture_error(exc, stats, tally)
+            error = capture_error(exc, stats, settling.tally)
         drain()
         for _ in processes:
             tasks.put(None)
@@ -219,4 +211,4 @@ def verify_jobs(path: str, jobs: int, progress: Callable[[int], None] | None = N
         for channel in (tasks, results):
             channel.close()
             channel.cancel_join_thread()  # what is still queued matters to no one now
-    return finish(tally, stats, error, repeats)
+    return finish(settling.tally, stats, error, settling.repeats)
