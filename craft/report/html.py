@@ -38,9 +38,10 @@ MAX_VERDICT = 2000
 MAX_ENTRY = 16384
 MAX_PROBLEMS = 1000
 # Messages whose hex and field spans the page holds: the first MAX_DETAILED in capture
-# order (``--html-detail``), and up to MAX_LATE_PROBLEMS later ones with a problem. A browser holds the page's
-# message data as one string: at about 830 octets a message, a million messages made a
-# page of 841 MB that Chromium opened but whose details it never showed.
+# order (``--html-detail``), and up to MAX_LATE_PROBLEMS later ones with a problem. A
+# browser holds the page's message data as one string: at about 830 octets a message, a
+# million messages made a page of 841 MB that Chromium opened but whose details it never
+# showed.
 MAX_DETAILED = 100_000
 MAX_LATE_PROBLEMS = 10_000
 PROBLEM_BITS = ("unanswered", "unsolicited", "duplicate response", "retransmitted",
@@ -57,10 +58,11 @@ class HtmlReport:
     """Collects messages (``message``) and exchanges (``exchange``) in capture order and
     writes the page (``finish``)."""
 
-    def __init__(self, path: str, source: str = "", detailed: int = MAX_DETAILED) -> None:
-        """``detailed``: how many messages, first in capture order, keep hex and fields."""
+    def __init__(self, path: str, source: str = "", detailed: int | None = None) -> None:
+        """``detailed``: how many messages, first in capture order, keep hex and fields
+        (``MAX_DETAILED`` when None)."""
         self.path = path
-        self.detailed = detailed
+        self.detailed = MAX_DETAILED if detailed is None else detailed
         self.source = source
         self.start: float | None = None
         self.words: dict[str, int] = {}

@@ -30,10 +30,7 @@ class Observer:
 
         self.pairing = Pairing(exchanges=log is not None or html is not None)
         self.log = ExchangeLog(log, log_format) if log is not None else None
-        self.html = None
-        if html is not None:
-            self.html = (HtmlReport(html, source) if html_detail is None
-                         else HtmlReport(html, source, html_detail))
+        self.html = HtmlReport(html, source, html_detail) if html is not None else None
 
     @property
     def stats(self) -> CaptureStats:
