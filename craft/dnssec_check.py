@@ -49,25 +49,22 @@ def fetch_keys(zones: Sequence[Name], asking: Asking, anchors: Sequence[Anchor] 
                now: int) -> list[KeySet]:
     """Each zone's DNSKEY RRset, asked with DO set, checked; a failed question is a bogus
     key set with the reason."""
-    keysets: list[KeySet] = []
-    request = dataclasses.replace(asking.request, dnssec=True)
-    for zone in zones:
-        query = edns_query(zone, RRType.DNSKEY, request)
-        try:
-            reply = ask(query, asking.server, tcp=asking.tcp, timeout=asking.timeout,
-                        retries=asking.retries, key=asking.key)
-        except ClientError as exc:
-            reason = f"could not fetch the DNSKEY RRset: {exc.reason}"
-            verdict = Verdict(zone, RRType.DNSKEY, "keys", Security.BOGUS, reason)
-            keysets.append(KeySet(zone, (), verdict))
-            continue
-        if reply.tsig is not None and not reply.tsig.ok:
-            reason = f"the DNSKEY answer's TSIG did not verify: {reply.tsig.reason}"
-            keysets.append(KeySet(zone, (), Verdict(zone, RRType.DNSKEY, "keys",
-                                                    Security.BOGUS, reason)))
-            continue
-        keysets.append(validate_keys(zone, reply.message.answer, anchors, now))
-    return keysets
+    return [_keys(zone, asking, anchors, now) for zone in zones]
+
+
+def _keys(zone: Name, asking: Asking, anchors: Sequence[Anchor] | None, now: int) -> KeySet:
+    """One zone's DNSKEY RRset, checked; bogus, with the reason, when it cannot be had."""
+    query = edns_query(zone, RRType.DNSKEY, dataclasses.replace(asking.request, dnssec=True))
+    try:
+        reply = ask(query, asking.server, tcp=asking.tcp, timeout=asking.timeout,
+                    retries=asking.retries, key=asking.key)
+    except ClientError as exc:
+        reason = f"could not fetch the DNSKEY RRset: {exc.reason}"
+    else:
+        if reply.tsig is None or reply.tsig.ok:
+            return validate_keys(zone, reply.message.answer, anchors, now)
+        reason = f"the DNSKEY answer's TSIG did not verify: {reply.tsig.reason}"
+    return KeySet(zone, (), Verdict(zone, RRType.DNSKEY, "keys", Security.BOGUS, reason))
 
 
 def check_response(message: Message, asking: Asking, anchors: Sequence[Anchor] | None,
